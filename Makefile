@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+export FUSE_DATABASE_URL ?= sqlite:///$(CURDIR)/fuse.db
+
+.PHONY: run test install bench clean
+
+install: $(VENV)/.installed
+
+# Reinstall whenever the dependency list changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/fuse db upgrade
+	$(BIN)/fuse user add demo --group admin --group finance
+	$(BIN)/fuse deploy --name samples samples/*/*.bpmn samples/*/*.form samples/*/*.json 2>/dev/null || $(BIN)/fuse deploy --name samples samples/*/*.bpmn
+	@token=$$($(BIN)/fuse token create demo | awk 'END {print $$NF}'); \
+	echo ""; \
+	echo "Fuse is starting on http://$(HOST):$(PORT)/"; \
+	echo "  API docs:   http://$(HOST):$(PORT)/api/docs"; \
+	echo "  Demo token: $$token   (user 'demo', groups admin and finance)"; \
+	echo "  Try:        curl -H 'Authorization: Bearer $$token' http://$(HOST):$(PORT)/api/v1/process-definitions"; \
+	echo ""
+	$(BIN)/fuse serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) fuse.db *.egg-info

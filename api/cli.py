@@ -1,0 +1,109 @@
+"""The `fuse` command: serve, deploy, database upgrades, users and tokens."""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from engine.db import open_database
+from engine.errors import FuseError
+
+
+@contextmanager
+def unit_of_work():
+    """A session that commits on success; engine errors become a clean message and exit 1."""
+    session = open_database()()
+    try:
+        yield session
+        session.commit()
+    except FuseError as err:
+        session.rollback()
+        click.echo(f"error: {err.detail}", err=True)
+        for item in err.extra.get("errors", []):
+            where = f"{item.get('file') or ''}:{item.get('line') or '?'} {item.get('element_id') or ''}"
+            click.echo(f"  {where.strip()}: {item['message']}", err=True)
+        sys.exit(1)
+    finally:
+        session.close()
+
+
+@click.group()
+def main():
+    """Fuse, a BPMN process engine. Every command reads FUSE_DATABASE_URL (default: sqlite fuse.db)."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host, port, threads):
+    """Serve the REST API and web pages."""
+    from waitress import serve as waitress_serve
+
+    from api.app import create_app
+
+    click.echo(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)")
+    waitress_serve(create_app(), host=host, port=port, threads=threads, ident="fuse")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="A name for the deployment.")
+def deploy(files, name):
+    """Deploy BPMN (and form) files as one deployment."""
+    from engine.deployments import deploy as deploy_files
+
+    with unit_of_work() as session:
+        deployment, created = deploy_files(session, {f.name: f.read_bytes() for f in files}, name, "cli")
+        verb = "deployed" if created else "unchanged, already deployed as"
+        click.echo(f"{verb} {deployment.id}")
+        for definition in deployment.definitions:
+            click.echo(f"  {definition.key} version {definition.version} ({definition.id})")
+
+
+@main.group()
+def db():
+    """Database schema."""
+
+
+@db.command()
+def upgrade():
+    """Create or upgrade the database schema."""
+    from engine.schema import upgrade_database
+
+    upgrade_database()
+    click.echo("database is up to date")
+
+
+@main.group()
+def user():
+    """Users and their groups."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--group", "groups", multiple=True, help="A group of the user (repeatable).")
+def user_add(name, groups):
+    """Create a user, or add groups to an existing one."""
+    from engine.identity import add_user
+
+    with unit_of_work() as session:
+        created = add_user(session, name, list(groups))
+        click.echo(f"user {created.name}: groups {', '.join(sorted(g.group for g in created.groups)) or '-'}")
+
+
+@main.group()
+def token():
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+def token_create(name):
+    """Create an API token for user NAME; the token is the last word printed."""
+    from engine.identity import create_token
+
+    with unit_of_work() as session:
+        click.echo(f"token for {name}: {create_token(session, name)}")

@@ -1,0 +1,60 @@
+"""Deployments and process definitions."""
+from __future__ import annotations
+
+from flask import Response, request
+
+from api.auth import current_actor
+from api.blueprints import api_blueprint, commit, require_admin
+from api.docs import operation
+from api.extensions import db
+from api.schemas import DefinitionQuerySchema, DefinitionSchema, DeploymentSchema
+from engine import deployments as engine
+
+bp = api_blueprint("deployments", __name__)
+
+
+@bp.post("/deployments")
+@operation("Deploy BPMN (and form) files; identical content returns the existing deployment",
+           response=DeploymentSchema, status=201, errors=(400, 401, 403, 409, 422),
+           multipart={"file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                      "name": {"type": "string"}})
+def create_deployment():
+    actor = current_actor()
+    require_admin(actor, "deploy")
+    files = {f.filename or "unnamed": f.read() for f in request.files.getlist("file")}
+    deployment, created = engine.deploy(db.session, files, request.form.get("name"), actor.name)
+    commit()
+    return DeploymentSchema().dump(deployment), 201 if created else 200
+
+
+@bp.get("/deployments")
+@operation("List deployments, newest first", response=DeploymentSchema(many=True))
+def list_deployments():
+    return DeploymentSchema(many=True).dump(engine.list_deployments(db.session))
+
+
+@bp.get("/deployments/<deployment_id>")
+@operation("One deployment", response=DeploymentSchema, errors=(401, 404))
+def get_deployment(deployment_id):
+    return DeploymentSchema().dump(engine.get_deployment(db.session, deployment_id))
+
+
+@bp.get("/process-definitions")
+@operation("List process definitions, optionally by key and only the latest versions",
+           response=DefinitionSchema(many=True), query=DefinitionQuerySchema, errors=(400, 401))
+def list_definitions():
+    query = DefinitionQuerySchema().load(request.args)
+    return DefinitionSchema(many=True).dump(engine.list_definitions(db.session, **query))
+
+
+@bp.get("/process-definitions/<definition_id>")
+@operation("One process definition", response=DefinitionSchema, errors=(401, 404))
+def get_definition(definition_id):
+    return DefinitionSchema().dump(engine.get_definition(db.session, definition_id))
+
+
+@bp.get("/process-definitions/<definition_id>/xml")
+@operation("The BPMN XML the definition was deployed from", content="application/xml",
+           response={"type": "string"}, errors=(401, 404))
+def get_definition_xml(definition_id):
+    return Response(engine.definition_xml(db.session, definition_id), mimetype="application/xml")

@@ -1,0 +1,66 @@
+"""Every error leaves as application/problem+json with a stable `type`; never a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from api.extensions import db
+from engine.errors import FuseError
+
+log = logging.getLogger("fuse.api")
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_type(slug: str) -> str:
+    return f"urn:fuse:problem:{slug}"
+
+
+def problem(status: int, slug: str, title: str, detail: str, **extra):
+    body = {"type": problem_type(slug), "title": title, "status": status, "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = PROBLEM_JSON
+    return response
+
+
+def _fuse_error(err: FuseError):
+    db.session.rollback()
+    return problem(err.status, err.problem, err.title, err.detail, **err.extra)
+
+
+def _invalid_request(err: ValidationError):
+    db.session.rollback()
+    return problem(400, "bad-request", "Bad request", "the request does not match the expected shape",
+                   errors=err.normalized_messages())
+
+
+def _http_error(err: HTTPException):
+    db.session.rollback()
+    slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(err.code, "http-error")
+    return problem(err.code or 500, slug, err.name, err.description or err.name)
+
+
+def _database_busy(err: OperationalError):
+    db.session.rollback()
+    if "locked" in str(err).lower() or "deadlock" in str(err).lower():
+        return problem(409, "conflict", "Conflict", "the instance is busy with another change; retry")
+    return _unexpected(err)
+
+
+def _unexpected(err: Exception):
+    log.exception("unexpected error")
+    db.session.rollback()
+    return problem(500, "internal-error", "Internal error",
+                   f"an unexpected {type(err).__name__} occurred; it has been logged")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(FuseError, _fuse_error)
+    app.register_error_handler(ValidationError, _invalid_request)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_busy)
+    app.register_error_handler(Exception, _unexpected)

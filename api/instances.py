@@ -1,0 +1,95 @@
+"""Process instances: start, read, control, variables and history."""
+from __future__ import annotations
+
+from flask import request
+
+from api.auth import current_actor
+from api.blueprints import api_blueprint, commit, json_body
+from api.docs import operation
+from api.extensions import db
+from api.schemas import (
+    HistoryEventSchema, InstancePageSchema, InstanceQuerySchema, InstanceSchema, ReasonQuerySchema,
+    StartInstanceSchema, VariablesSchema,
+)
+from engine import instances as engine
+
+bp = api_blueprint("instances", __name__)
+
+
+def instance_response(row) -> dict:
+    """An instance with its open tasks, as every instance-returning endpoint answers."""
+    return InstanceSchema().dump(engine.view_instance(db.session, row))
+
+
+@bp.post("/process-instances")
+@operation("Start an instance; it runs to its first wait state before the answer",
+           body=StartInstanceSchema, response=InstanceSchema, status=201, errors=(400, 401, 404))
+def start_instance():
+    args = StartInstanceSchema().load(json_body())
+    row = engine.start_instance(db.session, current_actor(), **args)
+    commit()
+    return instance_response(row), 201
+
+
+@bp.get("/process-instances")
+@operation("List instances", query=InstanceQuerySchema, response=InstancePageSchema, errors=(400, 401))
+def list_instances():
+    query = InstanceQuerySchema().load(request.args)
+    return InstancePageSchema().dump(engine.list_instances(db.session, **query))
+
+
+@bp.get("/process-instances/<instance_id>")
+@operation("One instance with its active activities and open tasks", response=InstanceSchema, errors=(401, 404))
+def get_instance(instance_id):
+    return instance_response(engine.get_instance(db.session, instance_id))
+
+
+@bp.get("/process-instances/<instance_id>/variables")
+@operation("The instance's variables", response=VariablesSchema, errors=(401, 404))
+def get_variables(instance_id):
+    return engine.get_instance(db.session, instance_id).variables
+
+
+@bp.patch("/process-instances/<instance_id>/variables")
+@operation("Merge a JSON object into the instance's variables", body=VariablesSchema,
+           response=VariablesSchema, errors=(400, 401, 403, 404, 409))
+def patch_variables(instance_id):
+    row = engine.patch_variables(db.session, instance_id, current_actor(), json_body())
+    commit()
+    return row.variables
+
+
+@bp.post("/process-instances/<instance_id>/suspend")
+@operation("Suspend an active instance", query=ReasonQuerySchema, response=InstanceSchema,
+           errors=(401, 403, 404, 409))
+def suspend(instance_id):
+    reason = ReasonQuerySchema().load(request.args).get("reason") or json_body().get("reason")
+    row = engine.suspend_instance(db.session, instance_id, current_actor(), reason)
+    commit()
+    return instance_response(row)
+
+
+@bp.post("/process-instances/<instance_id>/resume")
+@operation("Resume a suspended instance", query=ReasonQuerySchema, response=InstanceSchema,
+           errors=(401, 403, 404, 409))
+def resume(instance_id):
+    reason = ReasonQuerySchema().load(request.args).get("reason") or json_body().get("reason")
+    row = engine.resume_instance(db.session, instance_id, current_actor(), reason)
+    commit()
+    return instance_response(row)
+
+
+@bp.delete("/process-instances/<instance_id>")
+@operation("Terminate an instance (it is kept, in state terminated)", query=ReasonQuerySchema,
+           response=InstanceSchema, errors=(401, 403, 404, 409))
+def terminate(instance_id):
+    reason = ReasonQuerySchema().load(request.args).get("reason")
+    row = engine.terminate_instance(db.session, instance_id, current_actor(), reason)
+    commit()
+    return instance_response(row)
+
+
+@bp.get("/process-instances/<instance_id>/history")
+@operation("Every step of the instance, oldest first", response=HistoryEventSchema(many=True), errors=(401, 404))
+def history(instance_id):
+    return HistoryEventSchema(many=True).dump(engine.history(db.session, instance_id))

@@ -1,0 +1,156 @@
+"""Request and response shapes; the OpenAPI document is generated from these."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
+
+from engine.states import InstanceState
+
+
+class UtcDateTime(fields.DateTime):
+    """Timestamps are stored as naive UTC; say so on the wire."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.isoformat() + "Z"
+
+
+class Loose(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class DefinitionBriefSchema(Schema):
+    id = fields.String()
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String(allow_none=True)
+
+
+class DeploymentSchema(Schema):
+    id = fields.String()
+    name = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    definitions = fields.List(fields.Nested(DefinitionBriefSchema))
+
+
+class DefinitionSchema(DefinitionBriefSchema):
+    deployment_id = fields.String()
+    resource_name = fields.String()
+    created_at = UtcDateTime()
+
+
+class DefinitionQuerySchema(Loose):
+    key = fields.String()
+    latest = fields.Boolean(load_default=False)
+
+
+class StartInstanceSchema(Schema):
+    definition_key = fields.String()
+    definition_id = fields.String()
+    business_key = fields.String(allow_none=True)
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ActivitySchema(Schema):
+    activity_id = fields.String()
+    name = fields.String(allow_none=True)
+    type = fields.String(allow_none=True)
+
+
+class TaskSummarySchema(Schema):
+    id = fields.String()
+    name = fields.String(allow_none=True)
+    activity_id = fields.String()
+    process_instance_id = fields.String(attribute="instance_id")
+    assignee = fields.String(allow_none=True)
+    candidate_users = fields.List(fields.String())
+    candidate_groups = fields.List(fields.String())
+    due = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
+    form_key = fields.String(allow_none=True)
+    state = fields.String()
+
+
+class TaskSchema(TaskSummarySchema):
+    variables = fields.Dict()
+
+
+class InstanceSchema(Schema):
+    id = fields.String(attribute="instance.id")
+    definition_id = fields.String(attribute="instance.definition_id")
+    definition_key = fields.String(attribute="instance.definition_key")
+    business_key = fields.String(attribute="instance.business_key", allow_none=True)
+    state = fields.String(attribute="instance.state")
+    variables = fields.Dict(attribute="instance.variables")
+    created_at = UtcDateTime(attribute="instance.created_at")
+    ended_at = UtcDateTime(attribute="instance.ended_at", allow_none=True)
+    active_activities = fields.List(fields.Nested(ActivitySchema), attribute="instance.active_activities")
+    open_tasks = fields.List(fields.Nested(TaskSummarySchema))
+    error = fields.Dict(attribute="instance.error", allow_none=True)
+
+
+class InstanceListItemSchema(Schema):
+    id = fields.String()
+    definition_id = fields.String()
+    definition_key = fields.String()
+    business_key = fields.String(allow_none=True)
+    state = fields.String()
+    variables = fields.Dict()
+    created_at = UtcDateTime()
+    ended_at = UtcDateTime(allow_none=True)
+    active_activities = fields.List(fields.Nested(ActivitySchema))
+
+
+class InstancePageSchema(Schema):
+    items = fields.List(fields.Nested(InstanceListItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class InstanceQuerySchema(Loose):
+    state = fields.String(validate=validate.OneOf([s.value for s in InstanceState]))
+    definition_key = fields.String()
+    business_key = fields.String()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class ReasonQuerySchema(Loose):
+    reason = fields.String()
+
+
+class VariablesSchema(Schema):
+    """Variables are a plain JSON object, name to value; PATCH merges one into them."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class HistoryEventSchema(Schema):
+    seq = fields.Integer()
+    at = UtcDateTime()
+    type = fields.String()
+    activity_id = fields.String(allow_none=True)
+    activity_name = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class TaskQuerySchema(Loose):
+    assignee = fields.String()
+    candidate_group = fields.String()
+    process_instance_id = fields.String()
+    state = fields.String(validate=validate.OneOf(["open", "completed"]))
+
+
+class AssignSchema(Schema):
+    user = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class CompleteTaskSchema(Schema):
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    database = fields.String()

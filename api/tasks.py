@@ -1,0 +1,69 @@
+"""User tasks: list, read, claim, unclaim, assign, complete."""
+from __future__ import annotations
+
+from flask import request
+
+from api.auth import current_actor
+from api.blueprints import api_blueprint, commit, json_body
+from api.docs import operation
+from api.extensions import db
+from api.instances import instance_response
+from api.schemas import AssignSchema, CompleteTaskSchema, InstanceSchema, TaskQuerySchema, TaskSchema
+from engine import user_tasks as engine
+
+bp = api_blueprint("tasks", __name__)
+
+
+def _dump(tasks: list) -> list[dict]:
+    variables = engine.variables_by_instance(db.session, tasks)
+    return [{**TaskSchema().dump(t), "variables": variables.get(t.instance_id, {})} for t in tasks]
+
+
+@bp.get("/tasks")
+@operation("Tasks by filter; without filters, the open tasks the caller may work on",
+           query=TaskQuerySchema, response=TaskSchema(many=True), errors=(400, 401))
+def list_tasks():
+    query = TaskQuerySchema().load(request.args)
+    return _dump(engine.list_tasks(db.session, current_actor(), **query))
+
+
+@bp.get("/tasks/<task_id>")
+@operation("One task with its instance's variables", response=TaskSchema, errors=(401, 404))
+def get_task(task_id):
+    return _dump([engine.get_task(db.session, task_id)])[0]
+
+
+@bp.post("/tasks/<task_id>/claim")
+@operation("Claim an unassigned task (candidates only)", response=TaskSchema, errors=(401, 403, 404, 409))
+def claim(task_id):
+    task = engine.claim_task(db.session, task_id, current_actor())
+    commit()
+    return _dump([task])[0]
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@operation("Give a claimed task back to its candidates", response=TaskSchema, errors=(401, 403, 404, 409))
+def unclaim(task_id):
+    task = engine.unclaim_task(db.session, task_id, current_actor())
+    commit()
+    return _dump([task])[0]
+
+
+@bp.post("/tasks/<task_id>/assign")
+@operation("Assign a task to a user (its assignee or an admin)", body=AssignSchema, response=TaskSchema,
+           errors=(400, 401, 403, 404, 409))
+def assign(task_id):
+    user = AssignSchema().load(json_body())["user"]
+    task = engine.assign_task(db.session, task_id, current_actor(), user)
+    commit()
+    return _dump([task])[0]
+
+
+@bp.post("/tasks/<task_id>/complete")
+@operation("Complete a task; answers with the instance after it ran on to its next wait state",
+           body=CompleteTaskSchema, response=InstanceSchema, errors=(400, 401, 403, 404, 409))
+def complete(task_id):
+    variables = CompleteTaskSchema().load(json_body())["variables"]
+    row = engine.complete_task(db.session, task_id, current_actor(), variables)
+    commit()
+    return instance_response(row)

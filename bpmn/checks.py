@@ -1,0 +1,113 @@
+"""Checks Fuse makes before SpiffWorkflow parses a model, so that every problem is listed at once.
+
+Each check takes a `bpmn:process` element and yields ElementProblems; CHECKS lists them all.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Callable, Iterator
+
+from lxml import etree
+
+from bpmn.errors import ElementProblem
+from bpmn.expressions.errors import ExpressionError
+from bpmn.expressions.juel import compile_juel, is_juel
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+PYTHON_SCRIPT_FORMATS = {None, "", "python", "python3", "py"}
+PYTHON_LANGUAGES = {None, "", "python", "python3", "juel", "http://www.w3.org/1999/XPath"}
+
+
+def bpmn(tag: str) -> str:
+    return f"{{{BPMN_NS}}}{tag}"
+
+
+def problem(node: etree._Element, message: str) -> ElementProblem:
+    return ElementProblem(element_id=node.get("id"), line=node.sourceline, message=message)
+
+
+def unsupported_tasks(process: etree._Element) -> Iterator[ElementProblem]:
+    """Service and send tasks need the handler layer, which this version does not have yet."""
+    for tag in ("serviceTask", "sendTask"):
+        for node in process.iter(bpmn(tag)):
+            yield problem(node, f"{tag} '{node.get('name') or node.get('id')}' is not supported yet: "
+                                "Fuse has no service-task handlers in this version")
+    for node in process.iter(bpmn("businessRuleTask")):
+        if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None:
+            yield problem(node, "businessRuleTask needs camunda:decisionRef naming a DMN decision")
+
+
+def compensation(process: etree._Element) -> Iterator[ElementProblem]:
+    """SpiffWorkflow 3.2 does not parse compensation events; say so instead of failing obscurely."""
+    for node in process.iter(bpmn("compensateEventDefinition")):
+        event = node.getparent()
+        yield problem(event, "compensation events are not supported yet")
+
+
+def script_formats(process: etree._Element) -> Iterator[ElementProblem]:
+    """Only Python scripts run; Camunda Modeler lets users pick Groovy or JavaScript too."""
+    for node in process.iter(bpmn("scriptTask")):
+        script_format = (node.get("scriptFormat") or "").strip().lower()
+        if script_format not in PYTHON_SCRIPT_FORMATS:
+            yield problem(node, f"scriptFormat '{node.get('scriptFormat')}' is not supported; "
+                                "script tasks run Python")
+            continue
+        if node.get(f"{{{CAMUNDA_NS}}}resource"):
+            yield problem(node, "external script resources (camunda:resource) are not supported")
+            continue
+        script = node.find(bpmn("script"))
+        if script is None or not (script.text or "").strip():
+            yield problem(node, "script task has no script")
+            continue
+        try:
+            ast.parse(script.text, mode="exec")
+        except SyntaxError as err:
+            yield problem(node, f"Python syntax error in script, line {err.lineno}: {err.msg}")
+
+
+def conditions(process: etree._Element) -> Iterator[ElementProblem]:
+    """Every condition must be JUEL or Python that at least parses."""
+    for flow in process.iter(bpmn("sequenceFlow")):
+        condition = flow.find(bpmn("conditionExpression"))
+        if condition is None:
+            continue
+        text = (condition.text or "").strip()
+        language = condition.get("language")
+        if language and language.lower() not in PYTHON_LANGUAGES:
+            yield problem(flow, f"condition language '{language}' is not supported")
+        elif not text:
+            yield problem(flow, "condition expression is empty")
+        elif message := expression_syntax_error(text):
+            yield problem(flow, message)
+
+
+def expression_syntax_error(text: str) -> str | None:
+    """Why `text` is not a valid JUEL or Python expression, or None if it is."""
+    if text.startswith("="):
+        return f"FEEL expressions are not supported yet: '{text}'"
+    if is_juel(text):
+        try:
+            compile_juel(text)
+        except ExpressionError as err:
+            return str(err)
+        return None
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        return f"cannot parse expression '{text}': {err.msg}"
+    return None
+
+
+CHECKS: list[Callable[[etree._Element], Iterator[ElementProblem]]] = [
+    unsupported_tasks, compensation, script_formats, conditions,
+]
+
+
+def check_process(process: etree._Element, file: str) -> list[ElementProblem]:
+    """All problems Fuse itself finds in one executable process."""
+    found = []
+    for check in CHECKS:
+        for item in check(process):
+            found.append(ElementProblem(item.element_id, item.line, item.message, file))
+    return found

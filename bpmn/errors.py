@@ -1,0 +1,33 @@
+"""Errors about models: what is wrong, in which file, at which element and line."""
+from __future__ import annotations
+
+from dataclasses import dataclass, asdict
+
+
+@dataclass(frozen=True)
+class ElementProblem:
+    """One reason a model cannot be deployed or run, pinned to a BPMN element."""
+
+    element_id: str | None
+    line: int | None
+    message: str
+    file: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class XmlError(Exception):
+    """The bytes are not acceptable XML (malformed, hostile or too large)."""
+
+    def __init__(self, message: str, *, file: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.message, self.file, self.line, self.column = message, file, line, column
+
+
+class ModelProblems(Exception):
+    """The XML is fine but the model cannot be run; carries every problem found."""
+
+    def __init__(self, problems: list[ElementProblem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems

@@ -1,0 +1,31 @@
+"""Serializer configuration for specs: SpiffWorkflow's Camunda config plus Fuse's spec classes."""
+from __future__ import annotations
+
+from copy import deepcopy
+
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
+from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
+
+from bpmn.specs import PassThroughTask, UserTask
+
+
+class FuseUserTaskConverter(UserTaskConverter):
+    def to_dict(self, spec):
+        dct = super().to_dict(spec)
+        dct["assignment"] = spec.assignment
+        return dct
+
+
+def spec_config() -> dict:
+    """Converter classes by spec class; the engine adds its workflow converters to this."""
+    config = deepcopy(CAMUNDA_CONFIG)
+    # Converters are found by class name too, so Camunda's UserTask must make way for ours.
+    config.pop(CamundaUserTask)
+    config[UserTask] = FuseUserTaskConverter
+    config[PassThroughTask] = BpmnTaskSpecConverter
+    # SpiffWorkflow ships no converter for its plain ServiceTask.
+    config[ServiceTask] = BpmnTaskSpecConverter
+    return config

@@ -1,0 +1,125 @@
+"""Deploying models: checking, versioning and storing definitions; reading them back."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bpmn.compiler import compile_models, is_model_file
+from bpmn.errors import ModelProblems, XmlError
+from engine.errors import BadRequest, Conflict, InvalidModel, MalformedXml, NotFound
+from engine.models import Deployment, DeploymentResource, ProcessDefinition, utcnow
+from engine.serialization import dump_specs
+from forms.resources import form_problems, is_form_file
+
+
+def checksum(files: dict[str, bytes]) -> str:
+    """Identical uploads (same names, same bytes) have the same checksum."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def _check_file_names(files: dict[str, bytes]) -> None:
+    if not files:
+        raise BadRequest("no files: send one or more 'file' parts")
+    unknown = [n for n in files if not (is_model_file(n) or is_form_file(n))]
+    if unknown:
+        raise BadRequest(f"unsupported file type: {', '.join(unknown)} "
+                         "(expected .bpmn, .dmn, .form, .schema.json or .uischema.json)")
+    if not any(n.lower().endswith((".bpmn", ".bpmn20.xml", ".bpmn2")) for n in files):
+        raise BadRequest("a deployment needs at least one .bpmn file")
+
+
+def compile_files(files: dict[str, bytes]):
+    """Compile uploads, mapping model errors to the engine's error types."""
+    _check_file_names(files)
+    try:
+        compiled = compile_models(files)
+    except XmlError as err:
+        raise MalformedXml(err.message, file=err.file, line=err.line, column=err.column) from None
+    except ModelProblems as err:
+        raise InvalidModel(f"{len(err.problems)} problem(s) make this model impossible to run",
+                           err.problems) from None
+    if problems := form_problems(files):
+        raise InvalidModel(f"{len(problems)} form file(s) cannot be read", problems)
+    return compiled
+
+
+def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: str | None
+           ) -> tuple[Deployment, bool]:
+    """Deploy files; returns (deployment, created). Identical content returns the old deployment."""
+    digest = checksum(files)
+    existing = session.scalars(select(Deployment).where(Deployment.checksum == digest)).one_or_none()
+    if existing is not None:
+        return existing, False
+    compiled = compile_files(files)
+    deployment = Deployment(id=str(uuid.uuid4()), name=name or sorted(files)[0], checksum=digest,
+                            created_at=utcnow(), created_by=actor)
+    deployment.resources = [DeploymentResource(name=n, content=c) for n, c in sorted(files.items())]
+    session.add(deployment)
+    for process in compiled:
+        latest = session.scalar(select(func.max(ProcessDefinition.version))
+                                .where(ProcessDefinition.key == process.key)) or 0
+        session.add(ProcessDefinition(
+            id=f"{process.key}:{latest + 1}:{uuid.uuid4()}", key=process.key, version=latest + 1,
+            name=process.name, deployment=deployment, resource_name=process.resource_name,
+            spec_json=dump_specs(process.spec, process.subprocess_specs),
+            activities=process.activities, created_at=utcnow()))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("another deployment of the same process keys was made at the same time; retry") from None
+    return deployment, True
+
+
+def list_deployments(session: Session) -> list[Deployment]:
+    return list(session.scalars(select(Deployment).order_by(Deployment.created_at.desc())))
+
+
+def get_deployment(session: Session, deployment_id: str) -> Deployment:
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None:
+        raise NotFound(f"deployment {deployment_id} does not exist")
+    return deployment
+
+
+def list_definitions(session: Session, key: str | None = None, latest: bool = False) -> list[ProcessDefinition]:
+    """Definitions, optionally of one key and/or only the newest version of each key."""
+    query = select(ProcessDefinition)
+    if key:
+        query = query.where(ProcessDefinition.key == key)
+    if latest:
+        newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+                  .group_by(ProcessDefinition.key).subquery())
+        query = query.join(newest, (ProcessDefinition.key == newest.c.key)
+                           & (ProcessDefinition.version == newest.c.version))
+    return list(session.scalars(query.order_by(ProcessDefinition.key, ProcessDefinition.version)))
+
+
+def get_definition(session: Session, definition_id: str) -> ProcessDefinition:
+    definition = session.get(ProcessDefinition, definition_id)
+    if definition is None:
+        raise NotFound(f"process definition {definition_id} does not exist")
+    return definition
+
+
+def latest_definition(session: Session, key: str) -> ProcessDefinition:
+    found = list_definitions(session, key=key, latest=True)
+    if not found:
+        raise NotFound(f"no process definition with key {key}")
+    return found[0]
+
+
+def definition_xml(session: Session, definition_id: str) -> bytes:
+    """The BPMN file the definition was deployed from, byte for byte."""
+    definition = get_definition(session, definition_id)
+    resource = session.scalars(select(DeploymentResource).where(
+        DeploymentResource.deployment_id == definition.deployment_id,
+        DeploymentResource.name == definition.resource_name)).one()
+    return resource.content

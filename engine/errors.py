@@ -1,0 +1,62 @@
+"""The errors the engine raises; `api/errors.py` maps each to one problem+json `type`."""
+from __future__ import annotations
+
+from bpmn.errors import ElementProblem
+
+
+class FuseError(Exception):
+    """Base of every error Fuse reports to a caller (never a stack trace)."""
+
+    problem = "about:blank"
+    title = "Error"
+    status = 500
+
+    def __init__(self, detail: str, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class BadRequest(FuseError):
+    problem, title, status = "bad-request", "Bad request", 400
+
+
+class MalformedXml(BadRequest):
+    """The file is not well-formed (or hostile) XML; names the file, line and column."""
+
+    problem, title = "malformed-xml", "Malformed XML"
+
+    def __init__(self, detail: str, *, file: str, line: int | None, column: int | None):
+        super().__init__(detail, file=file, line=line, column=column)
+
+
+class Unauthorized(FuseError):
+    problem, title, status = "unauthorized", "Unauthorized", 401
+
+
+class Forbidden(FuseError):
+    problem, title, status = "forbidden", "Forbidden", 403
+
+
+class NotFound(FuseError):
+    problem, title, status = "not-found", "Not found", 404
+
+
+class Conflict(FuseError):
+    problem, title, status = "conflict", "Conflict", 409
+
+
+class InvalidModel(FuseError):
+    """The upload parsed as XML but cannot be run; lists every element at fault."""
+
+    problem, title, status = "invalid-model", "Invalid model", 422
+
+    def __init__(self, detail: str, errors: list[ElementProblem]):
+        super().__init__(detail, errors=[e.as_dict() for e in errors])
+        self.errors = errors
+
+
+class ValidationFailed(FuseError):
+    """Request data is well-formed but not acceptable (e.g. wrong variable types)."""
+
+    problem, title, status = "validation-failed", "Validation failed", 422

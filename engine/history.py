@@ -1,0 +1,50 @@
+"""The audit trail of an instance: events are collected while a command runs, then written at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from engine.models import HistoryEvent, ProcessInstance, utcnow
+
+
+@dataclass
+class PendingEvent:
+    type: str
+    at: datetime
+    activity_id: str | None = None
+    activity_name: str | None = None
+    actor: str | None = None
+    data: dict | None = None
+
+
+@dataclass
+class HistoryRecorder:
+    """Buffers history events of one instance during one command."""
+
+    events: list[PendingEvent] = field(default_factory=list)
+
+    def record(self, type: str, *, activity_id: str | None = None, activity_name: str | None = None,
+               actor: str | None = None, data: dict[str, Any] | None = None) -> None:
+        self.events.append(PendingEvent(type, utcnow(), activity_id, activity_name, actor, data))
+
+    def flush(self, session: Session, instance: ProcessInstance) -> None:
+        """Insert the buffered events after the instance's last one (the caller holds its lock)."""
+        if not self.events:
+            return
+        first = instance.history_seq + 1
+        rows = [dict(instance_id=instance.id, seq=first + n, at=e.at, type=e.type,
+                     activity_id=e.activity_id, activity_name=e.activity_name, actor=e.actor, data=e.data)
+                for n, e in enumerate(self.events)]
+        session.execute(insert(HistoryEvent), rows)  # one executemany: history is the hot write
+        instance.history_seq = first + len(rows) - 1
+        self.events.clear()
+
+
+def instance_history(session: Session, instance_id: str) -> list[HistoryEvent]:
+    """Every event of an instance, oldest first."""
+    return list(session.scalars(
+        select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.seq)))

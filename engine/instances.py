@@ -1,0 +1,139 @@
+"""Process instances: start, read, list, control (suspend, resume, terminate) and variables."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.deployments import get_definition, latest_definition
+from engine.errors import BadRequest, Conflict, Forbidden, NotFound
+from engine.history import instance_history
+from engine.identity import Actor
+from engine.live import LiveInstance, new_live_instance, open_live_instance, save_live_instance
+from engine.models import HistoryEvent, ProcessInstance, UserTask, utcnow
+from engine.states import InstanceState, UserTaskState
+
+
+@dataclass
+class InstancePage:
+    items: list[ProcessInstance]
+    total: int
+    page: int
+    per_page: int
+
+
+def start_instance(session: Session, actor: Actor, *, definition_key: str | None = None,
+                   definition_id: str | None = None, business_key: str | None = None,
+                   variables: dict | None = None) -> ProcessInstance:
+    """Create an instance and run it to its first wait state."""
+    if bool(definition_key) == bool(definition_id):
+        raise BadRequest("give exactly one of definition_key and definition_id")
+    definition = (get_definition(session, definition_id) if definition_id
+                  else latest_definition(session, definition_key))
+    live = new_live_instance(definition, variables or {}, business_key, actor.name)
+    live.run(actor=actor.name)
+    save_live_instance(session, live)
+    return live.row
+
+
+def get_instance(session: Session, instance_id: str) -> ProcessInstance:
+    row = session.get(ProcessInstance, instance_id)
+    if row is None:
+        raise NotFound(f"process instance {instance_id} does not exist")
+    return row
+
+
+def list_instances(session: Session, *, state: str | None = None, definition_key: str | None = None,
+                   business_key: str | None = None, page: int = 1, per_page: int = 50) -> InstancePage:
+    query = select(ProcessInstance)
+    if state:
+        query = query.where(ProcessInstance.state == InstanceState(state).value)
+    if definition_key:
+        query = query.where(ProcessInstance.definition_key == definition_key)
+    if business_key:
+        query = query.where(ProcessInstance.business_key == business_key)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id)
+                            .offset((page - 1) * per_page).limit(per_page))
+    return InstancePage(list(items), total, page, per_page)
+
+
+def open_tasks(session: Session, instance_id: str) -> list[UserTask]:
+    return list(session.scalars(select(UserTask).where(
+        UserTask.instance_id == instance_id, UserTask.state == UserTaskState.OPEN.value
+    ).order_by(UserTask.created_at)))
+
+
+def _controlled(session: Session, instance_id: str, actor: Actor) -> LiveInstance:
+    """Open an instance for a control command: its starter or an admin may control it."""
+    live = open_live_instance(session, instance_id)
+    if not (actor.is_admin or actor.name == live.row.started_by):
+        raise Forbidden(f"{actor.name} may not control instance {instance_id}: "
+                        "only its starter or an admin may")
+    return live
+
+
+def _require(live: LiveInstance, *allowed: InstanceState, doing: str) -> None:
+    if live.state not in allowed:
+        raise Conflict(f"cannot {doing} an instance that is {live.state.value}")
+
+
+def suspend_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
+    live = _controlled(session, instance_id, actor)
+    _require(live, InstanceState.ACTIVE, doing="suspend")
+    live.row.state = InstanceState.SUSPENDED.value
+    live.history.record("instance_suspended", actor=actor.name, data={"reason": reason})
+    save_live_instance(session, live)
+    return live.row
+
+
+def resume_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
+    live = _controlled(session, instance_id, actor)
+    _require(live, InstanceState.SUSPENDED, doing="resume")
+    live.row.state = InstanceState.ACTIVE.value
+    live.history.record("instance_resumed", actor=actor.name, data={"reason": reason})
+    save_live_instance(session, live)
+    return live.row
+
+
+def terminate_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
+    """Cancel everything still running; the instance is kept, in state `terminated`."""
+    live = _controlled(session, instance_id, actor)
+    _require(live, InstanceState.ACTIVE, InstanceState.SUSPENDED, InstanceState.FAILED, doing="terminate")
+    live.workflow.cancel()
+    live.observer.scan()
+    live.row.state = InstanceState.TERMINATED.value
+    live.row.ended_at = utcnow()
+    live.history.record("instance_terminated", actor=actor.name, data={"reason": reason})
+    save_live_instance(session, live)
+    return live.row
+
+
+def patch_variables(session: Session, instance_id: str, actor: Actor, values: dict) -> ProcessInstance:
+    """Merge values into the instance's variables (running or suspended instances only)."""
+    live = _controlled(session, instance_id, actor)
+    _require(live, InstanceState.ACTIVE, InstanceState.SUSPENDED, InstanceState.FAILED, doing="change variables of")
+    before = live.variables()
+    live.set_variables(values)
+    live.history.record("variables_changed", actor=actor.name, data={
+        "set": values, "previous": {k: before[k] for k in values if k in before}})
+    save_live_instance(session, live)
+    return live.row
+
+
+def history(session: Session, instance_id: str) -> list[HistoryEvent]:
+    get_instance(session, instance_id)
+    return instance_history(session, instance_id)
+
+
+@dataclass
+class InstanceView:
+    """An instance as callers see it: the row plus its open user tasks."""
+
+    instance: ProcessInstance
+    open_tasks: list[UserTask]
+
+
+def view_instance(session: Session, row: ProcessInstance) -> InstanceView:
+    return InstanceView(row, open_tasks(session, row.id))

@@ -1,0 +1,189 @@
+"""An instance in memory for the length of one command: its row, its workflow, its new history."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bpmn.specs import UserTask as UserTaskSpec
+from engine.assignment import AssignmentError, resolve_assignment
+from engine.errors import NotFound
+from engine.history import HistoryRecorder
+from engine.models import ProcessDefinition, ProcessInstance, TaskCandidate, UserTask, utcnow
+from engine.observer import ActivityObserver, all_workflows
+from engine.runner import Runner
+from engine.scripting import FuseScriptEngine
+from engine.serialization import dump_state, load_specs, load_state
+from engine.states import InstanceState, UserTaskState
+
+LIVE_STATES = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.ERROR
+INTERNAL_KEYS = {"data_objects"}
+
+
+def json_safe(data: dict) -> dict:
+    """Variables as the API and the JSON columns see them (dates become ISO strings)."""
+    return json.loads(json.dumps(data, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+
+
+@dataclass
+class LiveInstance:
+    row: ProcessInstance
+    definition: ProcessDefinition
+    workflow: BpmnWorkflow
+    history: HistoryRecorder
+    observer: ActivityObserver
+
+    @property
+    def state(self) -> InstanceState:
+        return InstanceState(self.row.state)
+
+    def live_tasks(self, states: int = LIVE_STATES) -> list:
+        return [t for wf in all_workflows(self.workflow) for t in wf.tasks.values()
+                if t.state & states and getattr(t.task_spec, "bpmn_id", None)]
+
+    def variables(self) -> dict:
+        """Process variables: the workflow's data once ended, else the newest data of live tasks."""
+        if self.workflow.is_completed():
+            data = dict(self.workflow.data)
+        else:
+            data = {}
+            for task in sorted(self.live_tasks(), key=lambda t: t.last_state_change):
+                data.update(task.data)
+        return json_safe({k: v for k, v in data.items() if k not in INTERNAL_KEYS})
+
+    def set_variables(self, values: dict) -> None:
+        """Merge values into every live task, so that whatever runs next sees them."""
+        for task in self.live_tasks():
+            task.data.update(values)
+
+    def run(self, action: Callable[[], None] | None = None, actor: str | None = None) -> None:
+        """Do `action` (if any) and run on to the next wait state; a failure fails the instance."""
+        try:
+            if action is not None:
+                action()
+            Runner(self.workflow, self.observer).run_until_wait()
+        except Exception as err:  # noqa: BLE001 - any failure of the model fails the instance, not the server
+            self.observer.scan()
+            self.fail(err, actor)
+
+    def fail(self, err: Exception, actor: str | None) -> None:
+        task = getattr(err, "task", None)
+        spec = getattr(task, "task_spec", None) or getattr(err, "task_spec", None)
+        activity_id = getattr(spec, "bpmn_id", None)
+        error = {"message": str(err) or type(err).__name__, "activity_id": activity_id,
+                 "line": getattr(err, "line_number", None) or None}
+        self.row.state = InstanceState.FAILED.value
+        self.row.error = error
+        self.history.record("instance_failed", activity_id=activity_id,
+                            activity_name=getattr(spec, "bpmn_name", None), actor=actor, data=error)
+
+
+def _script_engine() -> FuseScriptEngine:
+    return FuseScriptEngine()
+
+
+def new_live_instance(definition: ProcessDefinition, variables: dict, business_key: str | None,
+                      actor: str | None) -> LiveInstance:
+    """A fresh instance of `definition`, not yet run and not yet in the session."""
+    spec, subprocess_specs = load_specs(definition.spec_json)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine())
+    workflow.task_tree.data.update(variables)
+    row = ProcessInstance(
+        id=str(uuid.uuid4()), definition_id=definition.id, definition_key=definition.key,
+        business_key=business_key, state=InstanceState.ACTIVE.value, variables={}, active_activities=[],
+        workflow_state="", lock_version=0, history_seq=0, started_by=actor, created_at=utcnow())
+    history = HistoryRecorder()
+    history.record("instance_started", actor=actor,
+                   data={"variables": json_safe(variables), "business_key": business_key,
+                         "definition_id": definition.id})
+    return LiveInstance(row, definition, workflow, history,
+                        ActivityObserver(workflow, history, definition.activities))
+
+
+def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
+    """Take the instance's write lock (the first write of the transaction) and load it fresh.
+
+    The UPDATE takes a row lock on PostgreSQL and the write lock on SQLite, so two commands on
+    one instance run one after the other and the second sees what the first committed.
+    """
+    result = session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                             .values(lock_version=ProcessInstance.lock_version + 1))
+    if result.rowcount == 0:
+        raise NotFound(f"process instance {instance_id} does not exist")
+    session.expire_all()
+    return session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                           .execution_options(populate_existing=True)).one()
+
+
+def open_live_instance(session: Session, instance_id: str) -> LiveInstance:
+    """Lock an instance and rebuild its workflow."""
+    row = lock_instance(session, instance_id)
+    definition = session.get(ProcessDefinition, row.definition_id)
+    spec, subprocess_specs = load_specs(definition.spec_json)
+    workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
+    history = HistoryRecorder()
+    return LiveInstance(row, definition, workflow, history,
+                        ActivityObserver(workflow, history, definition.activities))
+
+
+def save_live_instance(session: Session, live: LiveInstance) -> None:
+    """Write state, variables, activities, user tasks and history; the caller commits."""
+    row = live.row
+    if row.state == InstanceState.ACTIVE.value and live.workflow.is_completed():
+        row.state = InstanceState.COMPLETED.value
+        row.ended_at = utcnow()
+        live.history.record("instance_completed")
+    try:
+        row.workflow_state = dump_state(live.workflow)
+    except Exception as err:  # noqa: BLE001 - keep the last good state rather than lose the instance
+        if row.state != InstanceState.FAILED.value:
+            live.fail(err, None)
+        if not row.workflow_state:
+            raise
+    row.variables = live.variables()
+    row.active_activities = [
+        {"activity_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name,
+         "type": live.definition.activities.get(t.task_spec.bpmn_id, {}).get("type")}
+        for t in live.live_tasks()]
+    if row not in session:
+        session.add(row)
+        session.flush()
+    _sync_user_tasks(session, live)
+    live.history.flush(session, row)
+
+
+def _sync_user_tasks(session: Session, live: LiveInstance) -> None:
+    """Open a row for each user task that became ready; cancel rows whose task went away."""
+    ready = {str(t.id): t for t in live.live_tasks(TaskState.READY) if isinstance(t.task_spec, UserTaskSpec)}
+    open_rows = {r.id: r for r in session.scalars(select(UserTask).where(
+        UserTask.instance_id == live.row.id, UserTask.state == UserTaskState.OPEN.value))}
+    for task_id, row in open_rows.items():
+        if task_id not in ready:
+            row.state = UserTaskState.CANCELLED.value
+            row.completed_at = utcnow()
+    if live.row.state in (InstanceState.TERMINATED.value,):
+        return
+    for task_id, task in ready.items():
+        if task_id not in open_rows:
+            try:
+                session.add(_new_user_task(live, task_id, task))
+            except AssignmentError as err:
+                err.task = task
+                live.fail(err, None)
+
+
+def _new_user_task(live: LiveInstance, task_id: str, task) -> UserTask:
+    spec = task.task_spec
+    who = resolve_assignment(spec.assignment, task.data)
+    row = UserTask(id=task_id, instance_id=live.row.id, activity_id=spec.bpmn_id, name=spec.bpmn_name,
+                   assignee=who.assignee, due=who.due, form_key=getattr(spec.form, "key", None),
+                   state=UserTaskState.OPEN.value, created_at=utcnow())
+    row.candidates = ([TaskCandidate(kind="user", name=n) for n in who.candidate_users]
+                      + [TaskCandidate(kind="group", name=n) for n in who.candidate_groups])
+    return row

@@ -1,0 +1,71 @@
+"""Drives a workflow until it waits: SpiffWorkflow's engine-step loop, with history and pruning.
+
+We run our own loop instead of `BpmnWorkflow.do_engine_steps` so that every step is observed
+(history), finished tasks are pruned as we go (flat per-step cost, no depth-1000 stall) and an
+endless model loop stops at a step limit instead of hanging a request.
+"""
+from __future__ import annotations
+
+import os
+
+from SpiffWorkflow.util.task import TaskState
+
+from engine.observer import ActivityObserver
+from engine.pruning import prune_finished
+
+DEFAULT_STEP_LIMIT = 100_000
+
+
+class StepLimitExceeded(Exception):
+    """The workflow kept running without ever waiting: most likely an endless loop in the model."""
+
+
+def step_limit() -> int:
+    return int(os.environ.get("FUSE_STEP_LIMIT", DEFAULT_STEP_LIMIT))
+
+
+class Runner:
+    """Runs the engine tasks of one workflow, recording and pruning after every step."""
+
+    def __init__(self, workflow, observer: ActivityObserver, limit: int | None = None):
+        self.workflow, self.observer = workflow, observer
+        self.limit = limit or step_limit()
+        self.steps = 0
+
+    def run_until_wait(self) -> None:
+        """Run every READY non-manual task, repeatedly, until only waits remain."""
+        self.observer.scan()
+        while self._pass():
+            pass
+        self.workflow.refresh_timers()
+        self.observer.scan()
+
+    def _pass(self) -> bool:
+        top = self.workflow
+        active = top.get_active_subprocesses()
+        progressed = False
+        # Innermost sub-processes first, as SpiffWorkflow does.
+        for sub in sorted(active, key=lambda wf: wf.depth, reverse=True):
+            while self._run_ready(sub):
+                progressed = True
+            if sub.parent_task_id is not None:
+                task = top.get_task_from_id(sub.parent_task_id)
+                task.task_spec._update(task)
+        progressed = self._run_ready(top) or progressed
+        return progressed or len(top.get_active_subprocesses()) > len(active)
+
+    def _run_ready(self, workflow) -> bool:
+        ran = False
+        for task in workflow.get_tasks(state=TaskState.READY):
+            # An earlier task of this batch may have cancelled or finished this one.
+            if task.state != TaskState.READY or task.task_spec.manual:
+                continue
+            self.steps += 1
+            if self.steps > self.limit:
+                raise StepLimitExceeded(
+                    f"the instance ran {self.limit} steps without waiting (an endless loop in the model?)")
+            task.run()
+            ran = True
+            self.observer.scan()
+            prune_finished(workflow, self.workflow)
+        return ran

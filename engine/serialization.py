@@ -1,0 +1,75 @@
+"""Specs and instance state to and from JSON; the spec is stored once per definition version."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from bpmn.serializer import spec_config
+
+STATE_FORMAT = "fuse-1"
+
+
+class InstanceStateConverter(BpmnWorkflowConverter):
+    """Like SpiffWorkflow's workflow converter, but leaves the specs out of the state.
+
+    Restoring expects the caller to put the (already restored) spec objects into the dict
+    under 'spec' and 'subprocess_specs'; the registry passes objects it does not know through.
+    """
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
+@lru_cache(maxsize=1)
+def serializer() -> BpmnWorkflowSerializer:
+    config = spec_config()
+    config[BpmnWorkflow] = InstanceStateConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+def dump_specs(spec, subprocess_specs: dict) -> str:
+    """JSON for a definition's spec and the specs of its sub-processes and called processes."""
+    registry = serializer().registry
+    return json.dumps({
+        "spec": registry.convert(spec),
+        "subprocess_specs": {name: registry.convert(sub) for name, sub in subprocess_specs.items()},
+    })
+
+
+def load_specs(spec_json: str):
+    """Fresh spec objects: SpiffWorkflow mutates specs while running, so instances never share."""
+    dct = json.loads(spec_json)
+    registry = serializer().registry
+    subprocess_specs = {name: registry.restore(sub) for name, sub in dct["subprocess_specs"].items()}
+    return registry.restore(dct["spec"]), subprocess_specs
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """The workflow's state as JSON, without its specs."""
+    ser = serializer()
+    ser.registry._encoder_mode = True  # as serialize_json does: lets the registry encode data values
+    try:
+        dct = ser.to_dict(workflow)
+    finally:
+        ser.registry._encoder_mode = False
+    dct["format"] = STATE_FORMAT
+    return json.dumps(dct, cls=ser._encoder_cls)
+
+
+def load_state(state_json: str, spec, subprocess_specs: dict, script_engine) -> BpmnWorkflow:
+    """Rebuild a workflow from its state and its (fresh) specs."""
+    ser = serializer()
+    dct = json.loads(state_json, cls=ser.json_decoder_cls)
+    if dct.pop("format", None) != STATE_FORMAT:
+        raise ValueError("unknown workflow state format")
+    dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
+    workflow = ser.from_dict(dct)
+    workflow.script_engine = script_engine
+    return workflow
