@@ -54,18 +54,15 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
 
 
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy plus: no imports or classes, deadline checks
-    compiled into loops and calls, and guarded big-number operators."""
+    """RestrictedPython's policy plus: no imports or classes, deadline checks compiled
+    into loops and calls, and guarded big-number operators."""
 
     _BINOP_GUARDS = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.first_error: tuple[str, int | None] | None = None
+    first_error: tuple[str, int | None] | None = None
 
     def error(self, node: ast.AST, info: str) -> None:
         super().error(node, info)
-        if self.first_error is None:   # keep it structured: no parsing of "Line N: ..."
+        if self.first_error is None:   # kept structured: no parsing of "Line N: ..." strings
             message = info.rstrip(".")
             self.first_error = (message[:1].lower() + message[1:], getattr(node, "lineno", None))
 
@@ -90,7 +87,7 @@ class _Policy(RestrictingNodeTransformer):
         return self._tick_first(super().visit_While(node))
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        # Checked on entry, recursion (even exponential, via try/finally) stops at the deadline.
+        # Checked on entry, so recursion (even exponential, via try/finally) stops too.
         return self._tick_first(super().visit_FunctionDef(node))
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
@@ -99,12 +96,22 @@ class _Policy(RestrictingNodeTransformer):
         node.body = ast.copy_location(ast.BoolOp(ast.Or(), [_call("_tick_"), node.body]), node.body)
         return node
 
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        # RestrictedPython refuses `d[k] += v`, common in data scripts.  With a plain name
+        # and key, `d[k] = d[k] + v` is equivalent (double evaluation has no side effects)
+        # and is an allowed program, so rewrite it and let the normal checks apply.
+        target = node.target
+        if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                and isinstance(target.slice, (ast.Name, ast.Constant))):
+            read = ast.Subscript(ast.Name(target.value.id, ast.Load()), target.slice, ast.Load())
+            node = ast.Assign(targets=[target], value=ast.BinOp(read, node.op, node.value))
+            return self.visit(ast.fix_missing_locations(ast.copy_location(node, target)))
+        return super().visit_AugAssign(node)
+
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = super().visit_BinOp(node)
         guard = self._BINOP_GUARDS.get(type(node.op))
-        if guard:
-            return ast.copy_location(_call(guard, node.left, node.right), node)
-        return node
+        return ast.copy_location(_call(guard, node.left, node.right), node) if guard else node
 
 
 @functools.lru_cache(maxsize=2048)
@@ -119,9 +126,8 @@ def _compile(source: str, mode: str) -> tuple[Any, frozenset[str], tuple[str, in
     else:
         text, offset = textwrap.dedent(source), 0   # BPMN XML often indents script bodies
     try:
-        tree = ast.parse(text, _FILENAME, mode)
         policy = _Policy()
-        tree = policy.visit(tree)
+        tree = policy.visit(ast.parse(text, _FILENAME, mode))
     except (SyntaxError, ValueError) as exc:   # ValueError: null bytes
         line = getattr(exc, "lineno", None)
         return None, frozenset(), (f"syntax error: {getattr(exc, 'msg', exc)}", line and line + offset)
@@ -160,9 +166,8 @@ def _mul(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int):
         if a.bit_length() + b.bit_length() > MAX_INT_BITS:
             _too_big("result of *")
-    elif isinstance(b, int) and isinstance(a, _SEQUENCES) and len(a) * b > MAX_ITEMS:
-        _too_big("repeated sequence")
-    elif isinstance(a, int) and isinstance(b, _SEQUENCES) and len(b) * a > MAX_ITEMS:
+    elif (isinstance(b, int) and isinstance(a, _SEQUENCES) and len(a) * b > MAX_ITEMS
+          or isinstance(a, int) and isinstance(b, _SEQUENCES) and len(b) * a > MAX_ITEMS):
         _too_big("repeated sequence")
     return a * b
 
@@ -176,10 +181,10 @@ def _lshift(a: Any, b: Any) -> Any:
 def _range(*args: int) -> range:
     r = range(*args)
     try:
-        size = len(r)
-    except OverflowError:
-        size = MAX_ITEMS + 1
-    if size > MAX_ITEMS:
+        too_big = len(r) > MAX_ITEMS
+    except OverflowError:   # more than sys.maxsize items
+        too_big = True
+    if too_big:
         raise ScriptError(f"range() of more than {MAX_ITEMS} items is not allowed")
     return r
 
@@ -191,10 +196,6 @@ _INPLACE = {
     ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior,
     "^=": operator.ixor, "@=": operator.imatmul,
 }
-
-
-def _inplacevar(op: str, x: Any, y: Any) -> Any:
-    return _INPLACE[op](x, y)
 
 
 def _capped(fn: Any) -> Any:
@@ -234,11 +235,20 @@ _math_ns = _namespace("math", **{k: v for k, v in vars(_math).items()
 for _name in ("factorial", "comb", "perm"):
     setattr(_math_ns, _name, _capped(getattr(_math, _name)))
 
-_BUILTINS = dict(safe_builtins)
+def _c_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+              level: int = 0) -> types.ModuleType:
+    # C functions import through the running frame's builtins (datetime.strptime needs
+    # _strptime, strftime needs time).  Scripts can't name __import__ (compile-time "_" check).
+    if name not in ("_strptime", "time") or level:
+        raise ImportError(f"import of {name!r} is not allowed")
+    return __import__(name, globals, locals, fromlist, level)
+
+
+_BUILTINS = dict(safe_builtins, __import__=_c_import)
 for _name in ("__build_class__", "setattr", "delattr",
-              # not raisable by scripts: they would escape `except Exception` in the server
+              # scripts must not raise these: they would escape `except Exception` in the server
               "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"):
-    _BUILTINS.pop(_name, None)
+    del _BUILTINS[_name]
 _BUILTINS.update(
     len=len, min=min, max=max, sum=sum, sorted=sorted, any=any, all=all,
     enumerate=enumerate, zip=zip, map=map, filter=filter, reversed=reversed,
@@ -250,32 +260,25 @@ _BUILTINS.update(
 # Pre-bound names; task data may shadow them.
 _PREBOUND = {
     "datetime": _datetime.datetime, "date": _datetime.date,
-    "timedelta": _datetime.timedelta, "timezone": _datetime.timezone,
-    "math": _math_ns,
+    "timedelta": _datetime.timedelta, "timezone": _datetime.timezone, "math": _math_ns,
     "json": _namespace("json", loads=_json.loads, dumps=_json.dumps,
                        JSONDecodeError=_json.JSONDecodeError),
 }
 
-# Guards RestrictedPython's output calls; applied after task data so data can't replace them.
+# What RestrictedPython's output calls; applied after task data so data can't replace it.
 _GUARDS = {
     "__builtins__": _BUILTINS,
     "_getattr_": safer_getattr_raise,   # also refuses str.format (format-string attacks)
     "_getitem_": operator.getitem,
-    "_write_": full_write_guard,        # dicts and lists only
-    "_inplacevar_": _inplacevar,
+    "_write_": full_write_guard,        # item/attribute writes on dicts and lists only
+    "_inplacevar_": lambda op, x, y: _INPLACE[op](x, y),
     "_unpack_sequence_": guarded_unpack_sequence,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_apply_": lambda f, *args, **kwargs: f(*args, **kwargs),
     "_print_": _NoPrint,
     "_pow_": _pow, "_mul_": _mul, "_lshift_": _lshift,
 }
-_HELPER_NAMES = frozenset(_GUARDS) | {"_tick_", "_getiter_", "_print"}
-
-
-def _script_line(frame: Any) -> int | None:
-    while frame is not None and frame.f_code.co_filename != _FILENAME:
-        frame = frame.f_back
-    return frame.f_lineno if frame is not None else None
+_HELPER_NAMES = frozenset(_GUARDS) | {"_tick_", "_getiter_", "_print", "iter"}
 
 
 def _clock(time_limit: float) -> tuple[Any, Any, Any, list[ScriptTimeout]]:
@@ -284,9 +287,12 @@ def _clock(time_limit: float) -> tuple[Any, Any, Any, list[ScriptTimeout]]:
     monotonic, fired = time.monotonic, []
 
     def expire() -> None:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename != _FILENAME:
+            frame = frame.f_back
         err = ScriptTimeout(f"script ran longer than {float(time_limit)} s",
-                            _script_line(sys._getframe(1)))
-        fired.append(err)   # remembered: a script catching it still fails
+                            frame.f_lineno if frame else None)
+        fired.append(err)   # remembered: a script that catches it still fails
         raise err
 
     def tick() -> None:
@@ -315,37 +321,31 @@ def _tb_line(tb: Any) -> int | None:
     return line or None
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).replace("\n", " ")
-    if len(text) > 300:
-        text = text[:300] + "..."
-    if isinstance(exc, NameError) and text:
-        return text   # "name 'open' is not defined" is clear on its own
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _run(source: str, mode: str, variables: Mapping, time_limit: float) -> tuple:
     """Compile (cached) and run; return (result, namespace, names) or raise ScriptError."""
     code, names, error = _compile(source, mode)
     if error:
         raise ScriptError(*error)
     tick, getiter, guarded_iter, fired = _clock(time_limit)
-    # Task data may shadow the pre-bound names but never the guards.
-    ns = {**_PREBOUND, "iter": guarded_iter, **variables, **_GUARDS,
-          "_tick_": tick, "_getiter_": getiter}
+    ns = {**_PREBOUND, **variables, **_GUARDS,   # data may shadow _PREBOUND, not guards
+          "_tick_": tick, "_getiter_": getiter, "iter": guarded_iter}
     try:
         result = eval(code, ns)   # noqa: S307 - restricted code; eval also runs 'exec' code
-    except ScriptError as err:
+    except ScriptError as err:   # timeouts and our guards' refusals
         if err.line is not None:
             raise
         raise type(err)(err.message, _tb_line(err.__traceback__)) from None
     except (KeyboardInterrupt, SystemExit):
-        raise   # not raisable by scripts (see _BUILTINS): these are the server's own
-    except (RecursionError, MemoryError) as exc:   # drop the huge traceback
+        raise   # scripts can't raise these (see _BUILTINS): they are the server's own
+    except (RecursionError, MemoryError) as exc:   # `from None`: drop the huge traceback
         message = "out of memory" if isinstance(exc, MemoryError) else "maximum recursion depth exceeded"
         raise ScriptError(message, _tb_line(exc.__traceback__)) from None
-    except BaseException as exc:   # e.g. `raise Exception.mro()[1]()` is a bare BaseException
-        raise ScriptError(_describe(exc), _tb_line(exc.__traceback__)) from exc
+    except BaseException as exc:   # BaseException too: `raise Exception.mro()[1]()`
+        text = str(exc).replace("\n", " ")
+        text = text if len(text) <= 300 else text[:300] + "..."
+        if not isinstance(exc, NameError):   # "name 'open' is not defined" is clear alone
+            text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        raise ScriptError(text, _tb_line(exc.__traceback__)) from exc
     if fired:
         raise ScriptTimeout(fired[0].message, fired[0].line)
     return result, ns, names
@@ -357,7 +357,7 @@ def execute_script(source: str, variables: dict, *, time_limit: float = 2.0) -> 
     Afterwards ``variables`` holds the new or changed top-level names (deleted names are
     removed); names bound to modules, functions, classes and sandbox helpers are not
     kept.  On failure ``variables`` is left as it was, except for in-place mutations.
-    Raises ScriptError (compile-time refusal, runtime error) or ScriptTimeout.
+    Raises ScriptError (compile-time refusal or runtime error) or ScriptTimeout.
     """
     _, ns, names = _run(source, "exec", variables, time_limit)
     for name in names:

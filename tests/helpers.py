@@ -1,0 +1,79 @@
+"""Small builders for tests: BPMN documents and deployments."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+CORPUS = ROOT.parent / "shared" / "corpus" / "miwg"
+REFUND_BPMN = SAMPLES / "refund-approval" / "refund-approval.bpmn"
+
+NAMESPACES = (
+    'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+)
+
+
+def bpmn_document(body: str, process_id: str = "p", executable: bool = True) -> bytes:
+    """A BPMN file with one process whose flow elements are `body`."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NAMESPACES} id="defs" '
+            f'targetNamespace="http://fuse.test">\n<bpmn:process id="{process_id}" '
+            f'isExecutable="{"true" if executable else "false"}">\n{body}\n</bpmn:process>\n'
+            f'</bpmn:definitions>\n').encode()
+
+
+def flow(flow_id: str, source: str, target: str, condition: str | None = None) -> str:
+    if condition is None:
+        return f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}"/>'
+    condition = condition.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}">'
+            f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{condition}'
+            f'</bpmn:conditionExpression></bpmn:sequenceFlow>')
+
+
+def script_task(task_id: str, script: str, script_format: str = "python") -> str:
+    script = script.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (f'<bpmn:scriptTask id="{task_id}" name="{task_id}" scriptFormat="{script_format}">'
+            f'<bpmn:script>{script}</bpmn:script></bpmn:scriptTask>')
+
+
+def one_script_process(script: str, process_id: str = "p") -> bytes:
+    """start -> script task 'work' -> end."""
+    return bpmn_document(
+        '<bpmn:startEvent id="start"/>' + script_task("work", script) + '<bpmn:endEvent id="end"/>'
+        + flow("f1", "start", "work") + flow("f2", "work", "end"), process_id)
+
+
+def user_task_process(process_id: str = "p", attributes: str = 'camunda:candidateGroups="finance"') -> bytes:
+    """start -> user task 'approve' -> end."""
+    return bpmn_document(
+        f'<bpmn:startEvent id="start"/><bpmn:userTask id="approve" name="Approve" {attributes}/>'
+        '<bpmn:endEvent id="end"/>' + flow("f1", "start", "approve") + flow("f2", "approve", "end"),
+        process_id)
+
+
+def loop_process(times: int, process_id: str = "loop") -> bytes:
+    """start -> count (i += 1) -> gateway: back to count while i < times, else end."""
+    return bpmn_document(
+        '<bpmn:startEvent id="start"/>' + script_task("count", "i = i + 1")
+        + '<bpmn:exclusiveGateway id="again" default="f_done"/><bpmn:endEvent id="end"/>'
+        + flow("f1", "start", "count") + flow("f2", "count", "again")
+        + flow("f_loop", "again", "count", f"${{i < {times}}}") + flow("f_done", "again", "end"),
+        process_id)
+
+
+def deploy(client, headers, *files: tuple[str, bytes], name: str | None = None):
+    """POST /deployments with (filename, bytes) pairs; returns the response."""
+    data = {"file": [(io.BytesIO(content), filename) for filename, content in files]}
+    if name:
+        data["name"] = name
+    return client.post("/api/v1/deployments", data=data, headers=headers, content_type="multipart/form-data")
+
+
+def start(client, headers, key: str, variables: dict | None = None, business_key: str | None = None):
+    body = {"definition_key": key, "variables": variables or {}}
+    if business_key:
+        body["business_key"] = business_key
+    return client.post("/api/v1/process-instances", json=body, headers=headers)
