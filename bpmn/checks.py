@@ -33,9 +33,17 @@ def unsupported_tasks(process: etree._Element) -> Iterator[ElementProblem]:
         for node in process.iter(bpmn(tag)):
             yield problem(node, f"{tag} '{node.get('name') or node.get('id')}' is not supported yet: "
                                 "Fuse has no service-task handlers in this version")
-    for node in process.iter(bpmn("businessRuleTask")):
-        if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None:
-            yield problem(node, "businessRuleTask needs camunda:decisionRef naming a DMN decision")
+
+
+def missing_decision_refs(definitions: etree._Element) -> list[ElementProblem]:
+    """Business rule tasks without a decision, in any process of the file.
+
+    SpiffWorkflow scans every process (executable or not) for decisions and crashes with a
+    KeyError on these, so they are checked file-wide before it sees the file.
+    """
+    return [problem(node, "businessRuleTask needs camunda:decisionRef naming a DMN decision")
+            for node in definitions.iter(bpmn("businessRuleTask"))
+            if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None]
 
 
 def compensation(process: etree._Element) -> Iterator[ElementProblem]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from bpmn.checks import BPMN_NS, bpmn, check_process
+from bpmn.checks import BPMN_NS, bpmn, check_process, missing_decision_refs
 from bpmn.errors import ElementProblem, ModelProblems
 from bpmn.parser import FuseParser
 from bpmn.xml_reader import read_xml
@@ -97,6 +97,9 @@ def compile_models(files: dict[str, bytes]) -> list[CompiledProcess]:
             if process.get("isExecutable", "true") == "true":
                 executable[process.get("id")] = (name, process)
                 problems.extend(check_process(process, name))
+        if undecided := missing_decision_refs(root):
+            problems.extend(ElementProblem(p.element_id, p.line, p.message, name) for p in undecided)
+            continue
         try:
             parser.add_bpmn_xml(root, filename=name)
         except Exception as err:  # noqa: BLE001

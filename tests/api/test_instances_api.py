@@ -1,0 +1,93 @@
+"""Instances over REST: start, list, variables, control, history."""
+from __future__ import annotations
+
+import pytest
+
+from helpers import deploy, one_script_process, start, user_task_process
+
+
+@pytest.fixture
+def deployed(client, auth):
+    deploy(client, auth["demo"], ("p.bpmn", user_task_process("p")), ("s.bpmn", one_script_process("y = x * 2", "s")))
+
+
+def test_start_runs_to_the_first_wait_state(client, auth, deployed):
+    response = start(client, auth["bob"], "p", {"amount": 5}, business_key="order-1")
+    assert response.status_code == 201
+    body = response.json
+    assert body["state"] == "active" and body["business_key"] == "order-1"
+    assert body["active_activities"] == [{"activity_id": "approve", "name": "Approve", "type": "userTask"}]
+    assert [t["activity_id"] for t in body["open_tasks"]] == ["approve"]
+    done = start(client, auth["bob"], "s", {"x": 21}).json
+    assert done["state"] == "completed" and done["variables"] == {"x": 21, "y": 42}
+    assert done["ended_at"]
+
+
+def test_start_by_definition_id_and_bad_requests(client, auth, deployed):
+    definition = client.get("/api/v1/process-definitions?key=s", headers=auth["bob"]).json[0]
+    by_id = client.post("/api/v1/process-instances", json={"definition_id": definition["id"], "variables": {"x": 1}},
+                        headers=auth["bob"])
+    assert by_id.status_code == 201 and by_id.json["definition_id"] == definition["id"]
+    assert start(client, auth["bob"], "missing").status_code == 404
+    both = client.post("/api/v1/process-instances", json={"definition_key": "s", "definition_id": definition["id"]},
+                       headers=auth["bob"])
+    assert both.status_code == 400
+    not_object = client.post("/api/v1/process-instances", json={"definition_key": "s", "variables": [1]},
+                             headers=auth["bob"])
+    assert not_object.status_code == 400
+    assert client.post("/api/v1/process-instances", data="nope", headers=auth["bob"]).status_code == 400
+
+
+def test_list_filters_and_pages(client, auth, deployed):
+    for n in range(3):
+        start(client, auth["bob"], "p", business_key=f"k{n}")
+    start(client, auth["bob"], "s", {"x": 1})
+    page = client.get("/api/v1/process-instances?definition_key=p&per_page=2&page=1", headers=auth["bob"]).json
+    assert page["total"] == 3 and len(page["items"]) == 2 and page["per_page"] == 2
+    rest = client.get("/api/v1/process-instances?definition_key=p&per_page=2&page=2", headers=auth["bob"]).json
+    assert len(rest["items"]) == 1
+    assert {i["id"] for i in page["items"]}.isdisjoint({i["id"] for i in rest["items"]})
+    completed = client.get("/api/v1/process-instances?state=completed", headers=auth["bob"]).json
+    assert [i["definition_key"] for i in completed["items"]] == ["s"]
+    by_key = client.get("/api/v1/process-instances?business_key=k1", headers=auth["bob"]).json
+    assert [i["business_key"] for i in by_key["items"]] == ["k1"]
+    assert client.get("/api/v1/process-instances?state=sleeping", headers=auth["bob"]).status_code == 400
+
+
+def test_variables_are_read_and_merged(client, auth, deployed):
+    instance = start(client, auth["bob"], "p", {"amount": 5, "note": "a"}).json
+    url = f"/api/v1/process-instances/{instance['id']}/variables"
+    assert client.get(url, headers=auth["bob"]).json == {"amount": 5, "note": "a"}
+    patched = client.patch(url, json={"note": "b", "extra": [1, 2]}, headers=auth["bob"])
+    assert patched.status_code == 200
+    assert patched.json == {"amount": 5, "note": "b", "extra": [1, 2]}
+    assert client.patch(url, json={"x": 1}, headers=auth["alice"]).status_code == 403
+    assert client.patch(url, json=[1], headers=auth["bob"]).status_code == 400
+    # The merged values reach the task and what runs after it.
+    task = instance["open_tasks"][0]["id"]
+    assert client.get(f"/api/v1/tasks/{task}", headers=auth["bob"]).json["variables"]["note"] == "b"
+    history = client.get(f"/api/v1/process-instances/{instance['id']}/history", headers=auth["bob"]).json
+    change = [e for e in history if e["type"] == "variables_changed"][-1]
+    assert change["actor"] == "bob" and change["data"]["previous"] == {"note": "a"}
+
+
+def test_suspend_resume_terminate_are_recorded_with_who_and_why(client, auth, deployed):
+    instance = start(client, auth["bob"], "p").json
+    base = f"/api/v1/process-instances/{instance['id']}"
+    assert client.post(f"{base}/suspend?reason=audit", headers=auth["alice"]).status_code == 403
+    assert client.post(f"{base}/suspend?reason=audit", headers=auth["bob"]).json["state"] == "suspended"
+    assert client.post(f"{base}/suspend", headers=auth["bob"]).status_code == 409
+    task = instance["open_tasks"][0]["id"]
+    blocked = client.post(f"/api/v1/tasks/{task}/complete", json={}, headers=auth["demo"])
+    assert blocked.status_code == 409
+    assert client.post(f"{base}/resume", headers=auth["demo"]).json["state"] == "active"
+    ended = client.delete(f"{base}?reason=duplicate", headers=auth["demo"])
+    assert ended.status_code == 200 and ended.json["state"] == "terminated" and ended.json["open_tasks"] == []
+    assert client.delete(base, headers=auth["demo"]).status_code == 409
+    history = client.get(f"{base}/history", headers=auth["bob"]).json
+    control = [(e["type"], e["actor"], (e["data"] or {}).get("reason")) for e in history
+               if e["type"].startswith("instance_") and e["type"] != "instance_started"]
+    assert control == [("instance_suspended", "bob", "audit"), ("instance_resumed", "demo", None),
+                       ("instance_terminated", "demo", "duplicate")]
+    assert [e["seq"] for e in history] == list(range(1, len(history) + 1))
+    assert client.get(f"/api/v1/tasks/{task}", headers=auth["demo"]).json["state"] == "cancelled"

@@ -1,0 +1,64 @@
+"""User tasks over REST: who sees them, claim, unclaim, assign, complete."""
+from __future__ import annotations
+
+from helpers import deploy, start, user_task_process
+
+
+def open_task(client, auth, attributes: str) -> dict:
+    deploy(client, auth["demo"], ("p.bpmn", user_task_process("p", attributes)))
+    return start(client, auth["demo"], "p", {"owner": "carol"}).json["open_tasks"][0]
+
+
+def task_ids(client, headers, query: str = "") -> list[str]:
+    return [t["id"] for t in client.get(f"/api/v1/tasks{query}", headers=headers).json]
+
+
+def test_candidate_group_members_see_and_claim_others_get_403(client, auth):
+    task = open_task(client, auth, 'camunda:candidateGroups="finance"')
+    assert task_ids(client, auth["alice"]) == [task["id"]]
+    assert task_ids(client, auth["bob"]) == []
+    assert task_ids(client, auth["bob"], "?candidate_group=finance") == [task["id"]]
+    url = f"/api/v1/tasks/{task['id']}"
+    assert client.post(f"{url}/claim", headers=auth["bob"]).status_code == 403
+    claimed = client.post(f"{url}/claim", headers=auth["alice"])
+    assert claimed.status_code == 200 and claimed.json["assignee"] == "alice"
+    assert client.post(f"{url}/claim", headers=auth["demo"]).status_code == 409
+    assert client.post(f"{url}/complete", json={"variables": {}}, headers=auth["demo"]).status_code == 403
+    assert task_ids(client, auth["demo"]) == []
+    assert task_ids(client, auth["alice"], "?assignee=alice") == [task["id"]]
+    unclaimed = client.post(f"{url}/unclaim", headers=auth["alice"])
+    assert unclaimed.json["assignee"] is None
+    done = client.post(f"{url}/complete", json={"variables": {"ok": True}}, headers=auth["demo"])
+    assert done.status_code == 200 and done.json["state"] == "completed"
+    assert client.post(f"{url}/complete", json={}, headers=auth["demo"]).status_code == 409
+    completed = client.get("/api/v1/tasks?state=completed&assignee=demo", headers=auth["demo"]).json
+    assert [(t["id"], t["state"]) for t in completed] == [(task["id"], "completed")]
+
+
+def test_assignee_expression_and_candidate_users(client, auth):
+    task = open_task(client, auth, 'camunda:assignee="${owner}" camunda:candidateUsers="bob, alice"')
+    assert task["assignee"] == "carol"
+    assert task["candidate_users"] == ["alice", "bob"]
+    url = f"/api/v1/tasks/{task['id']}"
+    assert client.post(f"{url}/complete", json={}, headers=auth["bob"]).status_code == 403
+    assert client.post(f"{url}/assign", json={"user": "bob"}, headers=auth["alice"]).status_code == 403
+    delegated = client.post(f"{url}/assign", json={"user": "bob"}, headers=auth["carol"])
+    assert delegated.status_code == 200 and delegated.json["assignee"] == "bob"
+    assert client.post(f"{url}/assign", json={}, headers=auth["demo"]).status_code == 400
+    assert client.post(f"{url}/assign", json={"user": "alice"}, headers=auth["demo"]).json["assignee"] == "alice"
+    assert client.post(f"{url}/complete", json={"variables": {"x": 1}}, headers=auth["alice"]).status_code == 200
+
+
+def test_due_date_and_form_key_are_kept(client, auth):
+    task = open_task(client, auth, 'camunda:dueDate="2030-01-02T03:04:05Z" camunda:formKey="json:approve"')
+    detail = client.get(f"/api/v1/tasks/{task['id']}", headers=auth["demo"]).json
+    assert detail["due"] == "2030-01-02T03:04:05Z"
+    assert detail["form_key"] == "json:approve"
+    assert detail["variables"] == {"owner": "carol"}
+
+
+def test_unresolvable_assignee_fails_the_instance_visibly(client, auth):
+    deploy(client, auth["demo"], ("p.bpmn", user_task_process("p", 'camunda:assignee="${nobody}"')))
+    instance = start(client, auth["demo"], "p").json
+    assert instance["state"] == "failed"
+    assert "nobody" in instance["error"]["message"]
