@@ -59,12 +59,16 @@ def patch_variables(instance_id):
     return row.variables
 
 
+def _reason() -> str | None:
+    """Why, from `?reason=` or a JSON body's "reason"."""
+    return ReasonQuerySchema().load(request.args).get("reason") or json_body().get("reason")
+
+
 @bp.post("/process-instances/<instance_id>/suspend")
 @operation("Suspend an active instance", query=ReasonQuerySchema, response=InstanceSchema,
            errors=(401, 403, 404, 409))
 def suspend(instance_id):
-    reason = ReasonQuerySchema().load(request.args).get("reason") or json_body().get("reason")
-    row = engine.suspend_instance(db.session, instance_id, current_actor(), reason)
+    row = engine.suspend_instance(db.session, instance_id, current_actor(), _reason())
     commit()
     return instance_response(row)
 
@@ -73,8 +77,7 @@ def suspend(instance_id):
 @operation("Resume a suspended instance", query=ReasonQuerySchema, response=InstanceSchema,
            errors=(401, 403, 404, 409))
 def resume(instance_id):
-    reason = ReasonQuerySchema().load(request.args).get("reason") or json_body().get("reason")
-    row = engine.resume_instance(db.session, instance_id, current_actor(), reason)
+    row = engine.resume_instance(db.session, instance_id, current_actor(), _reason())
     commit()
     return instance_response(row)
 
@@ -83,8 +86,7 @@ def resume(instance_id):
 @operation("Terminate an instance (it is kept, in state terminated)", query=ReasonQuerySchema,
            response=InstanceSchema, errors=(401, 403, 404, 409))
 def terminate(instance_id):
-    reason = ReasonQuerySchema().load(request.args).get("reason")
-    row = engine.terminate_instance(db.session, instance_id, current_actor(), reason)
+    row = engine.terminate_instance(db.session, instance_id, current_actor(), _reason())
     commit()
     return instance_response(row)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bpmn.compiler import compile_models, is_model_file
 from bpmn.errors import ModelProblems, XmlError
 from engine.errors import BadRequest, Conflict, InvalidModel, MalformedXml, NotFound
+from engine.lookup import get_or_raise
 from engine.models import Deployment, DeploymentResource, ProcessDefinition, utcnow
 from engine.serialization import dump_specs
 from forms.resources import form_problems, is_form_file
@@ -83,10 +84,7 @@ def list_deployments(session: Session) -> list[Deployment]:
 
 
 def get_deployment(session: Session, deployment_id: str) -> Deployment:
-    deployment = session.get(Deployment, deployment_id)
-    if deployment is None:
-        raise NotFound(f"deployment {deployment_id} does not exist")
-    return deployment
+    return get_or_raise(session, Deployment, deployment_id, "deployment")
 
 
 def list_definitions(session: Session, key: str | None = None, latest: bool = False) -> list[ProcessDefinition]:
@@ -103,10 +101,7 @@ def list_definitions(session: Session, key: str | None = None, latest: bool = Fa
 
 
 def get_definition(session: Session, definition_id: str) -> ProcessDefinition:
-    definition = session.get(ProcessDefinition, definition_id)
-    if definition is None:
-        raise NotFound(f"process definition {definition_id} does not exist")
-    return definition
+    return get_or_raise(session, ProcessDefinition, definition_id, "process definition")
 
 
 def latest_definition(session: Session, key: str) -> ProcessDefinition:

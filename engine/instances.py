@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.deployments import get_definition, latest_definition
-from engine.errors import BadRequest, Conflict, Forbidden, NotFound
+from engine.errors import BadRequest, Conflict, Forbidden
+from engine.lookup import get_or_raise
 from engine.history import instance_history
 from engine.identity import Actor
 from engine.live import LiveInstance, new_live_instance, open_live_instance, save_live_instance
@@ -38,10 +39,7 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
 
 
 def get_instance(session: Session, instance_id: str) -> ProcessInstance:
-    row = session.get(ProcessInstance, instance_id)
-    if row is None:
-        raise NotFound(f"process instance {instance_id} does not exist")
-    return row
+    return get_or_raise(session, ProcessInstance, instance_id, "process instance")
 
 
 def list_instances(session: Session, *, state: str | None = None, definition_key: str | None = None,
@@ -79,22 +77,25 @@ def _require(live: LiveInstance, *allowed: InstanceState, doing: str) -> None:
         raise Conflict(f"cannot {doing} an instance that is {live.state.value}")
 
 
-def suspend_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
+def _switch_state(session: Session, instance_id: str, actor: Actor, reason: str | None, *,
+                  source: InstanceState, target: InstanceState, event: str, doing: str) -> ProcessInstance:
     live = _controlled(session, instance_id, actor)
-    _require(live, InstanceState.ACTIVE, doing="suspend")
-    live.row.state = InstanceState.SUSPENDED.value
-    live.history.record("instance_suspended", actor=actor.name, data={"reason": reason})
+    _require(live, source, doing=doing)
+    live.row.state = target.value
+    live.history.record(event, actor=actor.name, data={"reason": reason})
     save_live_instance(session, live)
     return live.row
+
+
+def suspend_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
+    """Stop an active instance from moving on: its tasks cannot be worked on until resumed."""
+    return _switch_state(session, instance_id, actor, reason, source=InstanceState.ACTIVE,
+                         target=InstanceState.SUSPENDED, event="instance_suspended", doing="suspend")
 
 
 def resume_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
-    live = _controlled(session, instance_id, actor)
-    _require(live, InstanceState.SUSPENDED, doing="resume")
-    live.row.state = InstanceState.ACTIVE.value
-    live.history.record("instance_resumed", actor=actor.name, data={"reason": reason})
-    save_live_instance(session, live)
-    return live.row
+    return _switch_state(session, instance_id, actor, reason, source=InstanceState.SUSPENDED,
+                         target=InstanceState.ACTIVE, event="instance_resumed", doing="resume")
 
 
 def terminate_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:

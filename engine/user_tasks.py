@@ -7,7 +7,8 @@ from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden
+from engine.lookup import get_or_raise
 from engine.identity import Actor
 from engine.live import LiveInstance, open_live_instance, save_live_instance
 from engine.models import ProcessInstance, TaskCandidate, UserTask, utcnow
@@ -54,10 +55,7 @@ def list_tasks(session: Session, actor: Actor, *, assignee: str | None = None,
 
 
 def get_task(session: Session, task_id: str) -> UserTask:
-    task = session.get(UserTask, task_id)
-    if task is None:
-        raise NotFound(f"task {task_id} does not exist")
-    return task
+    return get_or_raise(session, UserTask, task_id, "task")
 
 
 def _open_for_work(session: Session, task_id: str, doing: str) -> tuple[UserTask, LiveInstance]:
