@@ -146,7 +146,9 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
             live.fail(err, None)
         if not row.workflow_state:
             raise
-    row.variables = live.variables()
+    if row.state != InstanceState.TERMINATED.value:
+        # A cancelled workflow has no live task left to read variables from: keep the last ones.
+        row.variables = live.variables()
     row.active_activities = [
         {"activity_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name,
          "type": live.definition.activities.get(t.task_spec.bpmn_id, {}).get("type")}

@@ -72,7 +72,7 @@ def test_variables_are_read_and_merged(client, auth, deployed):
 
 
 def test_suspend_resume_terminate_are_recorded_with_who_and_why(client, auth, deployed):
-    instance = start(client, auth["bob"], "p").json
+    instance = start(client, auth["bob"], "p", {"amount": 7}).json
     base = f"/api/v1/process-instances/{instance['id']}"
     assert client.post(f"{base}/suspend?reason=audit", headers=auth["alice"]).status_code == 403
     assert client.post(f"{base}/suspend?reason=audit", headers=auth["bob"]).json["state"] == "suspended"
@@ -83,6 +83,7 @@ def test_suspend_resume_terminate_are_recorded_with_who_and_why(client, auth, de
     assert client.post(f"{base}/resume", headers=auth["demo"]).json["state"] == "active"
     ended = client.delete(f"{base}?reason=duplicate", headers=auth["demo"])
     assert ended.status_code == 200 and ended.json["state"] == "terminated" and ended.json["open_tasks"] == []
+    assert ended.json["variables"] == instance["variables"] and ended.json["ended_at"]
     assert client.delete(base, headers=auth["demo"]).status_code == 409
     history = client.get(f"{base}/history", headers=auth["bob"]).json
     control = [(e["type"], e["actor"], (e["data"] or {}).get("reason")) for e in history

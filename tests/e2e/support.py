@@ -161,13 +161,13 @@ class FuseServer:
     def delete(self, path: str, user: str | None = "demo", **kwargs) -> requests.Response:
         return self.request("DELETE", path, user, **kwargs)
 
-    def deploy(self, *files: tuple[str, bytes], user: str | None = "demo", name: str | None = None
-               ) -> requests.Response:
+    def deploy(self, *files: tuple[str, bytes], user: str | None = "demo", name: str | None = None,
+               **kwargs) -> requests.Response:
         """POST /api/v1/deployments with one multipart `file` part per (filename, bytes)."""
         data = {"name": name} if name else None
         return self.post("/api/v1/deployments", user,
                          files=[("file", (filename, content, "application/octet-stream"))
-                                for filename, content in files], data=data)
+                                for filename, content in files], data=data, **kwargs)
 
     def start_instance(self, key: str, variables: dict, user: str = "demo") -> requests.Response:
         return self.post("/api/v1/process-instances", user, json={"definition_key": key, "variables": variables})
