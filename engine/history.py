@@ -32,15 +32,21 @@ class HistoryRecorder:
         self.events.append(PendingEvent(type, utcnow(), activity_id, activity_name, actor, data))
 
     def flush(self, session: Session, instance: ProcessInstance) -> None:
-        """Insert the buffered events after the instance's last one (the caller holds its lock)."""
+        """Insert the buffered events after the instance's last one (the caller holds its lock).
+
+        The instance row (with its new `history_seq`) is flushed first, in the same statement
+        that writes its state, so that the events' foreign key holds and no second UPDATE follows.
+        """
         if not self.events:
             return
         first = instance.history_seq + 1
+        instance.history_seq = first + len(self.events) - 1
+        session.flush()
         rows = [dict(instance_id=instance.id, seq=first + n, at=e.at, type=e.type,
                      activity_id=e.activity_id, activity_name=e.activity_name, actor=e.actor, data=e.data)
                 for n, e in enumerate(self.events)]
-        session.execute(insert(HistoryEvent), rows)  # one executemany: history is the hot write
-        instance.history_seq = first + len(rows) - 1
+        # A Core executemany: one statement for all rows (history is the hot write).
+        session.execute(insert(HistoryEvent.__table__), rows)
         self.events.clear()
 
 

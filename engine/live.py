@@ -19,7 +19,7 @@ from engine.models import ProcessDefinition, ProcessInstance, TaskCandidate, Use
 from engine.observer import ActivityObserver, all_workflows
 from engine.runner import Runner
 from engine.scripting import FuseScriptEngine
-from engine.serialization import dump_state, load_specs, load_state
+from engine.serialization import SPECS, dump_state, load_state
 from engine.states import InstanceState, UserTaskState
 
 LIVE_STATES = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.ERROR
@@ -91,7 +91,7 @@ def _script_engine() -> FuseScriptEngine:
 def new_live_instance(definition: ProcessDefinition, variables: dict, business_key: str | None,
                       actor: str | None) -> LiveInstance:
     """A fresh instance of `definition`, not yet run and not yet in the session."""
-    spec, subprocess_specs = load_specs(definition.spec_json)
+    spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine())
     workflow.task_tree.data.update(variables)
     row = ProcessInstance(
@@ -125,7 +125,7 @@ def open_live_instance(session: Session, instance_id: str) -> LiveInstance:
     """Lock an instance and rebuild its workflow."""
     row = lock_instance(session, instance_id)
     definition = session.get(ProcessDefinition, row.definition_id)
-    spec, subprocess_specs = load_specs(definition.spec_json)
+    spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
     workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
     history = HistoryRecorder()
     return LiveInstance(row, definition, workflow, history,
@@ -153,17 +153,17 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
         {"activity_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name,
          "type": live.definition.activities.get(t.task_spec.bpmn_id, {}).get("type")}
         for t in live.live_tasks()]
-    if row not in session:
+    is_new = row not in session
+    if is_new:
         session.add(row)
-        session.flush()
-    _sync_user_tasks(session, live)
+    _sync_user_tasks(session, live, is_new)
     live.history.flush(session, row)
 
 
-def _sync_user_tasks(session: Session, live: LiveInstance) -> None:
+def _sync_user_tasks(session: Session, live: LiveInstance, is_new: bool) -> None:
     """Open a row for each user task that became ready; cancel rows whose task went away."""
     ready = {str(t.id): t for t in live.live_tasks(TaskState.READY) if isinstance(t.task_spec, UserTaskSpec)}
-    open_rows = {r.id: r for r in session.scalars(select(UserTask).where(
+    open_rows = {} if is_new else {r.id: r for r in session.scalars(select(UserTask).where(
         UserTask.instance_id == live.row.id, UserTask.state == UserTaskState.OPEN.value))}
     for task_id, row in open_rows.items():
         if task_id not in ready:

@@ -83,11 +83,11 @@ class ProcessDefinition(Base):
     deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"), index=True)
     resource_name: Mapped[str] = mapped_column(String(255))
     # The SpiffWorkflow spec (and the specs of its sub-processes), stored once per version.
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # read on a spec-cache miss only
     # element id -> {type, name}: lets reads describe activities without loading the spec.
     activities: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    deployment: Mapped[Deployment] = relationship(back_populates="definitions", lazy="joined")
+    deployment: Mapped[Deployment] = relationship(back_populates="definitions", lazy="select")
 
 
 class ProcessInstance(Base):
