@@ -37,7 +37,16 @@ def read_xml(data: bytes, file: str) -> etree._Element:
     except etree.XMLSyntaxError as err:
         line, column = err.position if err.position else (err.lineno, None)
         raise XmlError(f"{file}: {err.msg}", file=file, line=line, column=column) from None
-    doctype = root.getroottree().docinfo.doctype
-    if doctype:
-        raise XmlError(f"{file}: DOCTYPE declarations are not allowed", file=file, line=1, column=1)
+    if root.getroottree().docinfo.doctype:
+        line, column = _position(data, b"<!DOCTYPE")
+        raise XmlError(f"{file}: DOCTYPE declarations are not allowed", file=file, line=line, column=column)
     return root
+
+
+def _position(data: bytes, needle: bytes) -> tuple[int, int]:
+    """1-based line and column of the first `needle` in `data` (1, 1 if absent)."""
+    offset = data.find(needle)
+    if offset < 0:
+        return 1, 1
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1

@@ -36,6 +36,7 @@ def test_documents_with_a_doctype_are_refused_unexpanded(document):
     with pytest.raises(XmlError) as caught:
         compile_models({"evil.bpmn": document})
     assert "DOCTYPE" in caught.value.message
+    assert (caught.value.line, caught.value.column) == (2, 1)
     assert "root:" not in caught.value.message
 
 

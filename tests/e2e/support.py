@@ -5,6 +5,8 @@ everything after that is HTTP through `requests`.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -25,6 +27,17 @@ PROBLEM_JSON = "application/problem+json"
 
 # name -> groups, made with `fuse user add NAME --group G ...`
 USERS = {"demo": ["admin", "finance"], "alice": ["finance"], "bob": ["sales"]}
+
+
+LIBC = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel SIGKILLs the server if the test run dies without teardown."""
+    try:
+        ctypes.CDLL(LIBC).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def free_port() -> int:
@@ -94,7 +107,8 @@ class FuseServer:
         with open(stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 [str(FUSE), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env, cwd=self.workdir, stdout=out, stderr=err, start_new_session=True)
+                env=self.env, cwd=self.workdir, stdout=out, stderr=err,
+                preexec_fn=_die_with_parent if LIBC else None)
 
     def stderr(self) -> str:
         if self._stderr_path is None or not self._stderr_path.exists():
@@ -104,9 +118,15 @@ class FuseServer:
     def wait_until_healthy(self) -> None:
         """Poll GET /healthz every 50 ms until it answers 200 (or fail with the server's stderr)."""
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        last = "no answer yet"
+        last, retries = "no answer yet", 3
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if "Address already in use" in self.stderr() and retries > 0:
+                    retries -= 1  # someone took the free port between our pick and the server's bind
+                    self.port = free_port()
+                    self.base_url = f"http://127.0.0.1:{self.port}"
+                    self.launch()
+                    continue
                 pytest.fail(f"fuse serve exited with {self.process.returncode} before it was healthy\n"
                             f"stderr:\n{self.stderr()}", pytrace=False)
             try:
