@@ -12,7 +12,7 @@ from engine.lookup import get_or_raise
 from engine.history import instance_history
 from engine.identity import Actor
 from engine.live import LiveInstance, new_live_instance, open_live_instance, save_live_instance
-from engine.models import HistoryEvent, ProcessInstance, UserTask, utcnow
+from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.states import InstanceState, UserTaskState
 
 
@@ -138,3 +138,12 @@ class InstanceView:
 
 def view_instance(session: Session, row: ProcessInstance) -> InstanceView:
     return InstanceView(row, open_tasks(session, row.id))
+
+
+def count_summary(session: Session) -> dict:
+    """How many definitions and active instances there are (for the landing page)."""
+    return {
+        "definitions": session.scalar(select(func.count()).select_from(ProcessDefinition)),
+        "active": session.scalar(select(func.count()).select_from(ProcessInstance)
+                                 .where(ProcessInstance.state == InstanceState.ACTIVE.value)),
+    }

@@ -71,3 +71,10 @@ def test_unknown_ids_are_404_problems(client, auth):
         response = client.get(path, headers=auth["demo"])
         assert response.status_code == 404, path
         assert response.json["type"] == "urn:fuse:problem:not-found"
+
+
+def test_landing_page_points_to_the_docs(client, auth):
+    deploy(client, auth["demo"], ("p.bpmn", user_task_process("p")))
+    page = client.get("/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert b"/api/docs" in page.data and b"<strong>1</strong> process definition" in page.data
