@@ -12,19 +12,30 @@ from engine.errors import FuseError
 
 
 @contextmanager
-def unit_of_work():
-    """A session that commits on success; engine errors become a clean message and exit 1."""
-    session = open_database()()
+def reported_errors():
+    """Engine errors become a clean message and exit status 1, never a traceback."""
     try:
-        yield session
-        session.commit()
+        yield
     except FuseError as err:
-        session.rollback()
         click.echo(f"error: {err.detail}", err=True)
         for item in err.extra.get("errors", []):
             where = f"{item.get('file') or ''}:{item.get('line') or '?'} {item.get('element_id') or ''}"
             click.echo(f"  {where.strip()}: {item['message']}", err=True)
         sys.exit(1)
+
+
+@contextmanager
+def unit_of_work():
+    """A session that commits on success and rolls back on any error."""
+    session = open_database()()
+    try:
+        with reported_errors():
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
     finally:
         session.close()
 
@@ -48,19 +59,48 @@ def serve(host, port, threads):
     waitress_serve(create_app(), host=host, port=port, threads=threads, ident="fuse")
 
 
+FILES = click.argument("files", nargs=-1, required=True,
+                       type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _where(item) -> str:
+    return f"{item.file or ''}:{item.line or '?'} {item.element_id or ''}".strip()
+
+
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@FILES
 @click.option("--name", help="A name for the deployment.")
-def deploy(files, name):
+@click.option("--allow-non-executable", is_flag=True, help="Keep non-executable processes for viewing.")
+def deploy(files, name, allow_non_executable):
     """Deploy BPMN (and form) files as one deployment."""
     from engine.deployments import deploy as deploy_files
 
     with unit_of_work() as session:
-        deployment, created = deploy_files(session, {f.name: f.read_bytes() for f in files}, name, "cli")
-        verb = "deployed" if created else "unchanged, already deployed as"
-        click.echo(f"{verb} {deployment.id}")
-        for definition in deployment.definitions:
-            click.echo(f"  {definition.key} version {definition.version} ({definition.id})")
+        result = deploy_files(session, {f.name: f.read_bytes() for f in files}, name, "cli", allow_non_executable)
+        verb = "deployed" if result.created else "unchanged, already deployed as"
+        click.echo(f"{verb} {result.deployment.id}")
+        for definition in result.deployment.definitions:
+            note = "" if definition.executable else " [not executable: for viewing]"
+            click.echo(f"  {definition.key} version {definition.version} ({definition.id}){note}")
+        for warning in result.warnings:
+            click.echo(f"  warning {_where(warning)}: {warning.message}")
+
+
+@main.command()
+@FILES
+def validate(files):
+    """Check BPMN (and form) files as a deployment would, without deploying; exit 1 if invalid."""
+    from engine.deployments import validate_files
+
+    with reported_errors():
+        report = validate_files({f.name: f.read_bytes() for f in files})
+    for process in report.processes:
+        click.echo(f"process {process['key']}: {'executable' if process['executable'] else 'not executable'}")
+    for kind, items in (("error", report.errors), ("warning", report.warnings)):
+        for item in items:
+            click.echo(f"{kind} {_where(item)}: {item.message}")
+    click.echo("valid" if report.valid else f"invalid: {len(report.errors)} error(s)")
+    sys.exit(0 if report.valid else 1)
 
 
 @main.group()

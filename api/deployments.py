@@ -7,7 +7,10 @@ from api.auth import current_actor
 from api.blueprints import api_blueprint, commit, require_admin
 from api.docs import operation
 from api.extensions import db
-from api.schemas import DefinitionQuerySchema, DefinitionSchema, DeploymentSchema
+from api.schemas import (
+    DefinitionQuerySchema, DefinitionSchema, DeployFormSchema, DeploymentSchema, ProblemItemSchema,
+    ValidationReportSchema,
+)
 from engine import deployments as engine
 
 bp = api_blueprint("deployments", __name__)
@@ -17,14 +20,29 @@ bp = api_blueprint("deployments", __name__)
 @operation("Deploy BPMN (and form) files; identical content returns the existing deployment",
            response=DeploymentSchema, status=201, errors=(400, 401, 403, 409, 422),
            multipart={"file": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                      "name": {"type": "string"}})
+                      "name": {"type": "string"}, "allow_non_executable": {"type": "boolean"}})
 def create_deployment():
     actor = current_actor()
     require_admin(actor, "deploy")
-    files = {f.filename or "unnamed": f.read() for f in request.files.getlist("file")}
-    deployment, created = engine.deploy(db.session, files, request.form.get("name"), actor.name)
+    form = DeployFormSchema().load(request.form)
+    result = engine.deploy(db.session, uploaded_files(), form.get("name"), actor.name,
+                           form["allow_non_executable"])
     commit()
-    return DeploymentSchema().dump(deployment), 201 if created else 200
+    body = {**DeploymentSchema().dump(result.deployment),
+            "warnings": ProblemItemSchema(many=True).dump(result.warnings)}
+    return body, 201 if result.created else 200
+
+
+@bp.post("/validate")
+@operation("Check files as a deployment would, without deploying", response=ValidationReportSchema,
+           errors=(400, 401), multipart={"file": {"type": "array", "items": {"type": "string", "format": "binary"}}})
+def validate():
+    return ValidationReportSchema().dump(engine.validate_files(uploaded_files()))
+
+
+def uploaded_files() -> dict[str, bytes]:
+    """The multipart `file` parts by file name."""
+    return {f.filename or "unnamed": f.read() for f in request.files.getlist("file")}
 
 
 @bp.get("/deployments")

@@ -25,14 +25,43 @@ class DefinitionBriefSchema(Schema):
     name = fields.String(allow_none=True)
 
 
+class ProblemItemSchema(Schema):
+    """One error or warning, pinned to an element of a file."""
+
+    element_id = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    message = fields.String()
+    file = fields.String(allow_none=True)
+
+
 class DeploymentSchema(Schema):
     id = fields.String()
     name = fields.String(allow_none=True)
     created_at = UtcDateTime()
     definitions = fields.List(fields.Nested(DefinitionBriefSchema))
+    warnings = fields.List(fields.Nested(ProblemItemSchema), dump_only=True)
+
+
+class DeployFormSchema(Loose):
+    name = fields.String()
+    allow_non_executable = fields.Boolean(load_default=False)
+
+
+class ProcessBriefSchema(Schema):
+    key = fields.String()
+    name = fields.String(allow_none=True)
+    executable = fields.Boolean()
+
+
+class ValidationReportSchema(Schema):
+    valid = fields.Boolean()
+    processes = fields.List(fields.Nested(ProcessBriefSchema))
+    errors = fields.List(fields.Nested(ProblemItemSchema))
+    warnings = fields.List(fields.Nested(ProblemItemSchema))
 
 
 class DefinitionSchema(DefinitionBriefSchema):
+    executable = fields.Boolean()
     deployment_id = fields.String()
     resource_name = fields.String()
     created_at = UtcDateTime()
@@ -48,6 +77,7 @@ class StartInstanceSchema(Schema):
     definition_id = fields.String()
     business_key = fields.String(allow_none=True)
     variables = fields.Dict(keys=fields.String(), load_default=dict)
+    force = fields.Boolean(load_default=False)
 
 
 class ActivitySchema(Schema):
@@ -65,6 +95,8 @@ class TaskSummarySchema(Schema):
     candidate_users = fields.List(fields.String())
     candidate_groups = fields.List(fields.String())
     due = UtcDateTime(allow_none=True)
+    follow_up = UtcDateTime(allow_none=True)
+    priority = fields.Integer(allow_none=True)
     created_at = UtcDateTime()
     form_key = fields.String(allow_none=True)
     state = fields.String()

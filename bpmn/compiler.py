@@ -8,6 +8,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from bpmn.checks import BPMN_NS, bpmn, check_process, missing_decision_refs
 from bpmn.errors import ElementProblem, ModelProblems
+from bpmn.extensions.reader import extension_warnings
+from bpmn.lenient import force_executable, make_runnable
 from bpmn.parser import FuseParser
 from bpmn.xml_reader import read_xml
 
@@ -31,6 +33,7 @@ class CompiledProcess:
     spec: object
     subprocess_specs: dict
     activities: dict = field(default_factory=dict)
+    executable: bool = True
 
 
 def is_model_file(name: str) -> bool:
@@ -73,56 +76,98 @@ def _spiff_problem(err: Exception, lines: _Lines, file: str | None, fallback_id:
     return lines.problem(fallback_id, f"cannot parse: {type(err).__name__}: {err}", file)
 
 
-def compile_models(files: dict[str, bytes]) -> list[CompiledProcess]:
-    """Parse and check BPMN (and DMN) files; return each executable process.
+@dataclass
+class Compilation:
+    """What a set of files holds: its processes (runnable or kept for viewing) and warnings."""
+
+    processes: list[CompiledProcess]
+    warnings: list[ElementProblem]
+
+
+class _Compiler:
+    """One compilation: collects problems and warnings across files, then builds specs."""
+
+    def __init__(self, allow_non_executable: bool):
+        self.allow_non_executable = allow_non_executable
+        self.lines, self.parser = _Lines(), FuseParser()
+        self.problems: list[ElementProblem] = []
+        self.warnings: list[ElementProblem] = []
+        self.processes: dict[str, tuple[str, etree._Element, bool]] = {}
+
+    def add_dmn(self, name: str, root: etree._Element) -> None:
+        try:
+            self.parser.add_dmn_xml(root, filename=name)
+        except Exception as err:  # noqa: BLE001 - reported as a model problem
+            self.problems.append(_spiff_problem(err, self.lines, name, None))
+
+    def add_bpmn(self, name: str, root: etree._Element) -> None:
+        if root.tag != bpmn("definitions"):
+            self.problems.append(ElementProblem(root.get("id"), root.sourceline,
+                                                f"root element is {root.tag}, not bpmn:definitions", name))
+            return
+        self.warnings.extend(ElementProblem(a.element_id, a.line, a.message, name) for a in make_runnable(root))
+        self.warnings.extend(extension_warnings(root, name))
+        for process in root.iter(bpmn("process")):
+            executable = process.get("isExecutable", "true") == "true"
+            self.processes[process.get("id")] = (name, process, executable)
+            found = check_process(process, name)
+            (self.problems if executable else self.warnings).extend(_viewing(found, executable))
+        if undecided := missing_decision_refs(root):
+            self.problems.extend(ElementProblem(p.element_id, p.line, p.message, name) for p in undecided)
+            return
+        force_executable(root)  # parse non-executable processes too, for viewing and validation
+        try:
+            self.parser.add_bpmn_xml(root, filename=name)
+        except Exception as err:  # noqa: BLE001
+            self.problems.append(_spiff_problem(err, self.lines, name, None))
+
+    def finish(self) -> Compilation:
+        runnable = [key for key, (_, _, executable) in self.processes.items() if executable]
+        if not self.problems and not runnable and not self.allow_non_executable:
+            self.problems.append(ElementProblem(
+                next(iter(self.processes), None), None,
+                "no executable process: mark a process isExecutable=\"true\" to run it, or deploy with "
+                "allow_non_executable to keep it for viewing", None))
+        compiled = [] if self.problems else [c for c in map(self._build, self.processes) if c]
+        if self.problems:
+            raise ModelProblems(self.problems, self.warnings)
+        return Compilation(compiled, self.warnings)
+
+    def _build(self, key: str) -> CompiledProcess | None:
+        file, process, executable = self.processes[key]
+        try:
+            spec, subprocess_specs = self.parser.get_spec(key), self.parser.get_subprocess_specs(key)
+        except Exception as err:  # noqa: BLE001
+            found = _spiff_problem(err, self.lines, file, key)
+            if executable:
+                self.problems.append(found)
+                return None
+            self.warnings.extend(_viewing([found], executable))
+            spec, subprocess_specs = None, {}
+        return CompiledProcess(key=key, name=process.get("name"), resource_name=file, spec=spec,
+                               subprocess_specs=subprocess_specs, activities=activity_catalogue(process),
+                               executable=executable)
+
+
+def _viewing(found: list[ElementProblem], executable: bool) -> list[ElementProblem]:
+    """Problems of a non-executable process are warnings: it is kept for viewing, never run as is."""
+    if executable:
+        return found
+    return [ElementProblem(p.element_id, p.line, f"(process not executable) {p.message}", p.file) for p in found]
+
+
+def compile_models(files: dict[str, bytes], allow_non_executable: bool = False) -> Compilation:
+    """Parse and check BPMN (and DMN) files: every process, with its spec where it can run.
 
     Raises XmlError for unreadable XML and ModelProblems listing every element at fault.
+    Non-executable processes are compiled for viewing; their problems are warnings.
     """
     trees = {name: read_xml(data, name) for name, data in files.items() if is_model_file(name)}
-    lines, problems, parser = _Lines(), [], FuseParser()
-    executable: dict[str, tuple[str, etree._Element]] = {}
+    compiler = _Compiler(allow_non_executable)
     for name, root in trees.items():
-        lines.add(root, name)
+        compiler.lines.add(root, name)
         if name.lower().endswith(DMN_SUFFIXES):
-            try:
-                parser.add_dmn_xml(root, filename=name)
-            except Exception as err:  # noqa: BLE001 - reported as a model problem
-                problems.append(_spiff_problem(err, lines, name, None))
-            continue
-        if root.tag != bpmn("definitions"):
-            problems.append(ElementProblem(root.get("id"), root.sourceline,
-                                           f"root element is {root.tag}, not bpmn:definitions", name))
-            continue
-        for process in root.iter(bpmn("process")):
-            if process.get("isExecutable", "true") == "true":
-                executable[process.get("id")] = (name, process)
-                problems.extend(check_process(process, name))
-        if undecided := missing_decision_refs(root):
-            problems.extend(ElementProblem(p.element_id, p.line, p.message, name) for p in undecided)
-            continue
-        try:
-            parser.add_bpmn_xml(root, filename=name)
-        except Exception as err:  # noqa: BLE001
-            problems.append(_spiff_problem(err, lines, name, None))
-    if not problems and not executable:
-        problems.append(ElementProblem(None, None, "no executable process: mark a process "
-                                       "isExecutable=\"true\" to deploy it", next(iter(trees), None)))
-    compiled = [] if problems else _build_specs(parser, executable, lines, problems)
-    if problems:
-        raise ModelProblems(problems)
-    return compiled
-
-
-def _build_specs(parser, executable, lines, problems) -> list[CompiledProcess]:
-    compiled = []
-    for key, (file, process) in executable.items():
-        try:
-            spec = parser.get_spec(key)
-            subprocess_specs = parser.get_subprocess_specs(key)
-        except Exception as err:  # noqa: BLE001
-            problems.append(_spiff_problem(err, lines, file, key))
-            continue
-        compiled.append(CompiledProcess(
-            key=key, name=process.get("name"), resource_name=file, spec=spec,
-            subprocess_specs=subprocess_specs, activities=activity_catalogue(process)))
-    return compiled
+            compiler.add_dmn(name, root)
+        else:
+            compiler.add_bpmn(name, root)
+    return compiler.finish()

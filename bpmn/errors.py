@@ -28,6 +28,7 @@ class XmlError(Exception):
 class ModelProblems(Exception):
     """The XML is fine but the model cannot be run; carries every problem found."""
 
-    def __init__(self, problems: list[ElementProblem]):
+    def __init__(self, problems: list[ElementProblem], warnings: list[ElementProblem] | None = None):
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
+        self.warnings = warnings or []

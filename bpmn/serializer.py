@@ -4,12 +4,14 @@ from __future__ import annotations
 from copy import deepcopy
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import ScriptTaskConverter
+from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
-from bpmn.specs import PassThroughTask, UserTask
+from bpmn.specs import PassThroughTask, ScriptTask, UserTask
 
 
 class FuseUserTaskConverter(UserTaskConverter):
@@ -26,6 +28,8 @@ def spec_config() -> dict:
     config.pop(CamundaUserTask)
     config[UserTask] = FuseUserTaskConverter
     config[PassThroughTask] = BpmnTaskSpecConverter
+    config.pop(SpiffScriptTask)
+    config[ScriptTask] = ScriptTaskConverter
     # SpiffWorkflow ships no converter for its plain ServiceTask.
     config[ServiceTask] = BpmnTaskSpecConverter
     return config

@@ -25,13 +25,15 @@ class Assignment:
     candidate_users: list[str] = field(default_factory=list)
     candidate_groups: list[str] = field(default_factory=list)
     due: datetime | None = None
+    follow_up: datetime | None = None
+    priority: int | None = None
 
 
 def _value(text: str | None, variables: Mapping) -> Any:
     """Literal text stays text; `${...}` is evaluated against the task's variables."""
     if text is None or not text.strip():
         return None
-    if is_juel(text.strip()):
+    if is_juel(text.strip()) or text.strip().startswith("="):
         try:
             return evaluate(text, variables)
         except Exception as err:  # noqa: BLE001 - any failure is the model's, report it plainly
@@ -39,9 +41,10 @@ def _value(text: str | None, variables: Mapping) -> Any:
     return text.strip()
 
 
-def _names(items: list[str], variables: Mapping) -> list[str]:
+def _names(items: list[str] | str, variables: Mapping) -> list[str]:
+    """Names from a list of texts or expressions, or from one expression (Camunda 8)."""
     names: list[str] = []
-    for item in items:
+    for item in [items] if isinstance(items, str) else items:
         value = _value(item, variables)
         if isinstance(value, (list, tuple, set)):
             names.extend(str(v) for v in value)
@@ -77,4 +80,15 @@ def resolve_assignment(raw: dict, variables: Mapping) -> Assignment:
         candidate_users=_names(raw.get("candidate_users") or [], variables),
         candidate_groups=_names(raw.get("candidate_groups") or [], variables),
         due=parse_due(_value(raw.get("due_date"), variables)),
+        follow_up=parse_due(_value(raw.get("follow_up_date"), variables)),
+        priority=_priority(_value(raw.get("priority"), variables)),
     )
+
+
+def _priority(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AssignmentError(f"priority '{value}' is not a whole number") from None

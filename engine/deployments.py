@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bpmn.compiler import compile_models, is_model_file
-from bpmn.errors import ModelProblems, XmlError
+from bpmn.compiler import Compilation, compile_models, is_model_file
+from bpmn.errors import ElementProblem, ModelProblems, XmlError
 from engine.errors import BadRequest, Conflict, InvalidModel, MalformedXml, NotFound
 from engine.lookup import get_or_raise
 from engine.models import Deployment, DeploymentResource, ProcessDefinition, utcnow
@@ -36,11 +37,11 @@ def _check_file_names(files: dict[str, bytes]) -> None:
         raise BadRequest("a deployment needs at least one .bpmn file")
 
 
-def compile_files(files: dict[str, bytes]):
+def compile_files(files: dict[str, bytes], allow_non_executable: bool = False) -> Compilation:
     """Compile uploads, mapping model errors to the engine's error types."""
     _check_file_names(files)
     try:
-        compiled = compile_models(files)
+        compiled = compile_models(files, allow_non_executable)
     except XmlError as err:
         raise MalformedXml(err.message, file=err.file, line=err.line, column=err.column) from None
     except ModelProblems as err:
@@ -51,32 +52,63 @@ def compile_files(files: dict[str, bytes]):
     return compiled
 
 
-def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: str | None
-           ) -> tuple[Deployment, bool]:
-    """Deploy files; returns (deployment, created). Identical content returns the old deployment."""
+@dataclass
+class DeployResult:
+    deployment: Deployment
+    created: bool
+    warnings: list[ElementProblem] = field(default_factory=list)
+
+
+def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: str | None,
+           allow_non_executable: bool = False) -> DeployResult:
+    """Deploy files. Identical content returns the old deployment; changed content makes new versions."""
     digest = checksum(files)
     existing = session.scalars(select(Deployment).where(Deployment.checksum == digest)).one_or_none()
     if existing is not None:
-        return existing, False
-    compiled = compile_files(files)
+        return DeployResult(existing, False)
+    compiled = compile_files(files, allow_non_executable)
     deployment = Deployment(id=str(uuid.uuid4()), name=name or sorted(files)[0], checksum=digest,
                             created_at=utcnow(), created_by=actor)
     deployment.resources = [DeploymentResource(name=n, content=c) for n, c in sorted(files.items())]
     session.add(deployment)
-    for process in compiled:
+    for process in compiled.processes:
         latest = session.scalar(select(func.max(ProcessDefinition.version))
                                 .where(ProcessDefinition.key == process.key)) or 0
         session.add(ProcessDefinition(
             id=f"{process.key}:{latest + 1}:{uuid.uuid4()}", key=process.key, version=latest + 1,
             name=process.name, deployment=deployment, resource_name=process.resource_name,
-            spec_json=dump_specs(process.spec, process.subprocess_specs),
-            activities=process.activities, created_at=utcnow()))
+            spec_json=dump_specs(process.spec, process.subprocess_specs) if process.spec else "",
+            activities=process.activities, executable=process.executable, created_at=utcnow()))
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict("another deployment of the same process keys was made at the same time; retry") from None
-    return deployment, True
+    return DeployResult(deployment, True, compiled.warnings)
+
+
+@dataclass
+class ValidationReport:
+    valid: bool
+    processes: list[dict]
+    errors: list[ElementProblem]
+    warnings: list[ElementProblem]
+
+
+def validate_files(files: dict[str, bytes]) -> ValidationReport:
+    """What deploying these files would say, without deploying: every error and warning."""
+    _check_file_names(files)
+    try:
+        compiled = compile_models(files, allow_non_executable=True)
+    except XmlError as err:
+        error = ElementProblem(None, err.line, f"{err.message} (column {err.column})" if err.column else err.message,
+                               err.file)
+        return ValidationReport(False, [], [error], [])
+    except ModelProblems as err:
+        return ValidationReport(False, [], err.problems, err.warnings)
+    errors = form_problems(files)
+    processes = [{"key": p.key, "name": p.name, "executable": p.executable} for p in compiled.processes]
+    return ValidationReport(not errors, processes, errors, compiled.warnings)
 
 
 def list_deployments(session: Session) -> list[Deployment]:

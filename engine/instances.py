@@ -26,12 +26,21 @@ class InstancePage:
 
 def start_instance(session: Session, actor: Actor, *, definition_key: str | None = None,
                    definition_id: str | None = None, business_key: str | None = None,
-                   variables: dict | None = None) -> ProcessInstance:
-    """Create an instance and run it to its first wait state."""
+                   variables: dict | None = None, force: bool = False) -> ProcessInstance:
+    """Create an instance and run it to its first wait state.
+
+    A definition deployed from an isExecutable="false" process starts only with `force`.
+    """
     if bool(definition_key) == bool(definition_id):
         raise BadRequest("give exactly one of definition_key and definition_id")
     definition = (get_definition(session, definition_id) if definition_id
                   else latest_definition(session, definition_key))
+    if not definition.executable and not force:
+        raise Conflict(f"process {definition.key} is marked isExecutable=\"false\"; "
+                       "start it with force=true to run it anyway")
+    if not definition.spec_json:
+        raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
+                       "(see the deployment's warnings)")
     live = new_live_instance(definition, variables or {}, business_key, actor.name)
     live.run(actor=actor.name)
     save_live_instance(session, live)

@@ -15,6 +15,7 @@ from bpmn.specs import UserTask as UserTaskSpec
 from engine.assignment import AssignmentError, resolve_assignment
 from engine.errors import NotFound
 from engine.history import HistoryRecorder
+from engine.io_mapping import attach_io_mappings, initiator_variables
 from engine.models import ProcessDefinition, ProcessInstance, TaskCandidate, UserTask, utcnow
 from engine.observer import ActivityObserver, all_workflows
 from engine.runner import Runner
@@ -92,8 +93,9 @@ def new_live_instance(definition: ProcessDefinition, variables: dict, business_k
                       actor: str | None) -> LiveInstance:
     """A fresh instance of `definition`, not yet run and not yet in the session."""
     spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
+    attach_io_mappings(spec, subprocess_specs)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine())
-    workflow.task_tree.data.update(variables)
+    workflow.task_tree.data.update({**initiator_variables(spec, actor), **variables})
     row = ProcessInstance(
         id=str(uuid.uuid4()), definition_id=definition.id, definition_key=definition.key,
         business_key=business_key, state=InstanceState.ACTIVE.value, variables={}, active_activities=[],
@@ -126,6 +128,7 @@ def open_live_instance(session: Session, instance_id: str) -> LiveInstance:
     row = lock_instance(session, instance_id)
     definition = session.get(ProcessDefinition, row.definition_id)
     spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
+    attach_io_mappings(spec, subprocess_specs)
     workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
     history = HistoryRecorder()
     return LiveInstance(row, definition, workflow, history,
@@ -184,8 +187,18 @@ def _new_user_task(live: LiveInstance, task_id: str, task) -> UserTask:
     spec = task.task_spec
     who = resolve_assignment(spec.assignment, task.data)
     row = UserTask(id=task_id, instance_id=live.row.id, activity_id=spec.bpmn_id, name=spec.bpmn_name,
-                   assignee=who.assignee, due=who.due, form_key=getattr(spec.form, "key", None),
+                   assignee=who.assignee, due=who.due, follow_up=who.follow_up, priority=who.priority,
+                   form_key=form_key(spec),
                    state=UserTaskState.OPEN.value, created_at=utcnow())
     row.candidates = ([TaskCandidate(kind="user", name=n) for n in who.candidate_users]
                       + [TaskCandidate(kind="group", name=n) for n in who.candidate_groups])
     return row
+
+
+def form_key(spec) -> str | None:
+    """camunda:formKey, else the Camunda 8 form (zeebe:formDefinition formKey or formId)."""
+    key = getattr(getattr(spec, "form", None), "key", None)
+    if key:
+        return key
+    form = (getattr(spec, "extensions", None) or {}).get("form", {})
+    return form.get("key") or (f"form-id:{form['form_id']}" if form.get("form_id") else None)

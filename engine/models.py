@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Text,
+    JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Text,
     UniqueConstraint, Index,
 )
+from sqlalchemy.sql import true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -86,6 +87,8 @@ class ProcessDefinition(Base):
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # read on a spec-cache miss only
     # element id -> {type, name}: lets reads describe activities without loading the spec.
     activities: Mapped[dict] = mapped_column(JSON, default=dict)
+    # isExecutable="false" processes are kept for viewing; they start only when asked to.
+    executable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deployment: Mapped[Deployment] = relationship(back_populates="definitions", lazy="select")
 
@@ -119,6 +122,8 @@ class UserTask(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     assignee: Mapped[str | None] = mapped_column(String(120), index=True)
     due: Mapped[datetime | None] = mapped_column(DateTime)
+    follow_up: Mapped[datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int | None] = mapped_column(Integer)
     form_key: Mapped[str | None] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(20), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,72 @@
+"""Reading Camunda 7 (`camunda:`) extensions of one element."""
+from __future__ import annotations
+
+from lxml import etree
+
+from bpmn.extensions.values import camunda, camunda_value
+
+HANDLER_ATTRIBUTES = (("class", "class"), ("expression", "expression"),
+                      ("delegateExpression", "delegate_expression"))
+
+
+def _extension(node: etree._Element, tag: str) -> list[etree._Element]:
+    found = []
+    for holder in node.findall("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements"):
+        found.extend(holder.iter(camunda(tag)))
+    return found
+
+
+def _attr(node: etree._Element, name: str) -> str | None:
+    return node.get(camunda(name))
+
+
+def _io(node: etree._Element, dct: dict) -> None:
+    for io in _extension(node, "inputOutput"):
+        for kind, tag in (("inputs", "inputParameter"), ("outputs", "outputParameter")):
+            params = [{"name": p.get("name"), "value": camunda_value(p)} for p in io.findall(camunda(tag))]
+            if params:
+                dct.setdefault(kind, []).extend(params)
+
+
+def _handler(node: etree._Element, dct: dict) -> None:
+    if _attr(node, "type") == "external":
+        dct["handler"] = {"kind": "external", "topic": _attr(node, "topic")}
+    for attribute, kind in HANDLER_ATTRIBUTES:
+        if _attr(node, attribute):
+            dct["handler"] = {"kind": kind, kind: _attr(node, attribute)}
+
+
+def _call(node: etree._Element, dct: dict) -> None:
+    mappings = {"in": [], "out": []}
+    for direction in ("in", "out"):
+        for item in _extension(node, direction):
+            mappings[direction].append({key: item.get(key) for key in
+                                        ("source", "sourceExpression", "target", "variables", "local", "businessKey")
+                                        if item.get(key) is not None})
+    if mappings["in"] or mappings["out"]:
+        dct["call"] = {**dct.get("call", {}), **mappings}
+
+
+def read_camunda(node: etree._Element) -> dict:
+    """Everything Fuse reads from an element's camunda: attributes and extension elements."""
+    dct: dict = {}
+    properties = {p.get("name"): p.get("value") for p in _extension(node, "property")}
+    if properties:
+        dct["properties"] = properties
+    _io(node, dct)
+    _handler(node, dct)
+    _call(node, dct)
+    for attribute, key in (("resultVariable", "result_variable"), ("asyncBefore", "async_before"),
+                           ("asyncAfter", "async_after")):
+        if _attr(node, attribute) is not None:
+            value = _attr(node, attribute)
+            dct[key] = value == "true" if key.startswith("async") else value
+    cycles = _extension(node, "failedJobRetryTimeCycle")
+    if cycles and (cycles[0].text or "").strip():
+        dct["retry_time_cycle"] = cycles[0].text.strip()
+    if _attr(node, "formRef"):
+        dct["form"] = {"ref": _attr(node, "formRef"), "binding": _attr(node, "formRefBinding") or "latest",
+                       "version": _attr(node, "formRefVersion")}
+    if _attr(node, "initiator"):
+        dct["initiator"] = _attr(node, "initiator")
+    return dct

@@ -1,0 +1,58 @@
+"""Make BPMN that the spec allows but SpiffWorkflow 3.2 refuses runnable, and say what was changed.
+
+    adjustments = make_runnable(definitions)   # rewrites the lxml tree in place
+
+Rewrites (each reported as an Adjustment naming the element and its line in the file):
+- data stores without an implementation, and data associations SpiffWorkflow cannot resolve, are
+  removed (lenient_data);
+- unconditioned, non-default flows out of exclusive/inclusive gateways get a default or `True`;
+- implicit splits (a task or event with several outgoing flows) get an explicit gateway;
+- a scope without a start event gets one leading to every node without an incoming flow;
+- nodes without an outgoing flow get a flow to an added end event (lenient_flow).
+New elements get ids derived from the element they serve (`<id>__split`, `<scope>__start`,
+`<scope>__end`) and no diagram shapes. Executability is left to the caller: see force_executable.
+"""
+from __future__ import annotations
+
+from lxml import etree
+
+from bpmn.checks import bpmn
+from bpmn.lenient_data import data_stores
+from bpmn.lenient_flow import gateway_conditions, implicit_splits, missing_end, missing_start
+from bpmn.lenient_xml import Adjustment, Scope, document_ids, scopes
+
+__all__ = ["Adjustment", "make_runnable", "force_executable"]
+
+# Gateway conditions come before splits so they only judge the modeller's own gateways, and start
+# before end so an empty sub-process is finished by its own start rewrite.
+_SCOPE_REWRITES = (gateway_conditions, implicit_splits, missing_start, missing_end)
+
+
+def make_runnable(root: etree._Element) -> list[Adjustment]:
+    """Rewrite a parsed `bpmn:definitions` element in place so that SpiffWorkflow can parse what
+    BPMN 2.0 allows; return every change, in document order of the scopes.
+
+    Every process and sub-process (transactions and ad hoc ones included) is rewritten, executable
+    or not. Running it twice changes nothing the second time.
+    """
+    adjustments = data_stores(root)
+    ids = document_ids(root)
+    for element in scopes(root):
+        scope = Scope(element, ids)
+        for rewrite in _SCOPE_REWRITES:
+            adjustments.extend(rewrite(scope))
+    return adjustments
+
+
+def force_executable(root: etree._Element) -> list[str]:
+    """Mark every process isExecutable="true"; return the ids of those that were not.
+
+    SpiffWorkflow refuses to build a spec for a non-executable process; the caller decides whether
+    to parse one anyway (for viewing or validation) and uses the ids to tell the user.
+    """
+    changed = []
+    for process in root.iter(bpmn("process")):
+        if process.get("isExecutable", "true") != "true":
+            changed.append(process.get("id"))
+            process.set("isExecutable", "true")
+    return changed
