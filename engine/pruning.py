@@ -39,11 +39,12 @@ def prune_finished(workflow, top_workflow=None) -> int:
         # Re-check: an earlier splice in this pass may have changed the neighbours.
         if not _droppable(task, workflow):
             continue
+        if task.id in top.subprocesses:
+            # First, while the task can still be found: SpiffWorkflow looks sub-processes' owners up.
+            top.delete_subprocess(task)
         parent, child_id = task.parent, task._children[0]
         parent._children[parent._children.index(task.id)] = child_id
         workflow.tasks[child_id]._parent = parent.id
         del workflow.tasks[task.id]
-        if task.id in top.subprocesses:
-            top.delete_subprocess(task)
         dropped += 1
     return dropped

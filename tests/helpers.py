@@ -12,15 +12,16 @@ REFUND_BPMN = SAMPLES / "refund-approval" / "refund-approval.bpmn"
 NAMESPACES = (
     'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
     'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+    'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
     'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 )
 
 
-def bpmn_document(body: str, process_id: str = "p", executable: bool = True) -> bytes:
-    """A BPMN file with one process whose flow elements are `body`."""
+def bpmn_document(body: str, process_id: str = "p", executable: bool = True, extra: str = "") -> bytes:
+    """A BPMN file with one process whose flow elements are `body` (and `extra` processes after it)."""
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NAMESPACES} id="defs" '
             f'targetNamespace="http://fuse.test">\n<bpmn:process id="{process_id}" '
-            f'isExecutable="{"true" if executable else "false"}">\n{body}\n</bpmn:process>\n'
+            f'isExecutable="{"true" if executable else "false"}">\n{body}\n</bpmn:process>\n{extra}'
             f'</bpmn:definitions>\n').encode()
 
 

@@ -48,3 +48,24 @@ def test_waiting_instance_state_stays_small_after_a_long_loop(sessions):
         assert instance.variables["i"] == body_times
         # The state holds the live tasks only, not 6,000 finished ones.
         assert len(instance.workflow_state) < 20_000, len(instance.workflow_state)
+
+
+def test_sub_process_in_a_loop_runs_and_finished_sub_processes_leave_the_state(sessions):
+    from helpers import bpmn_document, flow, script_task
+
+    inner = ('<bpmn:subProcess id="inner"><bpmn:startEvent id="i_start"/>' + script_task("i_work", "i = i + 1")
+             + '<bpmn:endEvent id="i_end"/>' + flow("i1", "i_start", "i_work") + flow("i2", "i_work", "i_end")
+             + '</bpmn:subProcess>')
+    model = bpmn_document(
+        '<bpmn:startEvent id="start"/>' + inner + '<bpmn:exclusiveGateway id="again" default="f_done"/>'
+        '<bpmn:userTask id="wait"/><bpmn:endEvent id="end"/>'
+        + flow("f1", "start", "inner") + flow("f2", "inner", "again")
+        + flow("f_loop", "again", "inner", "${i < 200}") + flow("f_done", "again", "wait") + flow("f3", "wait", "end"),
+        "sub_loop")
+    with sessions() as session:
+        deploy(session, {"sub.bpmn": model}, None, "tester")
+        instance = start_instance(session, ADMIN, definition_key="sub_loop", variables={"i": 0})
+        session.commit()
+        assert instance.state == "active", instance.error
+        assert instance.variables["i"] == 200
+        assert len(instance.workflow_state) < 20_000, len(instance.workflow_state)

@@ -1,0 +1,95 @@
+"""Camunda 7 and Camunda 8 extensions are read and change what runs."""
+from __future__ import annotations
+
+from engine.deployments import deploy
+from engine.history import instance_history
+from engine.identity import Actor
+from engine.instances import open_tasks, start_instance
+from helpers import bpmn_document, flow
+
+ADMIN = Actor("admin", frozenset({"admin", "finance"}))
+
+INPUT_OUTPUT = """
+<bpmn:startEvent id="start" camunda:initiator="starter"/>
+<bpmn:scriptTask id="work" scriptFormat="python">
+  <bpmn:extensionElements>
+    <camunda:inputOutput>
+      <camunda:inputParameter name="greeting">Hello</camunda:inputParameter>
+      <camunda:inputParameter name="double">${amount * 2}</camunda:inputParameter>
+      <camunda:inputParameter name="tags"><camunda:list><camunda:value>a</camunda:value>
+        <camunda:value>${name}</camunda:value></camunda:list></camunda:inputParameter>
+      <camunda:inputParameter name="info"><camunda:map>
+        <camunda:entry key="who">${name}</camunda:entry></camunda:map></camunda:inputParameter>
+      <camunda:outputParameter name="message">${result}</camunda:outputParameter>
+    </camunda:inputOutput>
+  </bpmn:extensionElements>
+  <bpmn:script>result = greeting + ' ' + info['who'] + ' ' + str(double) + ' ' + ','.join(tags)</bpmn:script>
+</bpmn:scriptTask>
+<bpmn:endEvent id="end"/>
+""" + flow("f1", "start", "work") + flow("f2", "work", "end")
+
+
+def run(sessions, files: dict, key: str, variables: dict | None = None):
+    with sessions() as session:
+        deploy(session, files, None, "admin")
+        instance = start_instance(session, ADMIN, definition_key=key, variables=variables or {})
+        session.commit()
+        return instance, open_tasks(session, instance.id), instance_history(session, instance.id)
+
+
+def test_camunda_input_output_parameters_map_values_in_and_out(sessions):
+    instance, _, _ = run(sessions, {"io.bpmn": bpmn_document(INPUT_OUTPUT, "io")}, "io", {"amount": 5, "name": "Ann"})
+    assert instance.state == "completed", instance.error
+    assert instance.variables["message"] == "Hello Ann 10 a,Ann"
+    # Input parameters are local to the task: they do not leak into the process.
+    assert not {"greeting", "double", "tags", "info"} & set(instance.variables)
+    assert instance.variables["starter"] == "admin"
+
+
+ZEEBE = """
+<bpmn:startEvent id="start"/>
+<bpmn:userTask id="approve" name="Approve">
+  <bpmn:extensionElements>
+    <zeebe:userTask/>
+    <zeebe:assignmentDefinition candidateGroups="finance, audit" assignee="alice"/>
+    <zeebe:taskSchedule dueDate="2030-01-02T03:04:05Z"/>
+    <zeebe:formDefinition formId="approve-form"/>
+    <zeebe:priorityDefinition priority="70"/>
+  </bpmn:extensionElements>
+</bpmn:userTask>
+<bpmn:callActivity id="call_child">
+  <bpmn:extensionElements><zeebe:calledElement processId="child"/></bpmn:extensionElements>
+</bpmn:callActivity>
+<bpmn:endEvent id="end"/>
+""" + flow("f1", "start", "approve") + flow("f2", "approve", "call_child") + flow("f3", "call_child", "end")
+CHILD = ('<bpmn:process id="child" isExecutable="true"><bpmn:startEvent id="c_start"/>'
+         '<bpmn:scriptTask id="c_work" scriptFormat="python"><bpmn:script>y = x + 1</bpmn:script></bpmn:scriptTask>'
+         '<bpmn:endEvent id="c_end"/>' + flow("c1", "c_start", "c_work") + flow("c2", "c_work", "c_end")
+         + '</bpmn:process>\n')
+
+
+def test_camunda_8_user_task_and_called_element(sessions):
+    from engine.user_tasks import complete_task
+
+    instance, tasks, _ = run(sessions, {"z.bpmn": bpmn_document(ZEEBE, "z", extra=CHILD)}, "z", {"x": 1})
+    [task] = tasks
+    assert (task.assignee, task.candidate_groups) == ("alice", ["audit", "finance"])
+    assert task.due.isoformat() == "2030-01-02T03:04:05"
+    assert task.form_key == "form-id:approve-form"
+    assert task.priority == 70
+    with sessions() as session:
+        done = complete_task(session, task.id, Actor("alice", frozenset()), {"ok": True})
+        session.commit()
+        assert done.state == "completed", done.error
+        assert done.variables["y"] == 2
+
+
+def test_bare_iso_8601_timer_is_understood(sessions):
+    timer = """<bpmn:startEvent id="start"/>
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT5M</bpmn:timeDuration>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:endEvent id="end"/>""" \
+        + flow("f1", "start", "wait") + flow("f2", "wait", "end")
+    instance, _, _ = run(sessions, {"t.bpmn": bpmn_document(timer, "t")}, "t")
+    assert instance.state == "active", instance.error
+    assert [a["activity_id"] for a in instance.active_activities] == ["wait"]
