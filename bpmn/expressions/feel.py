@@ -64,9 +64,9 @@ def compile_feel(text: str) -> FeelExpression:
 
 @functools.lru_cache(maxsize=4096)
 def _compile(text: str) -> FeelExpression:
-    tree, body, offset = parse_feel(text)
+    tree, offset = parse_feel(text)
     try:
-        run, names = compile_tree(tree, body, offset)
+        run, names = compile_tree(tree, offset)
     except ExpressionError as err:
         raise type(err)(err.message, expression=text, position=err.position) from None
     return FeelExpression(text, run, names)

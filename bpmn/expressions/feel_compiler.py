@@ -35,9 +35,9 @@ _TYPE_ERRORS = (TypeError, ValueError, ArithmeticError, LookupError, re.error)
 _FAST = values.FAST_NUMBERS
 
 
-def compile_tree(tree: Tree, body: str, offset: int) -> tuple[Evaluator, frozenset[str]]:
-    """Closure evaluating `tree` (parsed from `body`, found at column `offset` of the text)."""
-    compiler = _Compiler(body, offset)
+def compile_tree(tree: Tree, offset: int) -> tuple[Evaluator, frozenset[str]]:
+    """Closure evaluating `tree` (parsed from text starting at column `offset`)."""
+    compiler = _Compiler(offset)
     try:
         evaluator = compiler.build(tree)
     except RecursionError:
@@ -50,8 +50,7 @@ def _constant(value: Any) -> Evaluator:
 
 
 class _Compiler:
-    def __init__(self, body: str, offset: int):
-        self.body = body
+    def __init__(self, offset: int):
         self.offset = offset
         self.names: set[str] = set()
         self.bound: list[str] = []  # names bound by enclosing iterations, filters and contexts
@@ -153,10 +152,9 @@ class _Compiler:
 
     def _path(self, node: Tree) -> Evaluator:
         base_node, name = node.children
-        key = str(name)
+        key, base = str(name), self.build(base_node)
         if is_private(key):
             return _constant(None)
-        base = self.build(base_node)
 
         def path(variables: Mapping[str, Any]) -> Any:
             value = base(variables)

@@ -114,16 +114,16 @@ RPAR: ")"
 LSQB: "["
 RSQB: "]"
 
-FUNC_NAME.2: /%(func_name)s/
+FUNC_NAME.2: /FUNC_NAME_PATTERN/
 NAME: /(?!\d)\w+/
 NUMBER: /[0-9]+(\.[0-9]+)?|\.[0-9]+/
 STRING: /"(\\[\s\S]|[^"\\])*"/
 AT_STRING: /@"(\\[\s\S]|[^"\\])*"/
 
-%%ignore /\s+/
-%%ignore /\/\/[^\n]*/
-%%ignore /\/\*[\s\S]*?\*\//
-""".replace("%(func_name)s", _FUNC_NAME).replace("%%", "%")
+%ignore /\s+/
+%ignore /\/\/[^\n]*/
+%ignore /\/\*[\s\S]*?\*\//
+""".replace("FUNC_NAME_PATTERN", _FUNC_NAME)
 
 # Friendlier wording than lark's terminal names for what people bring from other languages.
 _HINTS = {
@@ -148,7 +148,13 @@ def unescape(text: str) -> str:
         if len(code) == 5:
             return chr(int(code[1:], 16))
         return _ESCAPES.get(code, "\\" + code)
-    return _ESCAPE.sub(replace, text)
+    text = _ESCAPE.sub(replace, text)
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        try:  # "\ud83d\ude00" is one character written as a UTF-16 pair, as in Java
+            return text.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:  # a lone half of a pair: keep it as written
+            pass
+    return text
 
 
 @functools.cache
@@ -169,8 +175,8 @@ def split_body(text: str) -> tuple[str, int]:
     return text[offset:], offset
 
 
-def parse_feel(text: str) -> tuple[Tree | Token, str, int]:
-    """Parse `text` ('=' optional); returns the tree, the parsed body and the body's column."""
+def parse_feel(text: str) -> tuple[Tree | Token, int]:
+    """Parse `text` ('=' optional); returns the tree and the column where the expression starts."""
     body, offset = split_body(text)
     if not body.strip():
         raise ExpressionSyntaxError("syntax error: empty expression", text, offset)
@@ -182,7 +188,7 @@ def parse_feel(text: str) -> tuple[Tree | Token, str, int]:
         raise ExpressionSyntaxError(f"syntax error: {message}", text, offset + pos) from None
     except RecursionError:
         raise ExpressionSyntaxError("expression is nested too deeply", text, offset) from None
-    return tree, body, offset
+    return tree, offset
 
 
 def _describe_syntax_error(err: UnexpectedInput, body: str) -> tuple[str, int]:
