@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from bpmn.expressions import feel_temporal as temporal
 from bpmn.expressions.errors import ExpressionError
-from bpmn.expressions.feel_values import Range, equal, in_range, is_list, is_number
+from bpmn.expressions.feel_values import Range, equal, in_range, is_list, is_number, whole
 
 # Nested or cross-product iterations over variables could otherwise run for hours; no
 # sensible process expression visits this many elements.
@@ -76,9 +76,9 @@ def index(items: Any, position: Any) -> Any:
     """`items[position]`: 1-based, negative counts from the end, outside the list is null."""
     if not is_list(items):
         items = [items]
-    if not is_number(position) or position != int(position):
+    position = whole(position)
+    if position is None:
         return None
-    position = int(position)
     if 0 < position <= len(items):
         return items[position - 1]
     if -len(items) <= position < 0:
@@ -146,9 +146,9 @@ def bindings(iterations: list[Iteration], variables: Mapping[str, Any], pos: int
 
 def _elements(start: Any, end: Any) -> Any:
     if end is not _MISSING:  # `for i in 1..3`: whole numbers, counting down if end < start
-        if not (is_number(start) and is_number(end)) or start != int(start) or end != int(end):
+        start, end = whole(start), whole(end)
+        if start is None or end is None:
             raise NullSource()
-        start, end = int(start), int(end)
         return range(start, end + 1) if start <= end else range(start, end - 1, -1)
     if start is None:
         raise NullSource()

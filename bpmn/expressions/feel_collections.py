@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Callable
 
 from bpmn.expressions.feel_values import add, all_of, any_of, divide, equal, is_list, is_number, \
-    kind, less, multiply
+    kind, less, multiply, whole
 
 _MISSING = object()
 
@@ -91,28 +91,29 @@ def _extreme(wanted: bool) -> Callable[..., Any]:
     return pick
 
 
+def _offset(items: list, position: Any) -> int | None:
+    """The 0-based offset of a 1-based (or negative, from the end) position inside `items`."""
+    position = whole(position)
+    if position is None or not 0 < abs(position) <= len(items):
+        return None
+    return position - 1 if position > 0 else len(items) + position
+
+
 def _sublist(items: list, start: Any, length: Any = None) -> list | None:
-    if not is_number(start) or start != int(start) or start == 0 or (
-            length is not None and (not is_number(length) or length != int(length) or length < 0)):
+    begin, count = _offset(items, start), whole(length)
+    if begin is None or (length is not None and (count is None or count < 0)):
         return None
-    begin = int(start) - 1 if start > 0 else len(items) + int(start)
-    if not 0 <= begin < len(items):
-        return None
-    return items[begin:] if length is None else items[begin:begin + int(length)]
+    return items[begin:] if length is None else items[begin:begin + count]
 
 
 def _insert_before(items: list, position: Any, value: Any) -> list | None:
-    if not is_number(position) or position != int(position) or not 0 < abs(position) <= len(items):
-        return None
-    at = int(position) - 1 if position > 0 else len(items) + int(position)
-    return items[:at] + [value] + items[at:]
+    at = _offset(items, position)
+    return None if at is None else items[:at] + [value] + items[at:]
 
 
 def _remove(items: list, position: Any) -> list | None:
-    if not is_number(position) or position != int(position) or not 0 < abs(position) <= len(items):
-        return None
-    at = int(position) - 1 if position > 0 else len(items) + int(position)
-    return items[:at] + items[at + 1:]
+    at = _offset(items, position)
+    return None if at is None else items[:at] + items[at + 1:]
 
 
 def _distinct(items: list) -> list:

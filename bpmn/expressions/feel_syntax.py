@@ -10,7 +10,7 @@ import functools
 import re
 import threading
 
-from lark import Lark, Token, Tree
+from lark import Lark, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from bpmn.expressions.errors import ExpressionSyntaxError
@@ -175,7 +175,7 @@ def split_body(text: str) -> tuple[str, int]:
     return text[offset:], offset
 
 
-def parse_feel(text: str) -> tuple[Tree | Token, int]:
+def parse_feel(text: str) -> tuple[Tree, int]:
     """Parse `text` ('=' optional); returns the tree and the column where the expression starts."""
     body, offset = split_body(text)
     if not body.strip():

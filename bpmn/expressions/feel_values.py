@@ -55,8 +55,12 @@ def is_number(value: Any) -> bool:
 
 def whole(value: Any) -> int | None:
     """A whole number (a position, a length, a scale) as an int, else None."""
-    if is_number(value) and value == int(value):
-        return int(value)
+    if is_number(value):
+        try:
+            if value == int(value):
+                return int(value)
+        except (ArithmeticError, ValueError):  # infinity or NaN
+            pass
     return None
 
 
@@ -136,7 +140,8 @@ def subtract(a: Any, b: Any) -> Any:
 
 def multiply(a: Any, b: Any) -> Any:
     if type(a) in FAST_NUMBERS and type(b) in FAST_NUMBERS:
-        return _checked_float(a * b)
+        product = a * b
+        return product if type(product) is int or math.isfinite(product) else None
     if a is None or b is None:
         return None
     if is_number(a) and is_number(b):

@@ -53,6 +53,8 @@ def _io(node: etree._Element, dct: dict) -> None:
 def read_zeebe(node: etree._Element) -> dict:
     """Everything Fuse reads from an element's zeebe: extension elements."""
     dct: dict = {}
+    if node.find(BPMN_EXTENSIONS) is None:  # most elements have none: skip the lookups
+        return dct
     _io(node, dct)
     _user_task(node, dct)
     if (found := _first(node, "taskDefinition")) is not None:
