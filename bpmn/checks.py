@@ -10,17 +10,13 @@ from typing import Callable, Iterator
 from lxml import etree
 
 from bpmn.errors import ElementProblem
+from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
 from bpmn.expressions.errors import ExpressionError
+from bpmn.expressions.feel import compile_feel, is_feel
 from bpmn.expressions.juel import compile_juel, is_juel
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 PYTHON_SCRIPT_FORMATS = {None, "", "python", "python3", "py"}
-PYTHON_LANGUAGES = {None, "", "python", "python3", "juel", "http://www.w3.org/1999/XPath"}
-
-
-def bpmn(tag: str) -> str:
-    return f"{{{BPMN_NS}}}{tag}"
+PYTHON_LANGUAGES = {None, "", "python", "python3", "juel", "feel"}
 
 
 def problem(node: etree._Element, message: str) -> ElementProblem:
@@ -66,6 +62,10 @@ def script_formats(process: etree._Element) -> Iterator[ElementProblem]:
             continue
         script = node.find(bpmn("script"))
         if script is None or not (script.text or "").strip():
+            if (zeebe_script := node.find(f".//{{{ZEEBE_NS}}}script")) is not None:
+                if message := expression_syntax_error(zeebe_script.get("expression") or ""):
+                    yield problem(node, message)
+                continue
             yield problem(node, "script task has no script")
             continue
         try:
@@ -92,14 +92,13 @@ def conditions(process: etree._Element) -> Iterator[ElementProblem]:
 
 def expression_syntax_error(text: str) -> str | None:
     """Why `text` is not a valid JUEL or Python expression, or None if it is."""
-    if text.startswith("="):
-        return f"FEEL expressions are not supported yet: '{text}'"
-    if is_juel(text):
-        try:
-            compile_juel(text)
-        except ExpressionError as err:
-            return str(err)
-        return None
+    for matches, compile_ in ((is_feel, compile_feel), (is_juel, compile_juel)):
+        if matches(text):
+            try:
+                compile_(text)
+            except ExpressionError as err:
+                return str(err)
+            return None
     try:
         ast.parse(text, mode="eval")
     except SyntaxError as err:

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from bpmn.checks import BPMN_NS, bpmn, check_process, missing_decision_refs
+from bpmn.checks import check_process, missing_decision_refs
 from bpmn.errors import ElementProblem, ModelProblems
 from bpmn.extensions.reader import extension_warnings
 from bpmn.lenient import force_executable, make_runnable
+from bpmn.namespaces import BPMN_NS, bpmn
 from bpmn.parser import FuseParser
 from bpmn.xml_reader import read_xml
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from bpmn.checks import bpmn
+from bpmn.namespaces import bpmn
 from bpmn.lenient_data import data_stores
 from bpmn.lenient_flow import gateway_conditions, implicit_splits, missing_end, missing_start
 from bpmn.lenient_xml import Adjustment, Scope, document_ids, scopes
@@ -35,13 +35,33 @@ def make_runnable(root: etree._Element) -> list[Adjustment]:
     Every process and sub-process (transactions and ad hoc ones included) is rewritten, executable
     or not. Running it twice changes nothing the second time.
     """
-    adjustments = data_stores(root)
+    adjustments = data_stores(root) + feel_by_language(root)
     ids = document_ids(root)
     for element in scopes(root):
         scope = Scope(element, ids)
         for rewrite in _SCOPE_REWRITES:
             adjustments.extend(rewrite(scope))
     return adjustments
+
+
+FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")
+
+
+def feel_by_language(root: etree._Element) -> list[Adjustment]:
+    """A condition whose `language` says FEEL is written without the leading '=' Camunda 8 uses;
+    Fuse tells its expression dialects apart by that '=', so add it."""
+    adjusted = []
+    for condition in root.iter(bpmn("conditionExpression")):
+        language = (condition.get("language") or "").strip().lower()
+        text = (condition.text or "").strip()
+        if language.rstrip("/") in {lang.rstrip("/") for lang in FEEL_LANGUAGES} and text and not text.startswith("="):
+            condition.text = "=" + text
+            flow = condition.getparent()
+            adjusted.append(Adjustment(flow.get("id"), condition.sourceline,
+                                       f"condition in language {condition.get('language')} read as FEEL"))
+        if language.rstrip("/") in {lang.rstrip("/") for lang in FEEL_LANGUAGES}:
+            del condition.attrib["language"]
+    return adjusted
 
 
 def force_executable(root: etree._Element) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from bpmn.checks import bpmn
+from bpmn.namespaces import bpmn
 from bpmn.lenient_xml import FLOW_NODE_TAGS, SCOPE_TAGS, Adjustment, label, local
 from bpmn.parser import FuseParser
 

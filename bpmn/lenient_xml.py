@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from bpmn.checks import BPMN_NS, bpmn
+from bpmn.namespaces import BPMN_NS, bpmn
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 SCOPE_TAGS = ("process", "subProcess", "transaction", "adHocSubProcess")

@@ -14,7 +14,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 
 from bpmn.extensions.reader import read_extensions
-from bpmn.extensions.values import camunda
+from bpmn.namespaces import camunda
 from bpmn.specs import PassThroughTask, ScriptTask, UserTask
 
 

@@ -9,6 +9,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from bpmn.expressions.errors import ExpressionError
+from bpmn.expressions.feel import compile_feel, is_feel
 from bpmn.expressions.juel import compile_juel, is_juel
 from engine.sandbox import ScriptError, evaluate_expression, execute_script
 
@@ -29,12 +30,8 @@ def _literal(text: str, _variables: Mapping, _limit: float) -> Any:
     return text
 
 
-def _is_feel(text: str) -> bool:
-    return text.startswith("=")
-
-
-def _feel_unsupported(text: str, _variables: Mapping, _limit: float) -> Any:
-    raise ExpressionError("FEEL expressions are not supported yet", expression=text, position=0)
+def _feel(text: str, variables: Mapping, _limit: float) -> Any:
+    return compile_feel(text).evaluate(variables)
 
 
 def _juel(text: str, variables: Mapping, _limit: float) -> Any:
@@ -48,14 +45,14 @@ def _python(text: str, variables: Mapping, limit: float) -> Any:
 # Dialects by how an expression looks, first match wins; Python is the SpiffWorkflow default.
 DIALECTS: list[tuple[Callable[[str], bool], Callable[[str, Mapping, float], Any]]] = [
     (is_juel, _juel),
-    (_is_feel, _feel_unsupported),
+    (is_feel, _feel),
     (_is_iso8601, _literal),
     (lambda _text: True, _python),
 ]
 
 
 def evaluate(text: str, variables: Mapping, time_limit: float = DEFAULT_TIME_LIMIT_S) -> Any:
-    """Evaluate one expression (JUEL `${...}` or Python) against variables."""
+    """Evaluate one expression (JUEL `${...}`, FEEL `=...`, an ISO 8601 literal, or Python)."""
     text = text.strip()
     for matches, dialect in DIALECTS:
         if matches(text):

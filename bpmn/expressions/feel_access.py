@@ -155,7 +155,8 @@ def _elements(start: Any, end: Any) -> Any:
     return start if is_list(start) else [start]
 
 
-def for_loop(iterations: list[Iteration], body: Callable[[Mapping], Any], pos: int) -> Callable[[Mapping], Any]:
+def for_loop(iterations: list[Iteration], body: Callable[[Mapping], Any],
+             pos: int) -> Callable[[Mapping], Any]:
     """`for x in a, y in b return body`: the list of the body's values, null if a list is null."""
     def for_(variables: Mapping[str, Any]) -> Any:
         try:

@@ -13,7 +13,8 @@ import re
 from typing import Any, Callable
 
 from bpmn.expressions import feel_temporal as temporal
-from bpmn.expressions.feel_values import is_number, tidy, to_text, whole
+from bpmn.expressions.feel_text import to_text
+from bpmn.expressions.feel_values import is_number, tidy, whole
 
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 

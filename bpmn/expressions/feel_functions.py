@@ -49,9 +49,8 @@ def _strings(*values: Any) -> bool:
 
 def _substring(text: Any, start: Any, length: Any = None) -> str | None:
     """1-based `start` (negative counts from the end), optional `length`."""
-    start, count = whole(start), whole(length) if length is not None else None
-    if not isinstance(text, str) or start is None or start == 0 or (length is not None and
-                                                                    (count is None or count < 0)):
+    start, count = whole(start), None if length is None else whole(length)
+    if not isinstance(text, str) or not start or (length is not None and (count is None or count < 0)):
         return None
     begin = start - 1 if start > 0 else max(len(text) + start, 0)
     return text[begin:] if count is None else text[begin:begin + count]
@@ -196,4 +195,5 @@ _TABLE: dict[str, tuple[Callable[..., Any], int, int | None]] = {
 }
 
 FUNCTIONS: dict[str, Builtin] = {
-    name: Builtin(*entry) for name, entry in {**_TABLE, **CONVERSION_FUNCTIONS, **COLLECTION_FUNCTIONS}.items()}
+    name: Builtin(*entry)
+    for name, entry in {**_TABLE, **CONVERSION_FUNCTIONS, **COLLECTION_FUNCTIONS}.items()}

@@ -1,4 +1,4 @@
-"""FEEL's temporal values: parsing ISO 8601 text, arithmetic, properties and printing.
+"""FEEL's temporal values: parsing ISO 8601 text, arithmetic and properties.
 
 date -> datetime.date, time -> datetime.time, date and time -> datetime.datetime (aware when
 the text gives 'Z', an offset or '@Zone/Id'), days-time duration -> datetime.timedelta,
@@ -179,7 +179,10 @@ def add(a: Any, b: Any) -> Any:
     if kind_a is None or kind_b is None:
         return None
     if kind_a == kind_b and kind_a.endswith("duration"):
-        return a + b if kind_a.startswith("days") else YearsMonths(a.months + b.months)
+        try:
+            return a + b if kind_a.startswith("days") else YearsMonths(a.months + b.months)
+        except OverflowError:
+            return None
     if kind_a.endswith("duration") and not kind_b.endswith("duration"):
         a, b, kind_a, kind_b = b, a, kind_b, kind_a
     if kind_b.endswith("duration") and not kind_a.endswith("duration"):
@@ -247,15 +250,15 @@ def _whole(number: float) -> int | float:
 
 def negate(a: Any) -> Any:
     if isinstance(a, dt.timedelta):
-        return -a
+        return -a if a != dt.timedelta.min else None  # the one duration without a negative
     if isinstance(a, YearsMonths):
         return YearsMonths(-a.months)
     return None
 
 
-# --- properties and printing -------------------------------------------------------------------
+# --- properties -------------------------------------------------------------------------------
 
-def _duration_parts(value: dt.timedelta) -> tuple[int, int, int, int, int]:
+def duration_parts(value: dt.timedelta) -> tuple[int, int, int, int, int]:
     """Sign and normalized days, hours, minutes, seconds (each part carries the sign)."""
     sign = -1 if value < dt.timedelta(0) else 1
     seconds = int(abs(value).total_seconds())
@@ -274,37 +277,10 @@ def get_property(value: Any, name: str) -> Any:
     if isinstance(value, (dt.datetime, dt.time)) and name in ("hour", "minute", "second"):
         return getattr(value, name)
     if isinstance(value, dt.timedelta) and name in ("days", "hours", "minutes", "seconds"):
-        sign, *parts = _duration_parts(value)
+        sign, *parts = duration_parts(value)
         return sign * parts[("days", "hours", "minutes", "seconds").index(name)]
     if isinstance(value, YearsMonths) and name in ("years", "months"):
         sign = -1 if value.months < 0 else 1
         years, months = divmod(abs(value.months), 12)
         return sign * (years if name == "years" else months)
     return None
-
-
-def to_text(value: Any) -> str | None:
-    """ISO 8601 text as FEEL prints it ('@Zone/Id' for a named zone); None for non-temporals."""
-    if isinstance(value, (dt.datetime, dt.time)):
-        zone = value.tzinfo
-        if isinstance(zone, ZoneInfo):
-            return value.replace(tzinfo=None).isoformat() + "@" + zone.key
-        text = value.isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, YearsMonths):
-        return str(value)
-    if isinstance(value, dt.timedelta):
-        return _duration_text(value)
-    return None
-
-
-def _duration_text(value: dt.timedelta) -> str:
-    sign, days, hours, minutes, seconds = _duration_parts(value)
-    fraction = abs(value).microseconds
-    second_text = f"{seconds}.{fraction:06d}".rstrip("0") if fraction else str(seconds)
-    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") \
-        + (f"{second_text}S" if seconds or fraction else "")
-    text = (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
-    return ("-" if sign < 0 else "") + "P" + (text or "T0S")

@@ -36,9 +36,6 @@ class Range:
     start_included: bool
     end_included: bool
 
-    def __str__(self) -> str:
-        return (("[" if self.start_included else "(") + f"{_render(self.start)}..{_render(self.end)}"
-                + ("]" if self.end_included else ")"))
 
 
 def in_range(value: Any, bounds: Range) -> bool | None:
@@ -118,7 +115,10 @@ def _numeric(op: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
 
 def add(a: Any, b: Any) -> Any:
     if type(a) in FAST_NUMBERS and type(b) in FAST_NUMBERS:
-        return a + b
+        try:
+            return a + b
+        except OverflowError:  # an int too large for a float
+            return None
     if a is None or b is None:
         return None
     if isinstance(a, str) and isinstance(b, str):
@@ -130,7 +130,10 @@ def add(a: Any, b: Any) -> Any:
 
 def subtract(a: Any, b: Any) -> Any:
     if type(a) in FAST_NUMBERS and type(b) in FAST_NUMBERS:
-        return a - b
+        try:
+            return a - b
+        except OverflowError:
+            return None
     if a is None or b is None:
         return None
     if is_number(a) and is_number(b):
@@ -140,7 +143,10 @@ def subtract(a: Any, b: Any) -> Any:
 
 def multiply(a: Any, b: Any) -> Any:
     if type(a) in FAST_NUMBERS and type(b) in FAST_NUMBERS:
-        product = a * b
+        try:
+            product = a * b
+        except OverflowError:
+            return None
         return product if type(product) is int or math.isfinite(product) else None
     if a is None or b is None:
         return None
@@ -256,47 +262,3 @@ def any_of(results: list[Any]) -> bool | None:
     if any(result is True for result in results):
         return True
     return False if all(result is False for result in results) else None
-
-
-# --- text ----------------------------------------------------------------------------------
-
-def to_text(value: Any) -> str | None:
-    """FEEL's `string(x)`: the value as FEEL would print it; null stays null."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if value is True or value is False:
-        return "true" if value else "false"
-    return _render(value)
-
-
-def _render(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if value is True or value is False:
-        return "true" if value else "false"
-    if is_number(value):
-        return _number_text(value)
-    if is_list(value):
-        return "[" + ", ".join(_render(item) for item in value) + "]"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{key}: {_render(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, Range):
-        return str(value)
-    text = temporal.to_text(value)
-    return text if text is not None else f"<{type(value).__name__}>"
-
-
-def _number_text(number: Any) -> str:
-    if isinstance(number, int):
-        return str(number)
-    if isinstance(number, float):
-        if number.is_integer() and abs(number) < 2 ** 53:
-            return str(int(number))
-        number = to_decimal(number)
-    # 'f' keeps 1E+3 and 1E-7 out of the text: people read and parse plain digits.
-    text = format(number.normalize() if number == number.to_integral_value() else number, "f")
-    return text

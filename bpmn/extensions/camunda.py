@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from bpmn.extensions.values import camunda, camunda_value
+from bpmn.extensions.values import camunda_value
+from bpmn.namespaces import bpmn, camunda
 
 HANDLER_ATTRIBUTES = (("class", "class"), ("expression", "expression"),
                       ("delegateExpression", "delegate_expression"))
@@ -11,7 +12,7 @@ HANDLER_ATTRIBUTES = (("class", "class"), ("expression", "expression"),
 
 def _extension(node: etree._Element, tag: str) -> list[etree._Element]:
     found = []
-    for holder in node.findall("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements"):
+    for holder in node.findall(bpmn("extensionElements")):
         found.extend(holder.iter(camunda(tag)))
     return found
 

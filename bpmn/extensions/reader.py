@@ -5,7 +5,7 @@ from lxml import etree
 
 from bpmn.errors import ElementProblem
 from bpmn.extensions.camunda import read_camunda
-from bpmn.extensions.values import CAMUNDA_NS, ZEEBE_NS
+from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS
 from bpmn.extensions.zeebe import read_zeebe
 
 # Honoured: they change what runs. Harmless: about other products' tooling; silently accepted.

@@ -5,16 +5,7 @@ from lxml import etree
 
 from bpmn.expressions.juel import is_juel
 
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
-
-
-def camunda(tag: str) -> str:
-    return f"{{{CAMUNDA_NS}}}{tag}"
-
-
-def zeebe(tag: str) -> str:
-    return f"{{{ZEEBE_NS}}}{tag}"
+from bpmn.namespaces import camunda
 
 
 def text_value(text: str | None) -> dict:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from lxml import etree
 
-from bpmn.extensions.values import text_value, zeebe
+from bpmn.extensions.values import text_value
+from bpmn.namespaces import bpmn, zeebe
 
-BPMN_EXTENSIONS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements"
+BPMN_EXTENSIONS = bpmn("extensionElements")
 
 
 def _first(node: etree._Element, tag: str) -> etree._Element | None:

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from bpmn.checks import bpmn
+from bpmn.namespaces import bpmn
 from bpmn.lenient import Adjustment, force_executable, make_runnable
 from bpmn.parser import FuseParser
 from bpmn.xml_reader import read_xml

@@ -93,3 +93,34 @@ def test_bare_iso_8601_timer_is_understood(sessions):
     instance, _, _ = run(sessions, {"t.bpmn": bpmn_document(timer, "t")}, "t")
     assert instance.state == "active", instance.error
     assert [a["activity_id"] for a in instance.active_activities] == ["wait"]
+
+
+ZEEBE_SCRIPT = """
+<bpmn:startEvent id="start"/>
+<bpmn:scriptTask id="total">
+  <bpmn:extensionElements>
+    <zeebe:ioMapping>
+      <zeebe:input source="=order.items" target="items"/>
+      <zeebe:input source="=0.2" target="rate"/>
+      <zeebe:output source="=sum" target="total"/>
+      <zeebe:output source="=sum * rate" target="tax"/>
+    </zeebe:ioMapping>
+    <zeebe:script expression="=sum(for item in items return item.price * item.qty)" resultVariable="sum"/>
+  </bpmn:extensionElements>
+</bpmn:scriptTask>
+<bpmn:userTask id="review">
+  <bpmn:extensionElements>
+    <zeebe:assignmentDefinition candidateGroups="=if total > 100 then [&quot;finance&quot;] else [&quot;sales&quot;]"/>
+  </bpmn:extensionElements>
+</bpmn:userTask>
+<bpmn:endEvent id="end"/>
+""" + flow("f1", "start", "total") + flow("f2", "total", "review") + flow("f3", "review", "end")
+
+
+def test_camunda_8_script_io_mapping_and_feel_assignment(sessions):
+    order = {"items": [{"price": 40, "qty": 2}, {"price": 30, "qty": 1}]}
+    instance, tasks, _ = run(sessions, {"s.bpmn": bpmn_document(ZEEBE_SCRIPT, "s")}, "s", {"order": order})
+    assert instance.state == "active", instance.error
+    assert instance.variables["total"] == 110 and abs(instance.variables["tax"] - 22) < 1e-9
+    assert not {"items", "rate"} & set(instance.variables)
+    assert tasks[0].candidate_groups == ["finance"]

@@ -63,3 +63,32 @@ def test_script_error_names_the_activity_and_line(sessions):
         assert instance.error["activity_id"] == "work"
         assert instance.error["line"] == 2
         assert "division by zero" in instance.error["message"]
+
+
+@pytest.mark.parametrize("condition, variables, branch", [
+    ("=amount > 100 and approved", {"amount": 150, "approved": True}, "yes"),
+    ("=amount > 100 and approved", {"amount": 150, "approved": False}, "no"),
+    ("=not(approved)", {"approved": False}, "yes"),
+    ('=status = "ok"', {"status": "ok"}, "yes"),
+    ("=list contains(tags, \"vip\")", {"tags": ["a", "vip"]}, "yes"),
+    ("=count(items[price > 10]) >= 2", {"items": [{"price": 5}, {"price": 11}, {"price": 30}]}, "yes"),
+    ("=if amount > 10 then true else false", {"amount": 3}, "no"),
+])
+def test_feel_conditions_route_the_gateway(sessions, condition, variables, branch):
+    with sessions() as session:
+        deploy(session, {"gw.bpmn": gateway_process(condition)}, None, "tester")
+        instance = start_instance(session, ADMIN, definition_key="gw", variables=variables)
+        session.commit()
+        assert instance.state == "completed", instance.error
+        assert instance.variables["branch"] == branch
+
+
+def test_condition_marked_feel_by_its_language_is_read_as_feel(sessions):
+    model = gateway_process("amount > 100").replace(
+        b'xsi:type="bpmn:tFormalExpression"',
+        b'xsi:type="bpmn:tFormalExpression" language="https://www.omg.org/spec/DMN/20191111/FEEL/"')
+    with sessions() as session:
+        deploy(session, {"gw.bpmn": model}, None, "tester")
+        instance = start_instance(session, ADMIN, definition_key="gw", variables={"amount": 101})
+        session.commit()
+        assert instance.variables["branch"] == "yes"
