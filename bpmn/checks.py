@@ -42,6 +42,15 @@ def missing_decision_refs(definitions: etree._Element) -> list[ElementProblem]:
             if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None]
 
 
+def collections(process: etree._Element) -> Iterator[ElementProblem]:
+    """A multi-instance collection must name a variable holding a list (or `${variable}`)."""
+    for loop in process.iter(bpmn("multiInstanceLoopCharacteristics")):
+        collection = loop.get(f"{{{CAMUNDA_NS}}}collection")
+        if collection is not None and not collection.strip().isidentifier():
+            yield problem(loop.getparent(), f"camunda:collection '{collection}' must name a variable "
+                                            "holding a list, e.g. reviewers or ${reviewers}")
+
+
 def compensation(process: etree._Element) -> Iterator[ElementProblem]:
     """SpiffWorkflow 3.2 does not parse compensation events; say so instead of failing obscurely."""
     for node in process.iter(bpmn("compensateEventDefinition")):
@@ -107,7 +116,7 @@ def expression_syntax_error(text: str) -> str | None:
 
 
 CHECKS: list[Callable[[etree._Element], Iterator[ElementProblem]]] = [
-    unsupported_tasks, compensation, script_formats, conditions,
+    unsupported_tasks, compensation, collections, script_formats, conditions,
 ]
 
 

@@ -14,9 +14,11 @@ New elements get ids derived from the element they serve (`<id>__split`, `<scope
 """
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
-from bpmn.namespaces import bpmn
+from bpmn.namespaces import bpmn, camunda
 from bpmn.lenient_data import data_stores
 from bpmn.lenient_flow import gateway_conditions, implicit_splits, missing_end, missing_start
 from bpmn.lenient_xml import Adjustment, Scope, document_ids, scopes
@@ -35,7 +37,7 @@ def make_runnable(root: etree._Element) -> list[Adjustment]:
     Every process and sub-process (transactions and ad hoc ones included) is rewritten, executable
     or not. Running it twice changes nothing the second time.
     """
-    adjustments = data_stores(root) + feel_by_language(root)
+    adjustments = data_stores(root) + feel_by_language(root) + collection_variables(root)
     ids = document_ids(root)
     for element in scopes(root):
         scope = Scope(element, ids)
@@ -61,6 +63,22 @@ def feel_by_language(root: etree._Element) -> list[Adjustment]:
                                        f"condition in language {condition.get('language')} read as FEEL"))
         if language.rstrip("/") in {lang.rstrip("/") for lang in FEEL_LANGUAGES}:
             del condition.attrib["language"]
+    return adjusted
+
+
+SIMPLE_REFERENCE = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*$")
+
+
+def collection_variables(root: etree._Element) -> list[Adjustment]:
+    """camunda:collection="${items}" names the variable `items`; SpiffWorkflow wants the bare name."""
+    adjusted = []
+    attribute = camunda("collection")
+    for loop in root.iter(bpmn("multiInstanceLoopCharacteristics")):
+        if (match := SIMPLE_REFERENCE.match(loop.get(attribute) or "")):
+            loop.set(attribute, match.group(1))
+            owner = loop.getparent()
+            adjusted.append(Adjustment(owner.get("id"), loop.sourceline,
+                                       f"camunda:collection {match.group(0).strip()} read as variable {match.group(1)}"))
     return adjusted
 
 

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 
 from bpmn.extensions.reader import read_extensions
 from bpmn.namespaces import camunda
-from bpmn.specs import PassThroughTask, ScriptTask, UserTask
+from bpmn.specs import CallActivity, PassThroughTask, ScriptTask, UserTask
 
 
 def split_list(text: str | None) -> list[str]:
@@ -89,8 +89,7 @@ class FuseParser(CamundaParser):
             full_tag("userTask"): (FuseUserTaskParser, UserTask),
             full_tag("task"): (CamundaTaskParser, PassThroughTask),
             full_tag("manualTask"): (CamundaTaskParser, PassThroughTask),
-            full_tag("callActivity"): (FuseCallActivityParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
-                full_tag("callActivity")][1]),
+            full_tag("callActivity"): (FuseCallActivityParser, CallActivity),
             full_tag("scriptTask"): (FuseScriptTaskParser, ScriptTask),
         }.items()
     }

@@ -4,14 +4,15 @@ from __future__ import annotations
 from copy import deepcopy
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
-from SpiffWorkflow.bpmn.serializer.default.task_spec import ScriptTaskConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import ScriptTaskConverter, SubWorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
-from bpmn.specs import PassThroughTask, ScriptTask, UserTask
+from bpmn.specs import CallActivity, PassThroughTask, ScriptTask, UserTask
 
 
 class FuseUserTaskConverter(UserTaskConverter):
@@ -30,6 +31,8 @@ def spec_config() -> dict:
     config[PassThroughTask] = BpmnTaskSpecConverter
     config.pop(SpiffScriptTask)
     config[ScriptTask] = ScriptTaskConverter
+    config.pop(SpiffCallActivity)
+    config[CallActivity] = SubWorkflowConverter
     # SpiffWorkflow ships no converter for its plain ServiceTask.
     config[ServiceTask] = BpmnTaskSpecConverter
     return config

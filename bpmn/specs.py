@@ -1,6 +1,9 @@
 """Fuse's own SpiffWorkflow task specs (registered with the parser and the serializer)."""
 from __future__ import annotations
 
+from copy import deepcopy
+
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
@@ -39,3 +42,44 @@ class ScriptTask(SpiffScriptTask):
                 task.data[expression["result_variable"]] = value
             return True
         return super()._execute(task)
+
+
+class CallActivity(SpiffCallActivity):
+    """A call activity honouring camunda:in/out and zeebe:calledElement's propagation flags.
+
+    Without mappings every variable passes both ways (SpiffWorkflow's behaviour). With camunda:in,
+    the called process gets exactly what the mappings name (`variables="all"` for everything);
+    with camunda:out, the caller gets back exactly what they name.
+    """
+
+    def _call(self) -> dict:
+        return (getattr(self, "extensions", None) or {}).get("call", {})
+
+    def copy_data(self, my_task, subworkflow):
+        call = self._call()
+        if not call.get("in") and call.get("propagate_all_parent_variables", True):
+            return super().copy_data(my_task, subworkflow)
+        start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
+        start.set_data(**deepcopy(_mapped(call.get("in", []), my_task, my_task.data)))
+
+    def update_data(self, my_task, subworkflow):
+        call = self._call()
+        if not call.get("out") and call.get("propagate_all_child_variables", True):
+            return super().update_data(my_task, subworkflow)
+        returned = _mapped(call.get("out", []), my_task, subworkflow.last_task.data)
+        my_task.data = {**deepcopy(my_task.data), **deepcopy(returned)}
+
+
+def _mapped(mappings: list[dict], task, source: dict) -> dict:
+    """Variables named by camunda:in/out mappings, read from `source`."""
+    result: dict = {}
+    for mapping in mappings:
+        if mapping.get("variables") == "all":
+            result.update(source)
+        elif "source" in mapping:
+            if mapping["source"] in source:
+                result[mapping.get("target") or mapping["source"]] = source[mapping["source"]]
+        elif "sourceExpression" in mapping:
+            value = task.workflow.script_engine.evaluate(task, mapping["sourceExpression"])
+            result[mapping.get("target")] = value
+    return result

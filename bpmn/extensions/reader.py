@@ -5,7 +5,7 @@ from lxml import etree
 
 from bpmn.errors import ElementProblem
 from bpmn.extensions.camunda import read_camunda
-from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS
+from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
 from bpmn.extensions.zeebe import read_zeebe
 
 # Honoured: they change what runs. Harmless: about other products' tooling; silently accepted.
@@ -33,14 +33,12 @@ NOT_YET = {
 HONOURED_ELEMENTS = {
     f"{{{CAMUNDA_NS}}}{t}" for t in ("properties", "property", "inputOutput", "inputParameter",
                                       "outputParameter", "list", "map", "entry", "value", "script",
-                                      "formData", "formField", "validation", "constraint")
+                                      "formData", "formField", "validation", "constraint", "in", "out")
 } | {f"{{{ZEEBE_NS}}}{t}" for t in ("ioMapping", "input", "output", "userTask", "assignmentDefinition",
                                      "taskSchedule", "formDefinition", "calledElement", "script",
                                      "properties", "property", "priorityDefinition")}
 NOT_YET_ELEMENTS = {
     f"{{{CAMUNDA_NS}}}failedJobRetryTimeCycle": "is read; retries need the job executor (not yet)",
-    f"{{{CAMUNDA_NS}}}in": "is read; call-activity variable mappings are not applied yet (all variables pass)",
-    f"{{{CAMUNDA_NS}}}out": "is read; call-activity variable mappings are not applied yet (all variables pass)",
     f"{{{ZEEBE_NS}}}taskDefinition": "is read as the task's handler; handlers are not supported yet",
     f"{{{ZEEBE_NS}}}taskHeaders": "is read; handlers are not supported yet",
     f"{{{ZEEBE_NS}}}header": None,
@@ -89,6 +87,10 @@ def extension_warnings(root: etree._Element, file: str | None = None) -> list[El
             if not name.startswith(f"{{{CAMUNDA_NS}}}"):
                 continue
             local = name.split("}")[1]
+            if node.tag == bpmn("businessRuleTask") and local == "resultVariable":
+                warn(node, "camunda:resultVariable is ignored on business rule tasks: the decision's "
+                           "outputs become variables of their own names")
+                continue
             if local in HONOURED_ATTRIBUTES or local in HARMLESS_ATTRIBUTES:
                 continue
             reason = NOT_YET.get(local, "is not supported and is ignored")

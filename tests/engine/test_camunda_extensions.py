@@ -124,3 +124,65 @@ def test_camunda_8_script_io_mapping_and_feel_assignment(sessions):
     assert instance.variables["total"] == 110 and abs(instance.variables["tax"] - 22) < 1e-9
     assert not {"items", "rate"} & set(instance.variables)
     assert tasks[0].candidate_groups == ["finance"]
+
+
+CALLER = """
+<bpmn:startEvent id="start"/>
+<bpmn:callActivity id="call" calledElement="callee">
+  <bpmn:extensionElements>
+    <camunda:in source="amount" target="value"/>
+    <camunda:in sourceExpression="${amount * 10}" target="scaled"/>
+    <camunda:out source="doubled" target="result"/>
+    <camunda:out source="saw_secret" target="saw_secret"/>
+    <camunda:out source="leak" target="seen_scaled"/>
+  </bpmn:extensionElements>
+</bpmn:callActivity>
+<bpmn:endEvent id="end"/>
+""" + flow("f1", "start", "call") + flow("f2", "call", "end")
+CALLEE = ('<bpmn:process id="callee" isExecutable="true"><bpmn:startEvent id="c_start"/>'
+          '<bpmn:scriptTask id="c_work" scriptFormat="python"><bpmn:script>'
+          'doubled = value * 2\nleak = scaled\ntry:\n    secret\n    saw_secret = True\nexcept NameError:\n    saw_secret = False'
+          '</bpmn:script></bpmn:scriptTask>'
+          '<bpmn:endEvent id="c_end"/>' + flow("c1", "c_start", "c_work") + flow("c2", "c_work", "c_end")
+          + '</bpmn:process>\n')
+
+
+def test_camunda_in_out_mappings_pass_exactly_what_they_name(sessions):
+    instance, _, _ = run(sessions, {"c.bpmn": bpmn_document(CALLER, "caller", extra=CALLEE)}, "caller",
+                         {"amount": 4, "secret": "s3"})
+    assert instance.state == "completed", instance.error
+    assert instance.variables["result"] == 8 and instance.variables["seen_scaled"] == 40
+    # The called process saw only what camunda:in passed; only what camunda:out names came back.
+    assert instance.variables["saw_secret"] is False
+    assert not {"doubled", "leak", "value", "scaled"} & set(instance.variables)
+    assert instance.variables["secret"] == "s3"
+
+
+def test_multi_instance_over_a_collection_makes_one_task_per_element(sessions):
+    from engine.user_tasks import complete_task
+
+    body = ('<bpmn:startEvent id="start"/><bpmn:userTask id="review" camunda:assignee="${reviewer}">'
+            '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${reviewers}" '
+            'camunda:elementVariable="reviewer"/></bpmn:userTask><bpmn:endEvent id="end"/>'
+            + flow("f1", "start", "review") + flow("f2", "review", "end"))
+    instance, tasks, _ = run(sessions, {"mi.bpmn": bpmn_document(body, "mi")}, "mi", {"reviewers": ["ann", "bob", "cy"]})
+    assert sorted(t.assignee for t in tasks) == ["ann", "bob", "cy"]
+    with sessions() as session:
+        for task in tasks:
+            last = complete_task(session, task.id, Actor(task.assignee, frozenset()), {"ok": True})
+            session.commit()
+        assert last.state == "completed", last.error
+
+
+def test_business_rule_task_runs_the_deployed_dmn_decision(sessions):
+    from helpers import ROOT
+
+    body = ('<bpmn:startEvent id="start"/><bpmn:businessRuleTask id="decide" camunda:decisionRef="risk"/>'
+            '<bpmn:endEvent id="end"/>' + flow("f1", "start", "decide") + flow("f2", "decide", "end"))
+    files = {"d.bpmn": bpmn_document(body, "decide"), "risk.dmn": (ROOT / "tests/fixtures/risk.dmn").read_bytes()}
+    with sessions() as session:
+        deploy(session, files, None, "admin")
+        for amount, risk in ((50, "low"), (5000, "high")):
+            instance = start_instance(session, ADMIN, definition_key="decide", variables={"amount": amount})
+            assert instance.state == "completed", instance.error
+            assert instance.variables["risk"] == risk
