@@ -90,6 +90,8 @@ class FuseParser(CamundaParser):
             full_tag("task"): (CamundaTaskParser, PassThroughTask),
             full_tag("manualTask"): (CamundaTaskParser, PassThroughTask),
             full_tag("callActivity"): (FuseCallActivityParser, CallActivity),
+            # SpiffWorkflow's Camunda parser runs embedded sub-processes as call activities too.
+            full_tag("subProcess"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][0], CallActivity),
             full_tag("scriptTask"): (FuseScriptTaskParser, ScriptTask),
         }.items()
     }

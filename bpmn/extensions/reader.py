@@ -65,8 +65,8 @@ def _short(tag: str) -> str:
 
 
 def _owner(node: etree._Element) -> etree._Element:
-    """The nearest ancestor with an id: the element a nested extension belongs to."""
-    while node is not None and node.get("id") is None:
+    """The nearest BPMN element with an id: the element a (nested) extension belongs to."""
+    while node is not None and (node.get("id") is None or not node.tag.startswith(bpmn(""))):
         node = node.getparent()
     return node
 
