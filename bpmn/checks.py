@@ -37,9 +37,11 @@ def missing_decision_refs(definitions: etree._Element) -> list[ElementProblem]:
     SpiffWorkflow scans every process (executable or not) for decisions and crashes with a
     KeyError on these, so they are checked file-wide before it sees the file.
     """
-    return [problem(node, "businessRuleTask needs camunda:decisionRef naming a DMN decision")
+    return [problem(node, "businessRuleTask needs camunda:decisionRef or zeebe:calledDecision naming a "
+                          "DMN decision")
             for node in definitions.iter(bpmn("businessRuleTask"))
-            if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None]
+            if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None
+            and node.find(f".//{{{ZEEBE_NS}}}calledDecision") is None]
 
 
 def collections(process: etree._Element) -> Iterator[ElementProblem]:

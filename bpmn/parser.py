@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, full_tag
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.camunda.parser.task_spec import (
-    CallActivityParser, CamundaTaskParser, ScriptTaskParser, UserTaskParser,
+    BusinessRuleTaskParser, CallActivityParser, CamundaTaskParser, ScriptTaskParser, UserTaskParser,
 )
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 
 from bpmn.extensions.reader import read_extensions
-from bpmn.namespaces import camunda
-from bpmn.specs import CallActivity, PassThroughTask, ScriptTask, UserTask
+from bpmn.namespaces import bpmn, camunda, zeebe
+from bpmn.specs import (
+    BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, UserTask, ZeebeParallelMultiInstance,
+    ZeebeSequentialMultiInstance,
+)
 
 
 def split_list(text: str | None) -> list[str]:
@@ -24,10 +28,40 @@ def split_list(text: str | None) -> list[str]:
 
 
 class ExtensionsMixin:
-    """Replaces SpiffWorkflow's extension parsing (camunda:properties only) with Fuse's reader."""
+    """Replaces SpiffWorkflow's extension parsing (camunda:properties only) with Fuse's reader,
+    and reads Camunda 8 multi-instance (zeebe:loopCharacteristics)."""
 
     def parse_extensions(self, node=None):
         return read_extensions(self.node if node is None else node)
+
+    def _add_multiinstance_task(self, loop_characteristics):
+        zeebe_loop = loop_characteristics.find(f".//{zeebe('loopCharacteristics')}")
+        if zeebe_loop is None:
+            return super()._add_multiinstance_task(loop_characteristics)
+        reference = lambda name: self._zeebe_reference(zeebe_loop, name)  # noqa: E731
+        condition = loop_characteristics.find(bpmn("completionCondition"))
+        sequential = loop_characteristics.get("isSequential") == "true"
+        original = self.spec.task_specs.pop(self.task.name)
+        multi_instance = ZeebeSequentialMultiInstance if sequential else ZeebeParallelMultiInstance
+        self.task = multi_instance(
+            self.spec, original.name, task_spec="", cardinality=None,
+            data_input=reference("inputCollection"), input_item=reference("inputElement"),
+            data_output=reference("outputCollection"), output_item=reference("outputElement"),
+            condition=condition.text if condition is not None else None)
+        self._copy_task_attrs(original, loop_characteristics)
+
+    def _zeebe_reference(self, zeebe_loop, attribute: str):
+        """A variable named by a zeebe:loopCharacteristics attribute (`=items` or `items`)."""
+        value = (zeebe_loop.get(attribute) or "").strip().lstrip("=").strip()
+        if not value:
+            if attribute == "inputCollection":
+                self.raise_validation_exception("zeebe:loopCharacteristics needs an inputCollection")
+            return None
+        if not value.isidentifier():
+            self.raise_validation_exception(
+                f"zeebe:loopCharacteristics {attribute} '{value}' must name a variable (expressions are not "
+                "supported here yet)")
+        return TaskDataReference(value)
 
 
 class FuseUserTaskParser(ExtensionsMixin, UserTaskParser):
@@ -72,6 +106,21 @@ class FuseScriptTaskParser(ExtensionsMixin, ScriptTaskParser):
         return super().get_script()
 
 
+class FuseBusinessRuleTaskParser(ExtensionsMixin, BusinessRuleTaskParser):
+    """The decision comes from camunda:decisionRef (Camunda 7) or zeebe:calledDecision (Camunda 8)."""
+
+    @staticmethod
+    def get_decision_ref(node):
+        return node.get(camunda("decisionRef")) or read_extensions(node).get("decision", {}).get("decision_id")
+
+    def create_task(self):
+        # SpiffWorkflow's parser names its own spec class here; use the registered one.
+        decision_ref = self.get_decision_ref(self.node)
+        return self.spec_class(self.spec, self.bpmn_id,
+                               dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+                               **self.bpmn_attributes)
+
+
 def _with_extensions(parser_class: type) -> type:
     if issubclass(parser_class, ExtensionsMixin):
         return parser_class
@@ -93,5 +142,6 @@ class FuseParser(CamundaParser):
             # SpiffWorkflow's Camunda parser runs embedded sub-processes as call activities too.
             full_tag("subProcess"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][0], CallActivity),
             full_tag("scriptTask"): (FuseScriptTaskParser, ScriptTask),
+            full_tag("businessRuleTask"): (FuseBusinessRuleTaskParser, BusinessRuleTask),
         }.items()
     }

@@ -4,7 +4,11 @@ from __future__ import annotations
 from copy import deepcopy
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
-from SpiffWorkflow.bpmn.serializer.default.task_spec import ScriptTaskConverter, SubWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import (
+    MultiInstanceTaskConverter, ScriptTaskConverter, SubWorkflowConverter,
+)
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
+from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
@@ -12,7 +16,10 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
-from bpmn.specs import CallActivity, PassThroughTask, ScriptTask, UserTask
+from bpmn.specs import (
+    BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, UserTask, ZeebeParallelMultiInstance,
+    ZeebeSequentialMultiInstance,
+)
 
 
 class FuseUserTaskConverter(UserTaskConverter):
@@ -33,6 +40,10 @@ def spec_config() -> dict:
     config[ScriptTask] = ScriptTaskConverter
     config.pop(SpiffCallActivity)
     config[CallActivity] = SubWorkflowConverter
+    config.pop(CamundaBusinessRuleTask)
+    config[BusinessRuleTask] = BaseBusinessRuleTaskConverter
+    config[ZeebeParallelMultiInstance] = MultiInstanceTaskConverter
+    config[ZeebeSequentialMultiInstance] = MultiInstanceTaskConverter
     # SpiffWorkflow ships no converter for its plain ServiceTask.
     config[ServiceTask] = BpmnTaskSpecConverter
     return config

@@ -5,6 +5,9 @@ from copy import deepcopy
 
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask
+from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallelMultiInstance
+from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequentialMultiInstance
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
@@ -83,3 +86,34 @@ def _mapped(mappings: list[dict], task, source: dict) -> dict:
             value = task.workflow.script_engine.evaluate(task, mapping["sourceExpression"])
             result[mapping.get("target")] = value
     return result
+
+
+class BusinessRuleTask(CamundaBusinessRuleTask):
+    """A DMN decision; with a result variable (camunda:resultVariable + mapDecisionResult, or
+    zeebe:calledDecision resultVariable) the result goes there, shaped as Camunda shapes it;
+    without one, each output becomes a variable of its own name (SpiffWorkflow's way)."""
+
+    def _run_hook(self, my_task):
+        extensions = getattr(self, "extensions", None) or {}
+        target = extensions.get("decision", {}).get("result_variable") or extensions.get("result_variable")
+        if not target:
+            return super()._run_hook(my_task)
+        result = self.dmnEngine.result(my_task)
+        my_task.data[target] = _shaped(result, extensions)
+        return True
+
+
+def _shaped(result: dict, extensions: dict):
+    if "decision" in extensions:  # Camunda 8: one output is its value, several are a context
+        return next(iter(result.values())) if len(result) == 1 else result
+    mapping = extensions.get("map_decision_result") or "resultList"
+    single = next(iter(result.values()), None)
+    return {"singleEntry": single, "singleResult": result, "collectEntries": [single]}.get(mapping, [result])
+
+
+class ZeebeParallelMultiInstance(BpmnParallelMultiInstance):
+    """Multi-instance from zeebe:loopCharacteristics (input and output collections of their own)."""
+
+
+class ZeebeSequentialMultiInstance(BpmnSequentialMultiInstance):
+    """Sequential multi-instance from zeebe:loopCharacteristics."""

@@ -68,6 +68,8 @@ def read_camunda(node: etree._Element) -> dict:
     if _attr(node, "formRef"):
         dct["form"] = {"ref": _attr(node, "formRef"), "binding": _attr(node, "formRefBinding") or "latest",
                        "version": _attr(node, "formRefVersion")}
+    if _attr(node, "mapDecisionResult"):
+        dct["map_decision_result"] = _attr(node, "mapDecisionResult")
     if _attr(node, "initiator"):
         dct["initiator"] = _attr(node, "initiator")
     return dct

@@ -12,7 +12,7 @@ from bpmn.extensions.zeebe import read_zeebe
 HONOURED_ATTRIBUTES = {
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority", "formKey",
     "formRef", "formRefBinding", "formRefVersion", "collection", "elementVariable", "decisionRef",
-    "initiator", "resultVariable", "calledElementBinding",
+    "initiator", "resultVariable", "calledElementBinding", "mapDecisionResult",
 }
 HARMLESS_ATTRIBUTES = {"historyTimeToLive", "versionTag", "isStartableInTasklist", "candidateStarterGroups",
                        "candidateStarterUsers", "jobPriority", "taskPriority", "exclusive"}
@@ -28,7 +28,6 @@ NOT_YET = {
     "calledElementVersionTag": "is ignored: the latest deployed version is called",
     "decisionRefBinding": "is ignored: the decision deployed with the model is used",
     "decisionRefVersion": "is ignored: the decision deployed with the model is used",
-    "mapDecisionResult": "is ignored: the decision's result is stored as SpiffWorkflow returns it",
 }
 HONOURED_ELEMENTS = {
     f"{{{CAMUNDA_NS}}}{t}" for t in ("properties", "property", "inputOutput", "inputParameter",
@@ -36,16 +35,15 @@ HONOURED_ELEMENTS = {
                                       "formData", "formField", "validation", "constraint", "in", "out")
 } | {f"{{{ZEEBE_NS}}}{t}" for t in ("ioMapping", "input", "output", "userTask", "assignmentDefinition",
                                      "taskSchedule", "formDefinition", "calledElement", "script",
-                                     "properties", "property", "priorityDefinition")}
+                                     "properties", "property", "priorityDefinition", "calledDecision",
+                                     "loopCharacteristics")}
 NOT_YET_ELEMENTS = {
     f"{{{CAMUNDA_NS}}}failedJobRetryTimeCycle": "is read; retries need the job executor (not yet)",
     f"{{{ZEEBE_NS}}}taskDefinition": "is read as the task's handler; handlers are not supported yet",
     f"{{{ZEEBE_NS}}}taskHeaders": "is read; handlers are not supported yet",
     f"{{{ZEEBE_NS}}}header": None,
     f"{{{ZEEBE_NS}}}subscription": "is read; message correlation is not supported yet",
-    f"{{{ZEEBE_NS}}}calledDecision": "is read; Camunda 8 decisions are not supported yet",
     f"{{{ZEEBE_NS}}}userTaskForm": "is read; embedded forms are not rendered yet",
-    f"{{{ZEEBE_NS}}}loopCharacteristics": "is not supported yet: use camunda:collection or loopCardinality",
 }
 
 
@@ -87,10 +85,6 @@ def extension_warnings(root: etree._Element, file: str | None = None) -> list[El
             if not name.startswith(f"{{{CAMUNDA_NS}}}"):
                 continue
             local = name.split("}")[1]
-            if node.tag == bpmn("businessRuleTask") and local == "resultVariable":
-                warn(node, "camunda:resultVariable is ignored on business rule tasks: the decision's "
-                           "outputs become variables of their own names")
-                continue
             if local in HONOURED_ATTRIBUTES or local in HARMLESS_ATTRIBUTES:
                 continue
             reason = NOT_YET.get(local, "is not supported and is ignored")

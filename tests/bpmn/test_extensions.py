@@ -59,8 +59,7 @@ def test_zeebe_extensions_are_read_into_one_dict():
     assert extensions["properties"] == {"team": "ops"}
     assert {w.element_id for w in warnings} == {"work"}
     assert {w.message.split()[0] for w in warnings} == {"zeebe:taskDefinition", "zeebe:taskHeaders",
-                                                        "zeebe:userTaskForm", "zeebe:subscription",
-                                                        "zeebe:calledDecision"}
+                                                        "zeebe:userTaskForm", "zeebe:subscription"}
 
 
 def test_extensions_survive_storing_the_spec():

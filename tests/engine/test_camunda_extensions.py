@@ -186,3 +186,44 @@ def test_business_rule_task_runs_the_deployed_dmn_decision(sessions):
             instance = start_instance(session, ADMIN, definition_key="decide", variables={"amount": amount})
             assert instance.state == "completed", instance.error
             assert instance.variables["risk"] == risk
+
+
+def test_camunda_8_multi_instance_collects_each_output(sessions):
+    body = ('<bpmn:startEvent id="start"/><bpmn:scriptTask id="price" scriptFormat="python">'
+            '<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>'
+            '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item" '
+            'outputCollection="prices" outputElement="=line"/></bpmn:extensionElements>'
+            '</bpmn:multiInstanceLoopCharacteristics>'
+            '<bpmn:script>line = item["qty"] * 10</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end"/>'
+            + flow("f1", "start", "price") + flow("f2", "price", "end"))
+    instance, _, _ = run(sessions, {"zmi.bpmn": bpmn_document(body, "zmi")}, "zmi",
+                         {"items": [{"qty": 1}, {"qty": 2}, {"qty": 3}]})
+    assert instance.state == "completed", instance.error
+    assert instance.variables["prices"] == [10, 20, 30]
+
+
+def decision_process(key: str, attributes: str, extension: str = "") -> bytes:
+    return bpmn_document(f'<bpmn:startEvent id="start"/><bpmn:businessRuleTask id="decide" {attributes}>'
+                         f'{extension}</bpmn:businessRuleTask><bpmn:endEvent id="end"/>'
+                         + flow("f1", "start", "decide") + flow("f2", "decide", "end"), key)
+
+
+def test_decision_results_land_in_the_result_variable_shaped_as_camunda_does(sessions):
+    from helpers import ROOT
+
+    dmn = (ROOT / "tests/fixtures/risk.dmn").read_bytes()
+    files = {
+        "single.bpmn": decision_process("single", 'camunda:decisionRef="risk" camunda:resultVariable="r" '
+                                                  'camunda:mapDecisionResult="singleEntry"'),
+        "list.bpmn": decision_process("as_list", 'camunda:decisionRef="risk" camunda:resultVariable="r"'),
+        "zeebe.bpmn": decision_process("zeebe", "", '<bpmn:extensionElements><zeebe:calledDecision '
+                                                    'decisionId="risk" resultVariable="r"/></bpmn:extensionElements>'),
+        "risk.dmn": dmn,
+    }
+    with sessions() as session:
+        deploy(session, files, None, "admin")
+        results = {key: start_instance(session, ADMIN, definition_key=key, variables={"amount": 5000})
+                   for key in ("single", "as_list", "zeebe")}
+        assert {k: i.variables.get("r") for k, i in results.items()} == {
+            "single": "high", "as_list": [{"risk": "high"}], "zeebe": "high"}
+        assert all("risk" not in i.variables for i in results.values())
