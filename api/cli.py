@@ -49,14 +49,35 @@ def main():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, threads):
-    """Serve the REST API and web pages."""
+@click.option("--no-worker", is_flag=True, help="Do not run due jobs in this process (run `fuse worker`).")
+def serve(host, port, threads, no_worker):
+    """Serve the REST API and web pages, with an embedded worker for jobs."""
     from waitress import serve as waitress_serve
 
     from api.app import create_app
+    from engine.worker import Worker
 
-    click.echo(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)")
-    waitress_serve(create_app(), host=host, port=port, threads=threads, ident="fuse")
+    worker = None if no_worker else Worker(open_database()).start()
+    click.echo(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)"
+               + ("" if worker else "; no embedded worker"))
+    try:
+        waitress_serve(create_app(), host=host, port=port, threads=threads, ident="fuse")
+    finally:
+        if worker:
+            worker.stop()
+
+
+@main.command()
+@click.option("--poll", default=0.5, show_default=True, type=float, help="Seconds between polls when idle.")
+def worker(poll):
+    """Run due jobs (async continuations) until interrupted; several may run at once."""
+    from engine.worker import Worker
+
+    click.echo("Fuse worker running; Ctrl-C stops it")
+    try:
+        Worker(open_database(), poll_interval=poll).run_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 FILES = click.argument("files", nargs=-1, required=True,

@@ -12,9 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bpmn.specs import UserTask as UserTaskSpec
+from engine.async_boundaries import is_held
 from engine.assignment import AssignmentError, resolve_assignment
 from engine.errors import NotFound
 from engine.history import HistoryRecorder
+from engine.jobs import sync_jobs
 from engine.io_mapping import attach_io_mappings, initiator_variables
 from engine.models import ProcessDefinition, ProcessInstance, TaskCandidate, UserTask, utcnow
 from engine.observer import ActivityObserver, all_workflows
@@ -161,11 +163,13 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
         session.add(row)
     _sync_user_tasks(session, live, is_new)
     live.history.flush(session, row)
+    sync_jobs(session, live)
 
 
 def _sync_user_tasks(session: Session, live: LiveInstance, is_new: bool) -> None:
     """Open a row for each user task that became ready; cancel rows whose task went away."""
-    ready = {str(t.id): t for t in live.live_tasks(TaskState.READY) if isinstance(t.task_spec, UserTaskSpec)}
+    ready = {str(t.id): t for t in live.live_tasks(TaskState.READY)
+             if isinstance(t.task_spec, UserTaskSpec) and not is_held(t)}
     open_rows = {} if is_new else {r.id: r for r in session.scalars(select(UserTask).where(
         UserTask.instance_id == live.row.id, UserTask.state == UserTaskState.OPEN.value))}
     for task_id, row in open_rows.items():

@@ -162,3 +162,21 @@ class HistoryEvent(Base):
     activity_name: Mapped[str | None] = mapped_column(String(255))
     actor: Mapped[str | None] = mapped_column(String(120))
     data: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Job(Base):
+    """Work the engine owes an instance later: async continuations now, timers and retries to come."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "due_at", "locked_until"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    task_id: Mapped[str] = mapped_column(String(36))
+    activity_id: Mapped[str | None] = mapped_column(String(150))
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(80))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

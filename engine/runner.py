@@ -10,6 +10,7 @@ import os
 
 from SpiffWorkflow.util.task import TaskState
 
+from engine.async_boundaries import hold_successors, is_held
 from engine.observer import ActivityObserver
 from engine.pruning import prune_finished
 
@@ -57,14 +58,16 @@ class Runner:
     def _run_ready(self, workflow) -> bool:
         ran = False
         for task in workflow.get_tasks(state=TaskState.READY):
-            # An earlier task of this batch may have cancelled or finished this one.
-            if task.state != TaskState.READY or task.task_spec.manual:
+            # An earlier task of this batch may have cancelled or finished this one; a task at an
+            # async boundary waits for its job.
+            if task.state != TaskState.READY or task.task_spec.manual or is_held(task):
                 continue
             self.steps += 1
             if self.steps > self.limit:
                 raise StepLimitExceeded(
                     f"the instance ran {self.limit} steps without waiting (an endless loop in the model?)")
             task.run()
+            hold_successors(task)
             ran = True
             self.observer.scan()
             prune_finished(workflow, self.workflow)

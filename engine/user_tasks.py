@@ -7,6 +7,7 @@ from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
+from engine.async_boundaries import hold_successors
 from engine.errors import Conflict, Forbidden
 from engine.lookup import get_or_raise
 from engine.identity import Actor
@@ -130,6 +131,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, variables: dict)
         live.observer.actors[spiff_task.id] = actor.name
         spiff_task.data.update(variables)
         spiff_task.run()
+        hold_successors(spiff_task)
 
     live.run(submit, actor=actor.name)
     save_live_instance(session, live)

@@ -12,13 +12,11 @@ from bpmn.extensions.zeebe import read_zeebe
 HONOURED_ATTRIBUTES = {
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority", "formKey",
     "formRef", "formRefBinding", "formRefVersion", "collection", "elementVariable", "decisionRef",
-    "initiator", "resultVariable", "calledElementBinding", "mapDecisionResult",
+    "initiator", "resultVariable", "calledElementBinding", "mapDecisionResult", "asyncBefore", "asyncAfter",
 }
 HARMLESS_ATTRIBUTES = {"historyTimeToLive", "versionTag", "isStartableInTasklist", "candidateStarterGroups",
                        "candidateStarterUsers", "jobPriority", "taskPriority", "exclusive"}
 NOT_YET = {
-    "asyncBefore": "runs synchronously: Fuse has no job executor yet",
-    "asyncAfter": "runs synchronously: Fuse has no job executor yet",
     "class": "is read as the task's handler name; handlers are not supported yet",
     "expression": "is read as the task's handler; handlers are not supported yet",
     "delegateExpression": "is read as the task's handler; handlers are not supported yet",

@@ -27,11 +27,11 @@ def test_validate_lists_each_error_with_file_line_and_element(tmp_path):
 def test_deploy_reports_warnings_and_non_executable_processes(tmp_path, database_url, monkeypatch):
     monkeypatch.setenv("FUSE_DATABASE_URL", database_url)
     model = tmp_path / "m.bpmn"
-    model.write_bytes(bpmn_document('<bpmn:startEvent id="start" camunda:asyncAfter="true"/>'
+    model.write_bytes(bpmn_document('<bpmn:startEvent id="start" camunda:madeUp="true"/>'
                                     '<bpmn:endEvent id="end"/>' + flow("f1", "start", "end"), executable=False))
     refused = CliRunner().invoke(main, ["deploy", str(model)])
     assert refused.exit_code == 1 and "allow_non_executable" in refused.output
     kept = CliRunner().invoke(main, ["deploy", "--allow-non-executable", str(model)])
     assert kept.exit_code == 0, kept.output
     assert "[not executable: for viewing]" in kept.output
-    assert "warning m.bpmn:" in kept.output and "camunda:asyncAfter" in kept.output
+    assert "warning m.bpmn:" in kept.output and "camunda:madeUp" in kept.output

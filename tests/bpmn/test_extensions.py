@@ -45,8 +45,7 @@ def test_camunda_extensions_are_read_into_one_dict():
     assert extensions["async_before"] is True
     assert extensions["retry_time_cycle"] == "R3/PT10S"
     assert extensions["inputs"] == [{"name": "a", "value": {"text": "1"}}]
-    assert {w.message.split()[0] for w in warnings} == {"camunda:asyncBefore", "camunda:class",
-                                                        "camunda:failedJobRetryTimeCycle"}
+    assert {w.message.split()[0] for w in warnings} == {"camunda:class", "camunda:failedJobRetryTimeCycle"}
 
 
 def test_zeebe_extensions_are_read_into_one_dict():

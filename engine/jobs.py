@@ -1,0 +1,64 @@
+"""The durable job table: creating jobs for waiting tasks, acquiring due ones, retrying failed ones.
+
+Jobs are claimed with a lock that expires (a crashed worker's jobs come back) by one UPDATE that
+re-checks the lock in its own WHERE clause, so two workers never hold the same job, on SQLite
+(one writer at a time) and on PostgreSQL (the row lock makes the second UPDATE re-read the row).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from engine.async_boundaries import held_tasks
+from engine.models import Job, ProcessInstance, utcnow
+from engine.observer import all_workflows
+from engine.states import InstanceState
+
+if TYPE_CHECKING:
+    from engine.live import LiveInstance
+
+CONTINUE = "continue"  # run a task held at an async boundary
+DEFAULT_LOCK = timedelta(minutes=5)
+
+
+def sync_jobs(session: Session, live: "LiveInstance") -> None:
+    """One `continue` job per task held at an async boundary; none once the instance is terminated.
+
+    Called on every save, so it touches the table only when there is something to do.
+    """
+    if live.state == InstanceState.TERMINATED:
+        session.execute(delete(Job).where(Job.instance_id == live.row.id))
+        return
+    held = held_tasks(all_workflows(live.workflow))
+    if not held:
+        return
+    existing = set(session.scalars(select(Job.task_id).where(Job.instance_id == live.row.id)))
+    for task in held:
+        if str(task.id) not in existing:
+            session.add(Job(id=str(uuid.uuid4()), instance_id=live.row.id, kind=CONTINUE, task_id=str(task.id),
+                            activity_id=task.task_spec.bpmn_id, due_at=utcnow(), attempts=0, created_at=utcnow()))
+
+
+def acquire_jobs(session: Session, worker_id: str, limit: int = 10, lock: timedelta = DEFAULT_LOCK) -> list[str]:
+    """Lock up to `limit` due jobs of active instances for this worker; returns their ids (committed)."""
+    now = utcnow()
+    free = or_(Job.locked_until.is_(None), Job.locked_until < now)
+    due = (select(Job.id).join(ProcessInstance, ProcessInstance.id == Job.instance_id)
+           .where(Job.due_at <= now, free, ProcessInstance.state == InstanceState.ACTIVE.value)
+           .order_by(Job.due_at).limit(limit))
+    token = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+    session.execute(update(Job).where(and_(Job.id.in_(due.scalar_subquery()), free))
+                    .values(locked_by=token, locked_until=now + lock).execution_options(synchronize_session=False))
+    session.commit()
+    return list(session.scalars(select(Job.id).where(Job.locked_by == token)))
+
+
+def record_job_failure(session: Session, job_id: str, error: str, backoff: timedelta) -> None:
+    """A job that could not run (not an instance failure): unlock it and try again after `backoff`."""
+    session.execute(update(Job).where(Job.id == job_id).values(
+        attempts=Job.attempts + 1, last_error=error[:2000], locked_by=None, locked_until=None,
+        due_at=utcnow() + backoff))
