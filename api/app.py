@@ -1,6 +1,9 @@
 """The Flask application factory."""
 from __future__ import annotations
 
+import os
+import secrets
+
 from flask import Flask
 
 from api import deployments, health, home, instances, tasks
@@ -21,6 +24,10 @@ def create_app(config: dict | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        # Signs the web session cookie; without FUSE_SECRET_KEY, sessions end when the server restarts.
+        SECRET_KEY=os.environ.get("FUSE_SECRET_KEY") or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     app.json.sort_keys = False
     app.config.update(config)

@@ -1,17 +1,49 @@
-"""Bearer-token authentication for the API blueprints."""
+"""Who is calling: a bearer token (API clients), or a signed-in web session with a CSRF token.
+
+A web session is a signed cookie holding the user name and a random CSRF token; every request from
+a page that changes something must echo that token in the X-CSRF-Token header (or a `csrf_token`
+form field), so another site cannot make a signed-in browser act.
+"""
 from __future__ import annotations
 
-from flask import g, request
+import hmac
+import secrets
+
+from flask import g, request, session
 
 from api.extensions import db
-from engine.identity import Actor, actor_for_token
+from engine.errors import Forbidden
+from engine.identity import Actor, actor_for_token, actor_named
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def authenticate() -> None:
-    """before_request hook: every API call names its user with `Authorization: Bearer <token>`."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    g.actor = actor_for_token(db.session, token.strip() if scheme.lower() == "bearer" else None)
+    """before_request hook of the API blueprints."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" or "user" not in session:
+        g.actor = actor_for_token(db.session, token.strip() if scheme.lower() == "bearer" else None)
+        return
+    if request.method not in SAFE_METHODS:
+        check_csrf()
+    g.actor = actor_named(db.session, session["user"])
+
+
+def check_csrf() -> None:
+    """Refuse a state-changing request from a session that does not carry its CSRF token."""
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    if not hmac.compare_digest(sent, session.get("csrf", "")):
+        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+
+
+def start_session(actor: Actor) -> None:
+    session.clear()
+    session["user"] = actor.name
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def csrf_token() -> str:
+    return session.get("csrf", "")
 
 
 def current_actor() -> Actor:

@@ -64,3 +64,19 @@ def actor_for_token(session: Session, token: str | None) -> Actor:
     if row is None:
         raise Unauthorized("the API token is not valid")
     return Actor(row.user.name, frozenset(g.group for g in row.user.groups))
+
+
+def actor_named(session: Session, name: str) -> Actor:
+    """The user of this name (for a signed-in web session), or Unauthorized if it is gone."""
+    user = session.scalars(select(User).where(User.name == name)).one_or_none()
+    if user is None:
+        raise Unauthorized(f"user {name} no longer exists; sign in again")
+    return Actor(user.name, frozenset(g.group for g in user.groups))
+
+
+def sign_in(session: Session, name: str, token: str) -> Actor:
+    """Check that the token belongs to the named user (the web sign-in); Unauthorized otherwise."""
+    actor = actor_for_token(session, token)
+    if actor.name != name:
+        raise Unauthorized("that token does not belong to that user")
+    return actor
