@@ -4,6 +4,7 @@ from __future__ import annotations
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 
 def bpmn(tag: str) -> str:
@@ -16,3 +17,7 @@ def camunda(tag: str) -> str:
 
 def zeebe(tag: str) -> str:
     return f"{{{ZEEBE_NS}}}{tag}"
+
+
+def spiff(tag: str) -> str:
+    return f"{{{SPIFF_NS}}}{tag}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from lxml import etree
 
 from bpmn.extensions.values import camunda_value
-from bpmn.namespaces import bpmn, camunda
+from bpmn.namespaces import bpmn, camunda, spiff
 
 HANDLER_ATTRIBUTES = (("class", "class"), ("expression", "expression"),
                       ("delegateExpression", "delegate_expression"))
@@ -48,10 +48,39 @@ def _call(node: etree._Element, dct: dict) -> None:
         dct["call"] = {**dct.get("call", {}), **mappings}
 
 
+def _form(node: etree._Element) -> dict:
+    """camunda:formKey, camunda:formRef (+ binding, version) and generated camunda:formData fields."""
+    form: dict = {}
+    if _attr(node, "formKey"):
+        form["key"] = _attr(node, "formKey")
+    if _attr(node, "formRef"):
+        form.update(ref=_attr(node, "formRef"), binding=_attr(node, "formRefBinding") or "latest",
+                    version=_attr(node, "formRefVersion"))
+    fields = [_form_field(field) for field in _extension(node, "formField")]
+    if fields:
+        form["fields"] = fields
+    return form
+
+
+def _form_field(field: etree._Element) -> dict:
+    """One camunda:formField, in the shape SpiffWorkflow's Camunda form serializer uses."""
+    return {
+        "id": field.get("id"), "label": field.get("label"), "type": field.get("type"),
+        "default_value": field.get("defaultValue"),
+        "properties": [{"id": p.get("id"), "value": p.get("value")} for p in field.iter(camunda("property"))],
+        "validation": [{"name": c.get("name"), "config": c.get("config")} for c in field.iter(camunda("constraint"))],
+        "options": [{"id": v.get("id"), "name": v.get("name")} for v in field.iter(camunda("value"))],
+    }
+
+
 def read_camunda(node: etree._Element) -> dict:
     """Everything Fuse reads from an element's camunda: attributes and extension elements."""
     dct: dict = {}
-    properties = {p.get("name"): p.get("value") for p in _extension(node, "property")}
+    # Only the element's own properties, not those of its form fields.
+    properties = {p.get("name"): p.get("value") for p in _extension(node, "property")
+                  if p.getparent().getparent().tag == bpmn("extensionElements")}
+    for holder in node.findall(bpmn("extensionElements")):  # spiff-arena writes spiffworkflow:properties
+        properties.update({p.get("name"): p.get("value") for p in holder.iter(spiff("property"))})
     if properties:
         dct["properties"] = properties
     _io(node, dct)
@@ -65,9 +94,9 @@ def read_camunda(node: etree._Element) -> dict:
     cycles = _extension(node, "failedJobRetryTimeCycle")
     if cycles and (cycles[0].text or "").strip():
         dct["retry_time_cycle"] = cycles[0].text.strip()
-    if _attr(node, "formRef"):
-        dct["form"] = {"ref": _attr(node, "formRef"), "binding": _attr(node, "formRefBinding") or "latest",
-                       "version": _attr(node, "formRefVersion")}
+    form = _form(node)
+    if form:
+        dct["form"] = form
     if _attr(node, "mapDecisionResult"):
         dct["map_decision_result"] = _attr(node, "mapDecisionResult")
     if _attr(node, "initiator"):

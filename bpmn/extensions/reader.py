@@ -5,7 +5,7 @@ from lxml import etree
 
 from bpmn.errors import ElementProblem
 from bpmn.extensions.camunda import read_camunda
-from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
+from bpmn.namespaces import CAMUNDA_NS, SPIFF_NS, ZEEBE_NS, bpmn
 from bpmn.extensions.zeebe import read_zeebe
 
 # Honoured: they change what runs. Harmless: about other products' tooling; silently accepted.
@@ -31,6 +31,7 @@ HONOURED_ELEMENTS = {
     f"{{{CAMUNDA_NS}}}{t}" for t in ("properties", "property", "inputOutput", "inputParameter",
                                       "outputParameter", "list", "map", "entry", "value", "script",
                                       "formData", "formField", "validation", "constraint", "in", "out")
+} | {f"{{{SPIFF_NS}}}{t}" for t in ("properties", "property")
 } | {f"{{{ZEEBE_NS}}}{t}" for t in ("ioMapping", "input", "output", "userTask", "assignmentDefinition",
                                      "taskSchedule", "formDefinition", "calledElement", "script",
                                      "properties", "property", "priorityDefinition", "calledDecision",
