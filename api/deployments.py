@@ -8,10 +8,11 @@ from api.blueprints import api_blueprint, commit, require_admin
 from api.docs import operation
 from api.extensions import db
 from api.schemas import (
-    DefinitionQuerySchema, DefinitionSchema, DeployFormSchema, DeploymentSchema, ProblemItemSchema,
+    DefinitionQuerySchema, DefinitionSchema, DeployFormSchema, DeploymentSchema, FormViewSchema, ProblemItemSchema,
     ValidationReportSchema,
 )
 from engine import deployments as engine
+from engine.task_forms import start_form
 
 bp = api_blueprint("deployments", __name__)
 
@@ -69,6 +70,12 @@ def list_definitions():
 @operation("One process definition", response=DefinitionSchema, errors=(401, 404))
 def get_definition(definition_id):
     return DefinitionSchema().dump(engine.get_definition(db.session, definition_id))
+
+
+@bp.get("/process-definitions/<definition_id>/start-form")
+@operation("The form of the process's start event, if it has one", response=FormViewSchema, errors=(401, 404, 422))
+def get_start_form(definition_id):
+    return FormViewSchema().dump(start_form(db.session, definition_id))
 
 
 @bp.get("/process-definitions/<definition_id>/xml")

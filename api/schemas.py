@@ -186,3 +186,11 @@ class CompleteTaskSchema(Schema):
 class HealthSchema(Schema):
     status = fields.String()
     database = fields.String()
+
+
+class FormViewSchema(Schema):
+    """A form to show: JSON Schema (2020-12), UI hints, and the values to start from."""
+
+    schema = fields.Dict()
+    ui_schema = fields.Dict()
+    data = fields.Dict()

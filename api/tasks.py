@@ -8,8 +8,11 @@ from api.blueprints import api_blueprint, commit, json_body
 from api.docs import operation
 from api.extensions import db
 from api.instances import instance_response
-from api.schemas import AssignSchema, CompleteTaskSchema, InstanceSchema, TaskQuerySchema, TaskSchema
+from api.schemas import (
+    AssignSchema, CompleteTaskSchema, FormViewSchema, InstanceSchema, TaskQuerySchema, TaskSchema,
+)
 from engine import user_tasks as engine
+from engine.task_forms import task_form
 
 bp = api_blueprint("tasks", __name__)
 
@@ -31,6 +34,12 @@ def list_tasks():
 @operation("One task with its instance's variables", response=TaskSchema, errors=(401, 404))
 def get_task(task_id):
     return _dump([engine.get_task(db.session, task_id)])[0]
+
+
+@bp.get("/tasks/<task_id>/form")
+@operation("The task's form: schema, UI hints and current values", response=FormViewSchema, errors=(401, 404, 422))
+def get_form(task_id):
+    return FormViewSchema().dump(task_form(db.session, engine.get_task(db.session, task_id)))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -61,7 +70,7 @@ def assign(task_id):
 
 @bp.post("/tasks/<task_id>/complete")
 @operation("Complete a task; answers with the instance after it ran on to its next wait state",
-           body=CompleteTaskSchema, response=InstanceSchema, errors=(400, 401, 403, 404, 409))
+           body=CompleteTaskSchema, response=InstanceSchema, errors=(400, 401, 403, 404, 409, 422))
 def complete(task_id):
     variables = CompleteTaskSchema().load(json_body())["variables"]
     row = engine.complete_task(db.session, task_id, current_actor(), variables)

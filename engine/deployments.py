@@ -13,8 +13,11 @@ from bpmn.compiler import Compilation, compile_models, is_model_file
 from bpmn.errors import ElementProblem, ModelProblems, XmlError
 from engine.errors import BadRequest, Conflict, InvalidModel, MalformedXml, NotFound
 from engine.lookup import get_or_raise
-from engine.models import Deployment, DeploymentResource, ProcessDefinition, utcnow
+from engine.form_sources import form_id_of, next_form_version
+from engine.models import Deployment, DeploymentResource, FormDefinition, ProcessDefinition, utcnow
 from engine.serialization import dump_specs
+from forms.loader import load_form
+from forms.model import FormError
 from forms.resources import form_problems, is_form_file
 
 
@@ -35,6 +38,26 @@ def _check_file_names(files: dict[str, bytes]) -> None:
                          "(expected .bpmn, .dmn, .form, .schema.json or .uischema.json)")
     if not any(n.lower().endswith((".bpmn", ".bpmn20.xml", ".bpmn2")) for n in files):
         raise BadRequest("a deployment needs at least one .bpmn file")
+
+
+def form_warnings(files: dict[str, bytes]) -> list[ElementProblem]:
+    """What each deployed form asks for that Fuse cannot honour (named by form and component)."""
+    warnings = []
+    for name, content in sorted(files.items()):
+        kind = FORM_KINDS.get(next((s for s in FORM_KINDS if name.lower().endswith(s)), ""))
+        if kind is None:
+            continue
+        try:
+            model = load_form(kind, content, name)
+        except FormError as err:
+            warnings.append(ElementProblem(None, None, err.message, name))
+            continue
+        warnings.extend(ElementProblem(None, None, message, name) for message in model.warnings)
+    return warnings
+
+
+# Form files that stand alone (a .uischema.json only completes its .schema.json).
+FORM_KINDS = {".form": "camunda-form", ".schema.json": "json-schema"}
 
 
 def compile_files(files: dict[str, bytes], allow_non_executable: bool = False) -> Compilation:
@@ -80,11 +103,16 @@ def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: s
             spec_json=dump_specs(process.spec, process.subprocess_specs) if process.spec else "",
             activities=process.activities, executable=process.executable, created_at=utcnow()))
     try:
+        session.flush()  # the deployment's row first: forms refer to it
+        for name, content in sorted(files.items()):
+            if name.lower().endswith(".form") and (form_id := form_id_of(content)):
+                session.add(FormDefinition(form_id=form_id, version=next_form_version(session, form_id),
+                                           deployment_id=deployment.id, resource_name=name, created_at=utcnow()))
         session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict("another deployment of the same process keys was made at the same time; retry") from None
-    return DeployResult(deployment, True, compiled.warnings)
+    return DeployResult(deployment, True, compiled.warnings + form_warnings(files))
 
 
 @dataclass
@@ -108,7 +136,7 @@ def validate_files(files: dict[str, bytes]) -> ValidationReport:
         return ValidationReport(False, [], err.problems, err.warnings)
     errors = form_problems(files)
     processes = [{"key": p.key, "name": p.name, "executable": p.executable} for p in compiled.processes]
-    return ValidationReport(not errors, processes, errors, compiled.warnings)
+    return ValidationReport(not errors, processes, errors, compiled.warnings + form_warnings(files))
 
 
 def list_deployments(session: Session) -> list[Deployment]:

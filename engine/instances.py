@@ -14,6 +14,7 @@ from engine.identity import Actor
 from engine.live import LiveInstance, new_live_instance, open_live_instance, save_live_instance
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.states import InstanceState, UserTaskState
+from engine.task_forms import check_start_submission
 
 
 @dataclass
@@ -41,7 +42,8 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
     if not definition.spec_json:
         raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
                        "(see the deployment's warnings)")
-    live = new_live_instance(definition, variables or {}, business_key, actor.name)
+    variables = check_start_submission(session, definition, variables or {})
+    live = new_live_instance(definition, variables, business_key, actor.name)
     live.run(actor=actor.name)
     save_live_instance(session, live)
     return live.row

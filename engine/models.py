@@ -180,3 +180,16 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FormDefinition(Base):
+    """A deployed Camunda Form (`.form` with an `id`), versioned like processes, for formRef/formId."""
+
+    __tablename__ = "form_definitions"
+    __table_args__ = (UniqueConstraint("form_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"), index=True)
+    resource_name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -7,8 +7,10 @@ adds what every field shares (label, help, readonly, default, visibility).
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from decimal import Decimal
+from typing import Callable
+
+from forms.coercion import to_number
 
 Note = Callable[[str], None]
 
@@ -29,19 +31,6 @@ def _constant(component: dict, key: str, note: Note) -> int | float | None:
     if number is None:
         note(f"validation {key}={value!r} is not a number Fuse can check; only the browser checks it")
     return number
-
-
-def to_number(value: Any) -> int | float | None:
-    """An int for whole numbers, a float otherwise; None for anything that is not a finite number."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    if not number.is_finite():
-        return None
-    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _text(component: dict, required: bool, note: Note) -> tuple[dict, dict]:

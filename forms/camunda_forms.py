@@ -75,8 +75,8 @@ class _Conversion:
     def _handler(self, kind: str | None) -> Callable[[dict, _Scope], str | None]:
         if kind in FIELD_BUILDERS:
             return self.value_field
-        handlers = {"group": self.group, "dynamiclist": self.dynamic_list, **dict.fromkeys(DISPLAY_WIDGETS, self.display),
-                    **dict.fromkeys(SILENT, self.ignore)}
+        handlers = {"group": self.group, "dynamiclist": self.dynamic_list,
+                    **dict.fromkeys(DISPLAY_WIDGETS, self.display), **dict.fromkeys(SILENT, self.ignore)}
         return handlers.get(kind, self.unsupported)
 
     def warn(self, component: dict, message: str) -> None:

@@ -63,3 +63,18 @@ def place_value(data: dict, parts: list[str], value: Any) -> None:
             child = data[part] = {}
         data = child
     data[parts[-1]] = value
+
+
+def resolve(root: dict, node: Any) -> dict:
+    """The schema `node` stands for: a local `$ref` ("#/$defs/money") is followed, and the keywords
+    beside it (a title, a description) are kept over the target's, as draft 2020-12 reads them."""
+    for _ in range(32):  # a cycle of references must not hang the server
+        if not (isinstance(node, dict) and str(node.get("$ref", "")).startswith("#")):
+            break
+        target: Any = root
+        for part in node["$ref"][1:].split("/")[1:]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        siblings = {key: value for key, value in node.items() if key != "$ref"}
+        node = {**target, **siblings} if isinstance(target, dict) else siblings
+    return node if isinstance(node, dict) else {}

@@ -1,6 +1,8 @@
 """Deployments and definitions over REST: versions, filters, XML, errors."""
 from __future__ import annotations
 
+import re
+
 from helpers import REFUND_BPMN, deploy, one_script_process, user_task_process
 
 
@@ -75,6 +77,14 @@ def test_unknown_ids_are_404_problems(client, auth):
 
 def test_landing_page_points_to_the_docs(client, auth):
     deploy(client, auth["demo"], ("p.bpmn", user_task_process("p")))
+    first = client.get("/")
+    assert first.status_code == 302 and first.headers["Location"].startswith("/login")
+    login = client.get(first.headers["Location"])
+    assert login.status_code == 200 and login.mimetype == "text/html" and b"/api/docs" in login.data
+    csrf = re.search(rb'name="csrf_token" value="([^"]+)"', login.data).group(1).decode()
+    token = auth["demo"]["Authorization"].split()[-1]
+    signed_in = client.post("/login", data={"name": "demo", "token": token, "csrf_token": csrf, "next": "/"})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/"
     page = client.get("/")
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert b"/api/docs" in page.data and b"<strong>1</strong> process definition" in page.data

@@ -71,7 +71,9 @@ CHILD = ('<bpmn:process id="child" isExecutable="true"><bpmn:startEvent id="c_st
 def test_camunda_8_user_task_and_called_element(sessions):
     from engine.user_tasks import complete_task
 
-    instance, tasks, _ = run(sessions, {"z.bpmn": bpmn_document(ZEEBE, "z", extra=CHILD)}, "z", {"x": 1})
+    form = b'{"id": "approve-form", "type": "default", "components": [{"type": "checkbox", "key": "ok", "label": "OK"}]}'
+    files = {"z.bpmn": bpmn_document(ZEEBE, "z", extra=CHILD), "approve.form": form}
+    instance, tasks, _ = run(sessions, files, "z", {"x": 1})
     [task] = tasks
     assert (task.assignee, task.candidate_groups) == ("alice", ["audit", "finance"])
     assert task.due.isoformat() == "2030-01-02T03:04:05"

@@ -1,0 +1,77 @@
+// A form on a page: load {schema, ui_schema, data}, render it, submit it, and show the server's verdict.
+// Used by the task page (complete a task) and the start page (start an instance).
+import { ApiError, h } from "./fuse.js";
+import { renderForm } from "./forms.js";
+
+/** A form without a form definition: the variables to set, as a JSON object. */
+export const JSON_FORM = {
+  schema: { type: "object", properties: { variables: { type: "string" } } },
+  ui_schema: {
+    order: ["variables"],
+    fields: { variables: { label: "Variables (JSON object)", widget: "textarea",
+      description: 'No form is defined for this step. Enter the variables to set, e.g. {"approved": true}.' } },
+  },
+  data: {},
+};
+
+/** Wire `formElement` (holding #…-fields and an error summary) to `submit(values)`; returns the form. */
+export function mountForm(formElement, form, { variables, submit, done }) {
+  const fields = formElement.querySelector(".form-fields");
+  const summary = formElement.querySelector(".error-summary");
+  const rendered = renderForm(fields, form, { variables });
+  const button = formElement.querySelector("button[type=submit]");
+  formElement.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showSummary(summary, null);
+    rendered.clearErrors();
+    let values;
+    try {
+      values = form === JSON_FORM ? parseJsonVariables(rendered.values()) : rendered.values();
+    } catch (err) {
+      showSummary(summary, err.message, rendered.showErrors([{ field: "/variables", message: err.message }]));
+      return;
+    }
+    button.disabled = true;
+    try {
+      done(await submit(values));
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      const placed = rendered.showErrors(err.fieldErrors.map((e) => ({ ...e, field: jsonFormField(form, e.field) })));
+      showSummary(summary, err.message, placed);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return rendered;
+}
+
+function parseJsonVariables(values) {
+  let parsed;
+  try {
+    parsed = JSON.parse(values.variables || "{}");
+  } catch {
+    throw new Error("This is not valid JSON.");
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("Enter a JSON object.");
+  return parsed;
+}
+
+/** In the JSON form every error belongs to the one text area. */
+function jsonFormField(form, field) {
+  return form === JSON_FORM ? "/variables" : field;
+}
+
+/** The error summary: the server's detail, then each field error linking to its field. */
+function showSummary(summary, detail, errors = []) {
+  if (!detail) {
+    summary.replaceChildren();
+    summary.hidden = true;
+    return;
+  }
+  const items = errors.map((error) => h("li", {},
+    error.id ? h("a", { href: `#${error.id}` }, error.label || error.field) : (error.field || "form"),
+    `: ${error.message}`));
+  summary.replaceChildren(h("p", {}, detail), items.length ? h("ul", {}, items) : null);
+  summary.hidden = false;
+  summary.focus();
+}

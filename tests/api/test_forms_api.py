@@ -1,0 +1,73 @@
+"""Forms over REST: the task form, server-side validation that changes nothing, start forms."""
+from __future__ import annotations
+
+import json
+
+from helpers import REFUND_BPMN, SAMPLES, bpmn_document, deploy, flow, start
+
+REFUND_FORM = SAMPLES / "refund-approval" / "refund-approval.form"
+
+
+def refund_task(client, auth) -> dict:
+    response = deploy(client, auth["demo"], ("refund-approval.bpmn", REFUND_BPMN.read_bytes()),
+                      ("refund-approval.form", REFUND_FORM.read_bytes()))
+    assert response.status_code == 201, response.json
+    instance = start(client, auth["demo"], "refund_approval", {"amount": 250, "reason": "late", "customer": "c"})
+    return instance.json["open_tasks"][0]
+
+
+def test_task_form_has_schema_hints_and_current_values(client, auth):
+    task = refund_task(client, auth)
+    form = client.get(f"/api/v1/tasks/{task['id']}/form", headers=auth["alice"])
+    assert form.status_code == 200
+    body = form.json
+    assert body["schema"]["properties"]["approved"]["type"] == "boolean"
+    assert "approved" in body["schema"]["required"]
+    assert body["ui_schema"]["fields"]["approved"]["widget"] == "radio"
+    assert body["data"]["amount"] == 250 and body["data"]["reason"] == "late"
+
+
+def test_invalid_submission_gets_field_errors_and_changes_nothing(client, auth):
+    task = refund_task(client, auth)
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    refused = client.post(url, json={"variables": {"comment": "x" * 501}}, headers=auth["alice"])
+    assert refused.status_code == 422
+    assert refused.json["type"] == "urn:fuse:problem:validation-failed"
+    fields = {e["field"] for e in refused.json["errors"]}
+    assert fields == {"/approved", "/comment"}
+    still_open = client.get(f"/api/v1/tasks/{task['id']}", headers=auth["alice"]).json
+    assert still_open["state"] == "open" and "comment" not in still_open["variables"]
+    done = client.post(url, json={"variables": {"approved": "true", "comment": "ok"}}, headers=auth["alice"])
+    assert done.status_code == 200, done.json
+    assert done.json["variables"]["approved"] is True and done.json["variables"]["paid"] is True
+
+
+START_SCHEMA = {"type": "object", "required": ["amount"], "properties": {
+    "amount": {"type": "integer", "minimum": 1, "title": "Amount"},
+    "customer": {"type": "string", "minLength": 2}}}
+
+
+def test_start_form_checks_and_types_the_start_variables(client, auth):
+    model = bpmn_document('<bpmn:startEvent id="start" camunda:formKey="json:order"/><bpmn:endEvent id="end"/>'
+                          + flow("f1", "start", "end"), "ordered")
+    deployed = deploy(client, auth["demo"], ("o.bpmn", model), ("order.schema.json", json.dumps(START_SCHEMA).encode()))
+    definition = deployed.json["definitions"][0]
+    form = client.get(f"/api/v1/process-definitions/{definition['id']}/start-form", headers=auth["bob"])
+    assert form.status_code == 200 and form.json["schema"]["properties"]["amount"]["type"] == "integer"
+    refused = start(client, auth["bob"], "ordered", {"amount": "0", "customer": "A"})
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json["errors"]} == {"/amount", "/customer"}
+    assert client.get("/api/v1/process-instances", headers=auth["bob"]).json["total"] == 0
+    started = start(client, auth["bob"], "ordered", {"amount": "12", "customer": "ACME"})
+    assert started.status_code == 201 and started.json["variables"]["amount"] == 12
+
+
+def test_tasks_without_forms_say_so(client, auth):
+    from helpers import user_task_process
+
+    deploy(client, auth["demo"], ("p.bpmn", user_task_process("p")))
+    task = start(client, auth["demo"], "p").json["open_tasks"][0]
+    assert client.get(f"/api/v1/tasks/{task['id']}/form", headers=auth["demo"]).status_code == 404
+    definition = client.get("/api/v1/process-definitions?key=p", headers=auth["demo"]).json[0]
+    assert client.get(f"/api/v1/process-definitions/{definition['id']}/start-form",
+                      headers=auth["demo"]).status_code == 404
