@@ -13,7 +13,7 @@ from bpmn.compiler import Compilation, compile_models, is_model_file
 from bpmn.errors import ElementProblem, ModelProblems, XmlError
 from engine.errors import BadRequest, Conflict, InvalidModel, MalformedXml, NotFound
 from engine.lookup import get_or_raise
-from engine.form_sources import form_id_of, next_form_version
+from engine.form_sources import files_named, form_id_of, next_form_version
 from engine.models import Deployment, DeploymentResource, FormDefinition, ProcessDefinition, utcnow
 from engine.serialization import dump_specs
 from forms.loader import load_form
@@ -54,6 +54,24 @@ def form_warnings(files: dict[str, bytes]) -> list[ElementProblem]:
             continue
         warnings.extend(ElementProblem(None, None, message, name) for message in model.warnings)
     return warnings
+
+
+def missing_forms(compiled: Compilation, files: dict[str, bytes]) -> list[ElementProblem]:
+    """A warning for every form file an element names that is not in the deployment."""
+    warnings = []
+    for process in compiled.processes:
+        for spec in _all_task_specs(process):
+            for name in files_named(getattr(spec, "extensions", None) or {}):
+                if name not in files:
+                    warnings.append(ElementProblem(spec.bpmn_id, None, f"form file {name} is not in this deployment: "
+                                                   "the task runs without form checks", process.resource_name))
+    return warnings
+
+
+def _all_task_specs(process):
+    if process.spec is None:
+        return []
+    return [s for p in (process.spec, *process.subprocess_specs.values()) for s in p.task_specs.values()]
 
 
 # Form files that stand alone (a .uischema.json only completes its .schema.json).
@@ -112,7 +130,7 @@ def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: s
     except IntegrityError:
         session.rollback()
         raise Conflict("another deployment of the same process keys was made at the same time; retry") from None
-    return DeployResult(deployment, True, compiled.warnings + form_warnings(files))
+    return DeployResult(deployment, True, compiled.warnings + form_warnings(files) + missing_forms(compiled, files))
 
 
 @dataclass

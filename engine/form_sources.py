@@ -141,3 +141,16 @@ def form_id_of(document: bytes) -> str | None:
     return parsed.get("id") if isinstance(parsed, dict) and isinstance(parsed.get("id"), str) else None
 
 
+
+
+def files_named(extensions: dict) -> list[str]:
+    """The deployment files an element's form reference names (json:, camunda-forms:deployment:, spiff)."""
+    form, properties = extensions.get("form", {}), extensions.get("properties", {})
+    key = form.get("key") or ""
+    named = []
+    if key.startswith("json:"):
+        named.append(f"{key[len('json:'):]}.schema.json")
+    if key.startswith("camunda-forms:deployment:"):
+        named.append(key[len("camunda-forms:deployment:"):])
+    named.extend(v for k, v in properties.items() if k in ("formJsonSchemaFilename", "formUiSchemaFilename") and v)
+    return named

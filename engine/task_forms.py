@@ -94,12 +94,28 @@ def checked(model: FormModel | None, variables: dict) -> dict:
     return coerced
 
 
+def _model_for_checking(session, definition, extensions, element_id) -> FormModel | None:
+    """The form to check a submission against. A form the model names but nobody deployed does not
+    block the work (Camunda does not check forms at all); deploying warns about it, and reading
+    the form answers 422 naming it."""
+    try:
+        return form_model(session, definition, extensions, element_id)
+    except InvalidModel:
+        return None
+
+
 def check_task_submission(session: Session, task: UserTask, instance: ProcessInstance, variables: dict) -> dict:
+    """The submission, typed as the task's form says; values of read-only fields are not taken
+    from a person (the form shows them, the process owns them)."""
     definition = get_definition(session, instance.definition_id)
     extensions = _element_extensions(definition, task.activity_id)
-    return checked(form_model(session, definition, extensions, task.activity_id), variables)
+    model = _model_for_checking(session, definition, extensions, task.activity_id)
+    if model is not None:
+        read_only = {path for path, hints in model.ui_schema.get("fields", {}).items() if hints.get("readonly")}
+        variables = {name: value for name, value in variables.items() if name not in read_only}
+    return checked(model, variables)
 
 
 def check_start_submission(session: Session, definition: ProcessDefinition, variables: dict) -> dict:
     element_id, extensions = _start_extensions(definition)
-    return checked(form_model(session, definition, extensions, element_id), variables)
+    return checked(_model_for_checking(session, definition, extensions, element_id), variables)

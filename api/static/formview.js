@@ -1,6 +1,6 @@
 // A form on a page: load {schema, ui_schema, data}, render it, submit it, and show the server's verdict.
 // Used by the task page (complete a task) and the start page (start an instance).
-import { ApiError, h } from "./fuse.js";
+import { ApiError, api, h } from "./fuse.js";
 import { renderForm } from "./forms.js";
 
 /** A form without a form definition: the variables to set, as a JSON object. */
@@ -13,6 +13,18 @@ export const JSON_FORM = {
   },
   data: {},
 };
+
+/** The form at `path` (GET, {schema, ui_schema, data}); JSON_FORM when there is none (404), or when the
+ * form cannot be read (422: `onUnreadable` gets the server's detail; the server does not block the work). */
+export async function loadForm(path, onUnreadable) {
+  try {
+    return await api("GET", path);
+  } catch (err) {
+    if (!(err instanceof ApiError) || ![404, 422].includes(err.status)) throw err;
+    if (err.status === 422) onUnreadable(`The form cannot be shown: ${err.message}`);
+    return JSON_FORM;
+  }
+}
 
 /** Wire `formElement` (holding #…-fields and an error summary) to `submit(values)`; returns the form. */
 export function mountForm(formElement, form, { variables, submit, done }) {

@@ -1,15 +1,6 @@
 // The start page: the latest version of each process definition, with its start form.
-import { ApiError, api, fill, flash, h, showPageError } from "./fuse.js";
-import { JSON_FORM, mountForm } from "./formview.js";
-
-async function startForm(definition) {
-  try {
-    return await api("GET", `/process-definitions/${encodeURIComponent(definition.id)}/start-form`);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return JSON_FORM;
-    throw err;
-  }
-}
+import { api, fill, flash, h, showPageError } from "./fuse.js";
+import { loadForm, mountForm } from "./formview.js";
 
 function started(definition, instance) {
   const where = (instance.active_activities || []).map((a) => a.name || a.activity_id).join(", ");
@@ -26,7 +17,8 @@ async function open(definition, card, button) {
     h("div", { class: "form-fields" }),
     h("button", { type: "submit", class: "primary" }, `Start ${definition.name || definition.key}`));
   try {
-    mountForm(form, await startForm(definition), {
+    const formPath = `/process-definitions/${encodeURIComponent(definition.id)}/start-form`;
+    mountForm(form, await loadForm(formPath, showPageError), {
       submit: (variables) => api("POST", "/process-instances", {
         definition_id: definition.id, variables, ...(businessKey.value ? { business_key: businessKey.value } : {}),
       }),

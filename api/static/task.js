@@ -1,6 +1,6 @@
 // The task page: details, claim / give back, the task's form, completing it.
-import { ApiError, api, fill, flash, h, main, mayWorkOn, me, showPageError, variablesTable, when } from "./fuse.js";
-import { JSON_FORM, mountForm } from "./formview.js";
+import { api, fill, flash, h, main, mayWorkOn, me, showPageError, variablesTable, when } from "./fuse.js";
+import { loadForm, mountForm } from "./formview.js";
 
 const path = `/tasks/${encodeURIComponent(main.dataset.taskId)}`;
 
@@ -40,15 +40,6 @@ async function change(verb) {
   }
 }
 
-async function taskForm() {
-  try {
-    return await api("GET", `${path}/form`);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return JSON_FORM;
-    throw err;
-  }
-}
-
 function outcome(task, instance) {
   if (instance.state === "completed") return `Completed “${task.name}”. The process has finished.`;
   const next = (instance.active_activities || []).map((a) => a.name || a.activity_id).join(", ");
@@ -63,7 +54,7 @@ async function load() {
   fill(document.getElementById("task-actions"), actions(task),
     h("details", {}, h("summary", {}, "All variables of the instance"), variablesTable(task.variables)));
   if (!mayWorkOn(task)) return;
-  const form = await taskForm();
+  const form = await loadForm(`${path}/form`, showPageError);
   document.getElementById("task-form-section").hidden = false;
   mountForm(document.getElementById("task-form"), form, {
     variables: task.variables,

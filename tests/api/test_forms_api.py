@@ -71,3 +71,21 @@ def test_tasks_without_forms_say_so(client, auth):
     definition = client.get("/api/v1/process-definitions?key=p", headers=auth["demo"]).json[0]
     assert client.get(f"/api/v1/process-definitions/{definition['id']}/start-form",
                       headers=auth["demo"]).status_code == 404
+
+
+def test_read_only_fields_keep_the_process_values(client, auth):
+    task = refund_task(client, auth)
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete",
+                       json={"variables": {"approved": True, "amount": 1}}, headers=auth["alice"])
+    assert done.status_code == 200 and done.json["variables"]["amount"] == 250
+
+
+def test_a_form_that_was_not_deployed_is_a_warning_and_does_not_block_work(client, auth):
+    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", REFUND_BPMN.read_bytes()))
+    assert any("refund-approval.form" in w["message"] for w in deployed.json["warnings"])
+    task = start(client, auth["demo"], "refund_approval", {"amount": 250, "reason": "r", "customer": "c"}
+                 ).json["open_tasks"][0]
+    assert client.get(f"/api/v1/tasks/{task['id']}/form", headers=auth["alice"]).status_code == 422
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"approved": True}},
+                       headers=auth["alice"])
+    assert done.status_code == 200 and done.json["state"] == "completed"
