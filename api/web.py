@@ -9,6 +9,7 @@ Signing in replaces the session, and with it the token (no session fixation).
 """
 from __future__ import annotations
 
+import re
 import secrets
 from functools import wraps
 
@@ -25,6 +26,8 @@ bp = Blueprint("web", __name__)
 # Pages load nothing but their own assets: no inline script, no third-party origin.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data: https:; object-src 'none'; "
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# "/x?y", never "//host", "/\\host" or "/\t/host" (browsers drop tabs and read backslashes as slashes).
+LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\]*")
 SIGN_IN_FAILED = "That user name and API token do not match."
 FORM_EXPIRED = "The sign-in form had expired. Please try again."
 
@@ -40,7 +43,7 @@ def _page_headers(response):
 
 @bp.context_processor
 def _page_context() -> dict:
-    return {"csrf_token": csrf_token(), "signed_in_user": session.get("user")}
+    return {"csrf_token": csrf_token()}
 
 
 def signed_in(view):
@@ -66,7 +69,7 @@ def _session_actor() -> Actor | None:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site, so the sign-in page cannot send anyone elsewhere."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    if target and LOCAL_PATH.fullmatch(target):
         return target
     return url_for("web.task_list")
 
