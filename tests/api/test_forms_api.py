@@ -89,3 +89,29 @@ def test_a_form_that_was_not_deployed_is_a_warning_and_does_not_block_work(clien
     done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"approved": True}},
                        headers=auth["alice"])
     assert done.status_code == 200 and done.json["state"] == "completed"
+
+
+GENERATED = """<bpmn:startEvent id="start"/>
+<bpmn:userTask id="order" camunda:formKey="generated">
+  <bpmn:extensionElements><camunda:formData>
+    <camunda:formField id="quantity" label="Quantity" type="long">
+      <camunda:validation><camunda:constraint name="required"/><camunda:constraint name="min" config="1"/>
+      </camunda:validation></camunda:formField>
+    <camunda:formField id="express" label="Express" type="boolean" defaultValue="false"/>
+    <camunda:formField id="size" label="Size" type="enum">
+      <camunda:value id="s" name="Small"/><camunda:value id="l" name="Large"/></camunda:formField>
+  </camunda:formData></bpmn:extensionElements>
+</bpmn:userTask><bpmn:endEvent id="end"/>""" + flow("f1", "start", "order") + flow("f2", "order", "end")
+
+
+def test_camunda_7_generated_form_checks_and_types_fields(client, auth):
+    deploy(client, auth["demo"], ("g.bpmn", bpmn_document(GENERATED, "generated")))
+    task = start(client, auth["demo"], "generated").json["open_tasks"][0]
+    form = client.get(f"/api/v1/tasks/{task['id']}/form", headers=auth["demo"]).json
+    assert form["schema"]["properties"]["quantity"]["type"] == "integer" and form["data"]["express"] is False
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    refused = client.post(url, json={"variables": {"quantity": "0", "size": "xl"}}, headers=auth["demo"])
+    assert refused.status_code == 422 and {e["field"] for e in refused.json["errors"]} == {"/quantity", "/size"}
+    done = client.post(url, json={"variables": {"quantity": "3", "express": "on", "size": "l"}}, headers=auth["demo"])
+    assert done.status_code == 200
+    assert (done.json["variables"]["quantity"], done.json["variables"]["express"]) == (3, True)
