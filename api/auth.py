@@ -32,7 +32,8 @@ def authenticate() -> None:
 def check_csrf() -> None:
     """Refuse a state-changing request from a session that does not carry its CSRF token."""
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
-    if not hmac.compare_digest(sent, session.get("csrf", "")):
+    expected = session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent, expected):
         raise Forbidden("missing or wrong CSRF token: reload the page and try again")
 
 

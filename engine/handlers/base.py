@@ -1,0 +1,60 @@
+"""What a handler receives, what it may raise, and how it leaves a trace in the history."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+
+class BpmnError(Exception):
+    """A business error: routed to a matching error boundary event (or fails the instance)."""
+
+    def __init__(self, code: str, message: str = "", variables: dict | None = None):
+        super().__init__(message or code)
+        self.code, self.message, self.variables = code, message or code, variables or {}
+
+
+class Resources(Protocol):
+    """Files deployed with the model (policies, model files, templates), by name."""
+
+    def __call__(self, name: str) -> bytes: ...
+
+
+@dataclass
+class HandlerContext:
+    """Everything about the call except its inputs."""
+
+    instance_id: str
+    business_key: str | None
+    activity_id: str
+    attempt: int
+    # Static configuration of this task: camunda:properties, zeebe:taskHeaders.
+    config: dict = field(default_factory=dict)
+    # Reads a file deployed with the model; raises KeyError naming the file if there is none.
+    resource: Resources = lambda name: (_ for _ in ()).throw(KeyError(name))  # noqa: E731
+    # Events for the audit history: (type, data). The engine writes them after the call.
+    audit: list[tuple[str, dict]] = field(default_factory=list)
+
+    def record(self, event_type: str, data: dict) -> None:
+        """Leave something in the instance's history (a model's rationale, the policy rules that matched)."""
+        self.audit.append((event_type, data))
+
+    def secret(self, name: str) -> str:
+        """A secret from the environment (FUSE_SECRET_<NAME>, else NAME); KeyError if unset.
+        Secrets are read at call time and never stored in variables or history."""
+        for key in (f"FUSE_SECRET_{name.upper()}", name):
+            if key in os.environ:
+                return os.environ[key]
+        raise KeyError(f"secret {name} is not configured (set FUSE_SECRET_{name.upper()})")
+
+
+Handler = Callable[[dict, HandlerContext], "dict | None"]
+
+
+def outputs_of(result: Any) -> dict:
+    """A handler's return value as output variables (None means none)."""
+    if result is None:
+        return {}
+    if not isinstance(result, dict):
+        raise TypeError(f"a handler must return a dict of outputs or None, not {type(result).__name__}")
+    return result
