@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 from lxml import etree
 
 from bpmn.errors import ElementProblem
+from bpmn.extensions.reader import read_extensions
 from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
 from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.feel import compile_feel, is_feel
@@ -24,11 +25,13 @@ def problem(node: etree._Element, message: str) -> ElementProblem:
 
 
 def unsupported_tasks(process: etree._Element) -> Iterator[ElementProblem]:
-    """Service and send tasks need the handler layer, which this version does not have yet."""
+    """Service and send tasks run through a handler, so they must name one."""
     for tag in ("serviceTask", "sendTask"):
         for node in process.iter(bpmn(tag)):
-            yield problem(node, f"{tag} '{node.get('name') or node.get('id')}' is not supported yet: "
-                                "Fuse has no service-task handlers in this version")
+            if "handler" not in read_extensions(node):
+                yield problem(node, f"{tag} '{node.get('name') or node.get('id')}' names no handler: set "
+                                    "camunda:class, camunda:delegateExpression, camunda:expression, "
+                                    "camunda:type=\"external\" with camunda:topic, or zeebe:taskDefinition type")
 
 
 def missing_decision_refs(definitions: etree._Element) -> list[ElementProblem]:
@@ -38,10 +41,11 @@ def missing_decision_refs(definitions: etree._Element) -> list[ElementProblem]:
     KeyError on these, so they are checked file-wide before it sees the file.
     """
     return [problem(node, "businessRuleTask needs camunda:decisionRef or zeebe:calledDecision naming a "
-                          "DMN decision")
+                          "DMN decision, or a handler")
             for node in definitions.iter(bpmn("businessRuleTask"))
             if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None
-            and node.find(f".//{{{ZEEBE_NS}}}calledDecision") is None]
+            and node.find(f".//{{{ZEEBE_NS}}}calledDecision") is None
+            and "handler" not in read_extensions(node)]
 
 
 def collections(process: etree._Element) -> Iterator[ElementProblem]:

@@ -7,7 +7,9 @@ Camunda 8 (zeebe) forms of their attributes.
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.camunda.parser.task_spec import (
     BusinessRuleTaskParser, CallActivityParser, CamundaTaskParser, ScriptTaskParser, UserTaskParser,
@@ -17,7 +19,7 @@ from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from bpmn.extensions.reader import read_extensions
 from bpmn.namespaces import bpmn, camunda, zeebe
 from bpmn.specs import (
-    BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, UserTask, ZeebeParallelMultiInstance,
+    BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
     ZeebeSequentialMultiInstance,
 )
 
@@ -114,11 +116,17 @@ class FuseBusinessRuleTaskParser(ExtensionsMixin, BusinessRuleTaskParser):
         return node.get(camunda("decisionRef")) or read_extensions(node).get("decision", {}).get("decision_id")
 
     def create_task(self):
-        # SpiffWorkflow's parser names its own spec class here; use the registered one.
         decision_ref = self.get_decision_ref(self.node)
+        if decision_ref is None:  # bound to a handler instead of a decision
+            return ServiceTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+        # SpiffWorkflow's parser names its own spec class here; use the registered one.
         return self.spec_class(self.spec, self.bpmn_id,
                                dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
                                **self.bpmn_attributes)
+
+
+class FuseReceiveTaskParser(ExtensionsMixin, CamundaEventDefinitionParser, ReceiveTaskParser):
+    """Receive tasks get Camunda's message definitions, like every other message event here."""
 
 
 def _with_extensions(parser_class: type) -> type:
@@ -143,5 +151,9 @@ class FuseParser(CamundaParser):
             full_tag("subProcess"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][0], CallActivity),
             full_tag("scriptTask"): (FuseScriptTaskParser, ScriptTask),
             full_tag("businessRuleTask"): (FuseBusinessRuleTaskParser, BusinessRuleTask),
+            full_tag("serviceTask"): (CamundaTaskParser, ServiceTask),
+            # A send task bound to a handler sends through it (Camunda's usual way).
+            full_tag("sendTask"): (CamundaTaskParser, ServiceTask),
+            full_tag("receiveTask"): (FuseReceiveTaskParser, BpmnParser.PARSER_CLASSES[full_tag("receiveTask")][1]),
         }.items()
     }

@@ -11,13 +11,12 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as C
 from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
 from bpmn.specs import (
-    BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, UserTask, ZeebeParallelMultiInstance,
+    BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
     ZeebeSequentialMultiInstance,
 )
 
@@ -44,6 +43,6 @@ def spec_config() -> dict:
     config[BusinessRuleTask] = BaseBusinessRuleTaskConverter
     config[ZeebeParallelMultiInstance] = MultiInstanceTaskConverter
     config[ZeebeSequentialMultiInstance] = MultiInstanceTaskConverter
-    # SpiffWorkflow ships no converter for its plain ServiceTask.
+    # SpiffWorkflow ships no converter for its plain ServiceTask; Fuse runs its own.
     config[ServiceTask] = BpmnTaskSpecConverter
     return config

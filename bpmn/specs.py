@@ -4,7 +4,9 @@ from __future__ import annotations
 from copy import deepcopy
 
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask as SpiffServiceTask
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallelMultiInstance
 from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequentialMultiInstance
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
@@ -117,3 +119,16 @@ class ZeebeParallelMultiInstance(BpmnParallelMultiInstance):
 
 class ZeebeSequentialMultiInstance(BpmnSequentialMultiInstance):
     """Sequential multi-instance from zeebe:loopCharacteristics."""
+
+
+SERVICE_DONE = "fuse_service_done"  # internal_data: the engine called the handler and stored its outputs
+
+
+class ServiceTask(SpiffServiceTask):
+    """A service (or send, or handler-bound business rule) task. The engine calls its handler
+    before running it (engine.service_calls); running it then only completes it."""
+
+    def _run_hook(self, my_task):
+        if not my_task.internal_data.pop(SERVICE_DONE, False):
+            raise WorkflowTaskException("service task ran before its handler was called", task=my_task)
+        return True

@@ -1,15 +1,29 @@
-"""Async continuations (camunda:asyncBefore / asyncAfter): where a run stops and a job takes over.
+"""Why a READY task is not run now, and which job (if any) will let it run.
 
-asyncBefore: a task that becomes ready waits until a job lets it run (the instance is committed
-first, so a slow or failing task never takes the caller's request down with it).
-asyncAfter: once the task completes, what follows it waits for a job the same way.
+A task waits (is "held") when:
+- asyncBefore: it became ready and waits for its `continue` job (the instance is committed first);
+- asyncAfter: its predecessor completed and it waits for the `continue` job after it;
+- its handler failed and a `retry` job is due later;
+- it is an external task, waiting for a worker outside Fuse (no job: the worker completes it);
+- it has an open incident (no job: someone retries or resolves it).
+All of this lives in the task's internal_data, so it survives in the instance's state.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from SpiffWorkflow.util.task import TaskState
 
-PASSED = "fuse_async_passed"   # internal_data: the task's asyncBefore job ran
-HELD_AFTER = "fuse_held_after"  # internal_data: this task waits for its predecessor's asyncAfter job
+from engine.models import utcnow
+
+PASSED = "fuse_async_passed"    # the task's asyncBefore job ran
+HELD_AFTER = "fuse_held_after"  # waits for its predecessor's asyncAfter job
+RETRY_AT = "fuse_retry_at"      # ISO time of the next try of a failed handler
+EXTERNAL = "fuse_external"      # topic: waits for an external worker
+INCIDENT = "fuse_incident"      # id of the open incident
+WAIT_MARKERS = (HELD_AFTER, RETRY_AT, EXTERNAL, INCIDENT)
+
+CONTINUE, RETRY = "continue", "retry"
 
 
 def _extensions(task) -> dict:
@@ -17,10 +31,19 @@ def _extensions(task) -> dict:
 
 
 def is_held(task) -> bool:
-    """True while a READY task waits at an async boundary for its job."""
-    if task.internal_data.get(HELD_AFTER):
+    """True while a READY task waits (see the module docstring)."""
+    if any(task.internal_data.get(marker) for marker in WAIT_MARKERS):
         return True
     return bool(_extensions(task).get("async_before")) and not task.internal_data.get(PASSED)
+
+
+def job_for(task) -> tuple[str, datetime] | None:
+    """The job a held task waits for: (kind, due), or None when a person or worker must act."""
+    if task.internal_data.get(EXTERNAL) or task.internal_data.get(INCIDENT):
+        return None
+    if retry_at := task.internal_data.get(RETRY_AT):
+        return RETRY, datetime.fromisoformat(retry_at)
+    return CONTINUE, utcnow()
 
 
 def hold_successors(task) -> list:
@@ -34,12 +57,20 @@ def hold_successors(task) -> list:
 
 
 def release(task) -> None:
-    """Let a held task run (its job is running now)."""
-    task.internal_data.pop(HELD_AFTER, None)
+    """Let a held task run now (its job runs, or someone retried its incident)."""
+    for marker in (HELD_AFTER, RETRY_AT, INCIDENT):
+        task.internal_data.pop(marker, None)
     if _extensions(task).get("async_before"):
         task.internal_data[PASSED] = True
 
 
 def held_tasks(workflows) -> list:
-    """Every READY task of these workflows that waits for an async job."""
-    return [t for wf in workflows for t in wf.tasks.values() if t.state == TaskState.READY and is_held(t)]
+    """Every READY task of these workflows that waits for a job."""
+    return [t for wf in workflows for t in wf.tasks.values()
+            if t.state == TaskState.READY and is_held(t) and job_for(t) is not None]
+
+
+def tasks_marked(workflows, marker: str) -> list:
+    """READY tasks carrying a marker (EXTERNAL, INCIDENT)."""
+    return [t for wf in workflows for t in wf.tasks.values()
+            if t.state == TaskState.READY and t.internal_data.get(marker)]

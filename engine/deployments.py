@@ -29,13 +29,18 @@ def checksum(files: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
+# Files handlers read (policies, model files) travel with the model that uses them.
+HANDLER_FILE_SUFFIXES = (".policy.json", ".joblib")
+
+
 def _check_file_names(files: dict[str, bytes]) -> None:
     if not files:
         raise BadRequest("no files: send one or more 'file' parts")
-    unknown = [n for n in files if not (is_model_file(n) or is_form_file(n))]
+    unknown = [n for n in files
+               if not (is_model_file(n) or is_form_file(n) or n.lower().endswith(HANDLER_FILE_SUFFIXES))]
     if unknown:
-        raise BadRequest(f"unsupported file type: {', '.join(unknown)} "
-                         "(expected .bpmn, .dmn, .form, .schema.json or .uischema.json)")
+        raise BadRequest(f"unsupported file type: {', '.join(unknown)} (expected .bpmn, .dmn, .form, "
+                         ".schema.json, .uischema.json, .policy.json or .joblib)")
     if not any(n.lower().endswith((".bpmn", ".bpmn20.xml", ".bpmn2")) for n in files):
         raise BadRequest("a deployment needs at least one .bpmn file")
 
@@ -88,9 +93,31 @@ def compile_files(files: dict[str, bytes], allow_non_executable: bool = False) -
     except ModelProblems as err:
         raise InvalidModel(f"{len(err.problems)} problem(s) make this model impossible to run",
                            err.problems) from None
-    if problems := form_problems(files):
-        raise InvalidModel(f"{len(problems)} form file(s) cannot be read", problems)
+    if problems := form_problems(files) + policy_problems(files):
+        raise InvalidModel(f"{len(problems)} deployed file(s) cannot be read", problems)
     return compiled
+
+
+def policy_problems(files: dict[str, bytes]) -> list[ElementProblem]:
+    """Every problem of every policy file (JSON shape, rules that do not compile)."""
+    from engine.handlers.policy import check_policy_document  # the CEL library loads on first use
+
+    return [ElementProblem(None, None, message, name) for name, content in sorted(files.items())
+            if name.lower().endswith(".policy.json") for message in check_policy_document(content, name)]
+
+
+def _stored_specs(compiled: Compilation) -> dict[str, str]:
+    """Each process's spec as stored; a spec SpiffWorkflow cannot serialize is a model problem."""
+    stored, problems = {}, []
+    for process in compiled.processes:
+        try:
+            stored[process.key] = dump_specs(process.spec, process.subprocess_specs) if process.spec else ""
+        except (TypeError, ValueError) as err:
+            problems.append(ElementProblem(process.key, None, f"cannot store the process: {err}",
+                                           process.resource_name))
+    if problems:
+        raise InvalidModel(f"{len(problems)} process(es) cannot be stored", problems)
+    return stored
 
 
 @dataclass
@@ -112,13 +139,14 @@ def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: s
                             created_at=utcnow(), created_by=actor)
     deployment.resources = [DeploymentResource(name=n, content=c) for n, c in sorted(files.items())]
     session.add(deployment)
+    stored_specs = _stored_specs(compiled)
     for process in compiled.processes:
         latest = session.scalar(select(func.max(ProcessDefinition.version))
                                 .where(ProcessDefinition.key == process.key)) or 0
         session.add(ProcessDefinition(
             id=f"{process.key}:{latest + 1}:{uuid.uuid4()}", key=process.key, version=latest + 1,
             name=process.name, deployment=deployment, resource_name=process.resource_name,
-            spec_json=dump_specs(process.spec, process.subprocess_specs) if process.spec else "",
+            spec_json=stored_specs[process.key],
             activities=process.activities, executable=process.executable, created_at=utcnow()))
     try:
         session.flush()  # the deployment's row first: forms refer to it
@@ -152,7 +180,7 @@ def validate_files(files: dict[str, bytes]) -> ValidationReport:
         return ValidationReport(False, [], [error], [])
     except ModelProblems as err:
         return ValidationReport(False, [], err.problems, err.warnings)
-    errors = form_problems(files)
+    errors = form_problems(files) + policy_problems(files)
     processes = [{"key": p.key, "name": p.name, "executable": p.executable} for p in compiled.processes]
     return ValidationReport(not errors, processes, errors, compiled.warnings + form_warnings(files))
 

@@ -11,7 +11,7 @@ from engine.errors import BadRequest, Conflict, Forbidden
 from engine.lookup import get_or_raise
 from engine.history import instance_history
 from engine.identity import Actor
-from engine.live import LiveInstance, new_live_instance, open_live_instance, save_live_instance
+from engine.live import LiveInstance, deployment_files, new_live_instance, open_live_instance, save_live_instance
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.states import InstanceState, UserTaskState
 from engine.task_forms import check_start_submission
@@ -44,6 +44,7 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
                        "(see the deployment's warnings)")
     variables = check_start_submission(session, definition, variables or {})
     live = new_live_instance(definition, variables, business_key, actor.name)
+    live.resources = deployment_files(session, definition.deployment_id)
     live.run(actor=actor.name)
     save_live_instance(session, live)
     return live.row

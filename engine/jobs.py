@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine.async_boundaries import held_tasks
+from engine.async_boundaries import held_tasks, job_for
 from engine.models import Job, ProcessInstance, utcnow
 from engine.observer import all_workflows
 from engine.states import InstanceState
@@ -21,7 +21,6 @@ from engine.states import InstanceState
 if TYPE_CHECKING:
     from engine.live import LiveInstance
 
-CONTINUE = "continue"  # run a task held at an async boundary
 DEFAULT_LOCK = timedelta(minutes=5)
 
 
@@ -39,8 +38,9 @@ def sync_jobs(session: Session, live: "LiveInstance") -> None:
     existing = set(session.scalars(select(Job.task_id).where(Job.instance_id == live.row.id)))
     for task in held:
         if str(task.id) not in existing:
-            session.add(Job(id=str(uuid.uuid4()), instance_id=live.row.id, kind=CONTINUE, task_id=str(task.id),
-                            activity_id=task.task_spec.bpmn_id, due_at=utcnow(), attempts=0, created_at=utcnow()))
+            kind, due = job_for(task)
+            session.add(Job(id=str(uuid.uuid4()), instance_id=live.row.id, kind=kind, task_id=str(task.id),
+                            activity_id=task.task_spec.bpmn_id, due_at=due, attempts=0, created_at=utcnow()))
 
 
 def acquire_jobs(session: Session, worker_id: str, limit: int = 10, lock: timedelta = DEFAULT_LOCK) -> list[str]:

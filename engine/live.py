@@ -18,9 +18,10 @@ from engine.errors import NotFound
 from engine.history import HistoryRecorder
 from engine.jobs import sync_jobs
 from engine.io_mapping import attach_io_mappings, initiator_variables
-from engine.models import ProcessDefinition, ProcessInstance, TaskCandidate, UserTask, utcnow
+from engine.models import DeploymentResource, ProcessDefinition, ProcessInstance, TaskCandidate, UserTask, utcnow
 from engine.observer import ActivityObserver, all_workflows
 from engine.runner import Runner
+from engine.service_calls import CallSite, ServiceCaller
 from engine.scripting import FuseScriptEngine
 from engine.serialization import SPECS, dump_state, load_state
 from engine.states import InstanceState, UserTaskState
@@ -34,6 +35,10 @@ def json_safe(data: dict) -> dict:
     return json.loads(json.dumps(data, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
 
 
+def _no_resources(name: str) -> bytes:
+    raise KeyError(f"no deployed file named {name}")
+
+
 @dataclass
 class LiveInstance:
     row: ProcessInstance
@@ -41,6 +46,8 @@ class LiveInstance:
     workflow: BpmnWorkflow
     history: HistoryRecorder
     observer: ActivityObserver
+    # Files deployed with the model, by name (policies, model files) for handlers.
+    resources: Callable[[str], bytes] = _no_resources
 
     @property
     def state(self) -> InstanceState:
@@ -70,7 +77,8 @@ class LiveInstance:
         try:
             if action is not None:
                 action()
-            Runner(self.workflow, self.observer).run_until_wait()
+            site = CallSite(self.row.id, self.row.business_key, self.history, self.resources)
+            Runner(self.workflow, self.observer, ServiceCaller(site)).run_until_wait()
         except Exception as err:  # noqa: BLE001 - any failure of the model fails the instance, not the server
             self.observer.scan()
             self.fail(err, actor)
@@ -89,6 +97,17 @@ class LiveInstance:
 
 def _script_engine() -> FuseScriptEngine:
     return FuseScriptEngine()
+
+
+def deployment_files(session: Session, deployment_id: str) -> Callable[[str], bytes]:
+    """Reads files of a deployment by name (KeyError naming the file if absent)."""
+    def read(name: str) -> bytes:
+        content = session.scalar(select(DeploymentResource.content).where(
+            DeploymentResource.deployment_id == deployment_id, DeploymentResource.name == name))
+        if content is None:
+            raise KeyError(f"no file named {name} was deployed with this process")
+        return content
+    return read
 
 
 def new_live_instance(definition: ProcessDefinition, variables: dict, business_key: str | None,
@@ -134,7 +153,8 @@ def open_live_instance(session: Session, instance_id: str) -> LiveInstance:
     workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
     history = HistoryRecorder()
     return LiveInstance(row, definition, workflow, history,
-                        ActivityObserver(workflow, history, definition.activities))
+                        ActivityObserver(workflow, history, definition.activities),
+                        deployment_files(session, definition.deployment_id))
 
 
 def save_live_instance(session: Session, live: LiveInstance) -> None:
@@ -164,6 +184,11 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
     _sync_user_tasks(session, live, is_new)
     live.history.flush(session, row)
     sync_jobs(session, live)
+    # Imported late: these modules open and save live instances themselves.
+    from engine.external_tasks import sync_external_tasks
+    from engine.incidents import sync_incidents
+    sync_external_tasks(session, live)
+    sync_incidents(session, live)
 
 
 def _sync_user_tasks(session: Session, live: LiveInstance, is_new: bool) -> None:

@@ -10,6 +10,7 @@ import os
 
 from SpiffWorkflow.util.task import TaskState
 
+from bpmn.specs import SERVICE_DONE, ServiceTask
 from engine.async_boundaries import hold_successors, is_held
 from engine.observer import ActivityObserver
 from engine.pruning import prune_finished
@@ -28,8 +29,8 @@ def step_limit() -> int:
 class Runner:
     """Runs the engine tasks of one workflow, recording and pruning after every step."""
 
-    def __init__(self, workflow, observer: ActivityObserver, limit: int | None = None):
-        self.workflow, self.observer = workflow, observer
+    def __init__(self, workflow, observer: ActivityObserver, services=None, limit: int | None = None):
+        self.workflow, self.observer, self.services = workflow, observer, services
         self.limit = limit or step_limit()
         self.steps = 0
 
@@ -55,6 +56,10 @@ class Runner:
         progressed = self._run_ready(top) or progressed
         return progressed or len(top.get_active_subprocesses()) > len(active)
 
+    def _needs_handler(self, task) -> bool:
+        return (self.services is not None and isinstance(task.task_spec, ServiceTask)
+                and not task.internal_data.get(SERVICE_DONE))
+
     def _run_ready(self, workflow) -> bool:
         ran = False
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -66,6 +71,11 @@ class Runner:
             if self.steps > self.limit:
                 raise StepLimitExceeded(
                     f"the instance ran {self.limit} steps without waiting (an endless loop in the model?)")
+            if self._needs_handler(task) and not self.services.call(task):
+                # The task now waits (retry, worker, incident), or its BPMN error moved the flow on.
+                ran = ran or task.state != TaskState.READY
+                self.observer.scan()
+                continue
             task.run()
             hold_successors(task)
             ran = True

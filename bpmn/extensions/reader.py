@@ -13,15 +13,11 @@ HONOURED_ATTRIBUTES = {
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority", "formKey",
     "formRef", "formRefBinding", "formRefVersion", "collection", "elementVariable", "decisionRef",
     "initiator", "resultVariable", "calledElementBinding", "mapDecisionResult", "asyncBefore", "asyncAfter",
+    "class", "expression", "delegateExpression", "type", "topic",
 }
 HARMLESS_ATTRIBUTES = {"historyTimeToLive", "versionTag", "isStartableInTasklist", "candidateStarterGroups",
                        "candidateStarterUsers", "jobPriority", "taskPriority", "exclusive"}
 NOT_YET = {
-    "class": "is read as the task's handler name; handlers are not supported yet",
-    "expression": "is read as the task's handler; handlers are not supported yet",
-    "delegateExpression": "is read as the task's handler; handlers are not supported yet",
-    "type": "is read (external task); handlers are not supported yet",
-    "topic": "is read (external task); handlers are not supported yet",
     "calledElementVersion": "is ignored: the latest deployed version is called",
     "calledElementVersionTag": "is ignored: the latest deployed version is called",
     "decisionRefBinding": "is ignored: the decision deployed with the model is used",
@@ -30,19 +26,16 @@ NOT_YET = {
 HONOURED_ELEMENTS = {
     f"{{{CAMUNDA_NS}}}{t}" for t in ("properties", "property", "inputOutput", "inputParameter",
                                       "outputParameter", "list", "map", "entry", "value", "script",
-                                      "formData", "formField", "validation", "constraint", "in", "out")
+                                      "formData", "formField", "validation", "constraint", "in", "out",
+                                      "failedJobRetryTimeCycle")
 } | {f"{{{SPIFF_NS}}}{t}" for t in ("properties", "property")
 } | {f"{{{ZEEBE_NS}}}{t}" for t in ("ioMapping", "input", "output", "userTask", "assignmentDefinition",
                                      "taskSchedule", "formDefinition", "calledElement", "script",
                                      "properties", "property", "priorityDefinition", "calledDecision",
-                                     "loopCharacteristics")}
+                                     "loopCharacteristics", "taskDefinition", "taskHeaders", "header",
+                                     "userTaskForm")}
 NOT_YET_ELEMENTS = {
-    f"{{{CAMUNDA_NS}}}failedJobRetryTimeCycle": "is read; retries need the job executor (not yet)",
-    f"{{{ZEEBE_NS}}}taskDefinition": "is read as the task's handler; handlers are not supported yet",
-    f"{{{ZEEBE_NS}}}taskHeaders": "is read; handlers are not supported yet",
-    f"{{{ZEEBE_NS}}}header": None,
     f"{{{ZEEBE_NS}}}subscription": "is read; message correlation is not supported yet",
-    f"{{{ZEEBE_NS}}}userTaskForm": "is read; embedded forms are not rendered yet",
 }
 
 

@@ -1,0 +1,92 @@
+"""Incidents: a handler ran out of tries. Someone retries it, or resolves it with the outputs."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bpmn.specs import SERVICE_DONE
+from engine.async_boundaries import EXTERNAL, INCIDENT, release, tasks_marked
+from engine.errors import Conflict, Forbidden
+from engine.identity import Actor
+from engine.live import LiveInstance, open_live_instance, save_live_instance
+from engine.lookup import get_or_raise
+from engine.models import Incident, utcnow
+from engine.observer import all_workflows
+from engine.retry_policy import retry_policy
+from engine.service_calls import ATTEMPTS, INCIDENT_ERROR
+from engine.states import InstanceState
+
+OPEN, RESOLVED = "open", "resolved"
+
+
+def sync_incidents(session: Session, live: LiveInstance) -> None:
+    """A row for every task that carries an incident marker; a terminated instance's are resolved."""
+    if live.state == InstanceState.TERMINATED:
+        for incident in session.scalars(select(Incident).where(Incident.instance_id == live.row.id,
+                                                               Incident.state == OPEN)):
+            incident.state, incident.resolved_at = RESOLVED, utcnow()
+        return
+    for task in tasks_marked(all_workflows(live.workflow), INCIDENT):
+        incident_id = task.internal_data[INCIDENT]
+        if session.get(Incident, incident_id) is None:
+            session.add(Incident(id=incident_id, instance_id=live.row.id, task_id=str(task.id),
+                                 activity_id=task.task_spec.bpmn_id, state=OPEN, created_at=utcnow(),
+                                 error=task.internal_data.get(INCIDENT_ERROR, "")))
+
+
+def list_incidents(session: Session, process_instance_id: str | None = None, state: str | None = None) -> list[Incident]:
+    query = select(Incident)
+    if process_instance_id:
+        query = query.where(Incident.instance_id == process_instance_id)
+    if state:
+        query = query.where(Incident.state == state)
+    return list(session.scalars(query.order_by(Incident.created_at)))
+
+
+def _open(session: Session, incident_id: str, actor: Actor) -> tuple[Incident, LiveInstance, object]:
+    if not actor.is_admin:
+        raise Forbidden(f"{actor.name} may not handle incidents: the admin group is required")
+    incident = get_or_raise(session, Incident, incident_id, "incident")
+    live = open_live_instance(session, incident.instance_id)
+    session.refresh(incident)
+    if incident.state != OPEN:
+        raise Conflict(f"incident {incident_id} is already {incident.state}")
+    task = next((t for t in tasks_marked(all_workflows(live.workflow), INCIDENT)
+                 if t.internal_data.get(INCIDENT) == incident_id), None)
+    if task is None:
+        raise Conflict(f"incident {incident_id} no longer has a task waiting")
+    return incident, live, task
+
+
+def _close(incident: Incident, actor: Actor) -> None:
+    incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, utcnow(), actor.name
+
+
+def retry_incident(session: Session, incident_id: str, actor: Actor) -> Incident:
+    """Run the failed handler once more, now (a new incident opens if it fails again)."""
+    incident, live, task = _open(session, incident_id, actor)
+    release(task)
+    task.internal_data[ATTEMPTS] = retry_policy(task.task_spec.extensions).tries - 1
+    task.internal_data.pop(EXTERNAL, None)
+    _close(incident, actor)
+    live.history.record("incident_retried", activity_id=incident.activity_id, actor=actor.name,
+                        data={"incident_id": incident_id})
+    live.run(actor=actor.name)
+    save_live_instance(session, live)
+    return incident
+
+
+def resolve_incident(session: Session, incident_id: str, actor: Actor, variables: dict) -> Incident:
+    """Skip the failed handler: its outputs are the given variables, and the instance moves on."""
+    incident, live, task = _open(session, incident_id, actor)
+    release(task)
+    task.internal_data.pop(EXTERNAL, None)
+    task.internal_data.pop(ATTEMPTS, None)
+    task.data.update(variables)
+    task.internal_data[SERVICE_DONE] = True
+    _close(incident, actor)
+    live.history.record("incident_resolved", activity_id=incident.activity_id, actor=actor.name,
+                        data={"incident_id": incident_id, "variables": variables})
+    live.run(actor=actor.name)
+    save_live_instance(session, live)
+    return incident

@@ -1,0 +1,165 @@
+"""Calling a service task's handler: inputs in, outputs or a BPMN error out, failures retried.
+
+The runner calls `ServiceCaller.call(task)` before running a ready service task. Whatever happens
+is written into the task (internal_data) and the history; the rows that follow from it (retry
+jobs, external tasks, incidents) are written when the instance is saved.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+
+from bpmn.expressions.juel import is_juel
+from bpmn.specs import SERVICE_DONE
+from engine.async_boundaries import EXTERNAL, INCIDENT, RETRY_AT
+from engine.handlers.base import BpmnError, HandlerContext, outputs_of
+from engine.handlers.registry import find_handler
+from engine.history import HistoryRecorder
+from engine.models import utcnow
+from engine.retry_policy import retry_policy
+
+ATTEMPTS = "fuse_attempts"
+INCIDENT_ERROR = "fuse_incident_error"
+
+
+@dataclass
+class CallSite:
+    """What the caller knows about the instance a task belongs to."""
+
+    instance_id: str
+    business_key: str | None
+    history: HistoryRecorder
+    resources: Callable[[str], bytes]
+
+
+def handler_name(handler: dict) -> tuple[str | None, bool]:
+    """(name, external_if_unknown) for a task's handler binding."""
+    kind = handler.get("kind")
+    if kind == "external":
+        return handler.get("topic"), True
+    if kind == "job":
+        return handler.get("type"), True
+    if kind == "class":
+        return handler.get("class"), False
+    if kind == "delegate_expression":
+        text = handler.get("delegate_expression", "")
+        return text.strip()[2:-1].strip() if is_juel(text) else text, False  # ${name} names the handler
+    return None, False
+
+
+class ServiceCaller:
+    """Calls handlers for one instance during one command."""
+
+    def __init__(self, site: CallSite):
+        self.site = site
+
+    def call(self, task) -> bool:
+        """Call the task's handler; True when the task may now run (its outputs are in place)."""
+        extensions = task.task_spec.extensions
+        handler = extensions.get("handler", {})
+        if handler.get("kind") == "expression":
+            return self._expression(task, handler["expression"], extensions)
+        name, external = handler_name(handler)
+        function = find_handler(name) if name else None
+        if function is None:
+            if external:
+                task.internal_data[EXTERNAL] = name
+                self.site.history.record("external_task_created", activity_id=task.task_spec.bpmn_id,
+                                         data={"topic": name})
+                return False
+            return self._failed(task, f"no handler is registered under the name '{name}'", 0.0)
+        return self._invoke(task, name, function, extensions)
+
+    def _inputs(self, task, extensions: dict) -> dict:
+        names = [param["name"] for param in extensions.get("inputs", [])]
+        return {n: task.data.get(n) for n in names} if names else dict(task.data)
+
+    def _invoke(self, task, name: str, function, extensions: dict) -> bool:
+        attempt = task.internal_data.get(ATTEMPTS, 0) + 1
+        config = {**extensions.get("properties", {}), **extensions.get("task_headers", {})}
+        context = HandlerContext(self.site.instance_id, self.site.business_key, task.task_spec.bpmn_id,
+                                 attempt, config, self.site.resources)
+        began = time.perf_counter()
+        try:
+            outputs = outputs_of(function(self._inputs(task, extensions), context))
+        except BpmnError as err:
+            self._audit(task, context)
+            return self._bpmn_error(task, err)
+        except Exception as err:  # noqa: BLE001 - a technical failure: retried, then an incident
+            self._audit(task, context)
+            task.internal_data[ATTEMPTS] = attempt
+            return self._failed(task, f"{type(err).__name__}: {err}", time.perf_counter() - began)
+        self._audit(task, context)
+        self.site.history.record("handler_called", activity_id=task.task_spec.bpmn_id, data={
+            "handler": name, "attempt": attempt, "duration_ms": round((time.perf_counter() - began) * 1000, 3)})
+        return self._done(task, outputs, extensions)
+
+    def _expression(self, task, expression: str, extensions: dict) -> bool:
+        value = task.workflow.script_engine.evaluate(task, expression)
+        target = extensions.get("result_variable")
+        return self._done(task, {target: value} if target else {}, {})
+
+    def _done(self, task, outputs: dict, extensions: dict) -> bool:
+        if target := extensions.get("result_variable"):
+            task.data[target] = outputs
+        else:
+            task.data.update(outputs)
+        task.internal_data.pop(ATTEMPTS, None)
+        task.internal_data[SERVICE_DONE] = True
+        return True
+
+    def _audit(self, task, context: HandlerContext) -> None:
+        for event_type, data in context.audit:
+            self.site.history.record(event_type, activity_id=task.task_spec.bpmn_id, actor="handler", data=data)
+
+    def _failed(self, task, error: str, seconds: float) -> bool:
+        attempt = task.internal_data.get(ATTEMPTS, 1)
+        policy = retry_policy(task.task_spec.extensions)
+        activity = task.task_spec.bpmn_id
+        self.site.history.record("handler_failed", activity_id=activity, data={
+            "attempt": attempt, "error": error, "duration_ms": round(seconds * 1000, 3)})
+        if attempt < policy.tries:
+            task.internal_data[RETRY_AT] = (utcnow() + policy.delay_after(attempt)).isoformat()
+            return False
+        open_incident(task, error, self.site.history)
+        return False
+
+    def _bpmn_error(self, task, err: BpmnError) -> bool:
+        throw_bpmn_error(task, err.code, err.message, err.variables, self.site.history)
+        return False
+
+
+def open_incident(task, error: str, history: HistoryRecorder) -> str:
+    incident_id = str(uuid.uuid4())
+    task.internal_data[INCIDENT] = incident_id
+    task.internal_data[INCIDENT_ERROR] = error
+    history.record("incident_opened", activity_id=task.task_spec.bpmn_id,
+                   data={"incident_id": incident_id, "error": error})
+    return incident_id
+
+
+def throw_bpmn_error(task, code: str, message: str, variables: dict, history: HistoryRecorder) -> None:
+    """Throw a BPMN error from a task: an error boundary event (or event sub-process) catches it;
+    if nothing does, the instance fails naming the code."""
+    history.record("bpmn_error_thrown", activity_id=task.task_spec.bpmn_id,
+                   data={"code": code, "message": message})
+    payload = {**variables, "errorCode": code, "errorMessage": message}
+    event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=payload, target=task.workflow)
+    top = task.workflow.top_workflow
+    if top.event_manager.catch(event) == 0 and not _caught_externally(top, event):
+        raise WorkflowTaskException(f"BPMN error {code} ({message}) was not caught", task=task)
+
+
+def _caught_externally(top, event) -> bool:
+    # EventManager.catch parks an uncaught event in bpmn_events; nobody outside will catch an error.
+    if event in top.bpmn_events:
+        top.bpmn_events.remove(event)
+    return False
+
+
