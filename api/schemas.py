@@ -194,3 +194,66 @@ class FormViewSchema(Schema):
     schema = fields.Dict()
     ui_schema = fields.Dict()
     data = fields.Dict()
+
+
+class IncidentSchema(Schema):
+    id = fields.String()
+    process_instance_id = fields.String(attribute="instance_id")
+    task_id = fields.String()
+    activity_id = fields.String(allow_none=True)
+    error = fields.String()
+    state = fields.String()
+    created_at = UtcDateTime()
+    resolved_at = UtcDateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+
+
+class IncidentQuerySchema(Loose):
+    process_instance_id = fields.String()
+    state = fields.String(validate=validate.OneOf(["open", "resolved"]))
+
+
+class TopicSchema(Schema):
+    name = fields.String(required=True)
+    lock_duration_ms = fields.Integer(load_default=60_000, validate=validate.Range(min=1, max=86_400_000))
+
+
+class FetchAndLockSchema(Schema):
+    worker_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    max_tasks = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+    topics = fields.List(fields.Nested(TopicSchema), required=True, validate=validate.Length(min=1))
+
+
+class LockedTaskSchema(Schema):
+    id = fields.String()
+    topic = fields.String()
+    process_instance_id = fields.String(attribute="instance_id")
+    activity_id = fields.String(allow_none=True)
+    business_key = fields.String(allow_none=True)
+    variables = fields.Dict()
+    retries = fields.Integer(allow_none=True)
+    lock_expires_at = UtcDateTime()
+
+
+class WorkerCompleteSchema(Schema):
+    worker_id = fields.String(required=True)
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class WorkerFailureSchema(Schema):
+    worker_id = fields.String(required=True)
+    error_message = fields.String(load_default="failed")
+    retries = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    retry_timeout_ms = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class WorkerBpmnErrorSchema(Schema):
+    worker_id = fields.String(required=True)
+    error_code = fields.String(required=True)
+    error_message = fields.String(load_default="")
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ExtendLockSchema(Schema):
+    worker_id = fields.String(required=True)
+    new_duration_ms = fields.Integer(required=True, validate=validate.Range(min=1, max=86_400_000))

@@ -5,7 +5,8 @@ A task waits (is "held") when:
 - asyncAfter: its predecessor completed and it waits for the `continue` job after it;
 - its handler failed and a `retry` job is due later;
 - it is an external task, waiting for a worker outside Fuse (no job: the worker completes it);
-- it has an open incident (no job: someone retries or resolves it).
+- it has an open incident (no job: someone retries or resolves it);
+- it threw a BPMN error, and the boundary event that caught it is about to end it.
 All of this lives in the task's internal_data, so it survives in the instance's state.
 """
 from __future__ import annotations
@@ -21,7 +22,8 @@ HELD_AFTER = "fuse_held_after"  # waits for its predecessor's asyncAfter job
 RETRY_AT = "fuse_retry_at"      # ISO time of the next try of a failed handler
 EXTERNAL = "fuse_external"      # topic: waits for an external worker
 INCIDENT = "fuse_incident"      # id of the open incident
-WAIT_MARKERS = (HELD_AFTER, RETRY_AT, EXTERNAL, INCIDENT)
+THREW = "fuse_threw"            # threw a BPMN error: the catching boundary event ends it
+WAIT_MARKERS = (HELD_AFTER, RETRY_AT, EXTERNAL, INCIDENT, THREW)
 
 CONTINUE, RETRY = "continue", "retry"
 
@@ -39,7 +41,7 @@ def is_held(task) -> bool:
 
 def job_for(task) -> tuple[str, datetime] | None:
     """The job a held task waits for: (kind, due), or None when a person or worker must act."""
-    if task.internal_data.get(EXTERNAL) or task.internal_data.get(INCIDENT):
+    if any(task.internal_data.get(marker) for marker in (EXTERNAL, INCIDENT, THREW)):
         return None
     if retry_at := task.internal_data.get(RETRY_AT):
         return RETRY, datetime.fromisoformat(retry_at)

@@ -73,6 +73,23 @@ def missing_forms(compiled: Compilation, files: dict[str, bytes]) -> list[Elemen
     return warnings
 
 
+def unknown_handlers(compiled: Compilation) -> list[ElementProblem]:
+    """A warning for each task bound to a handler name nobody registered (and not an external topic)."""
+    from engine.handlers.registry import find_handler
+    from engine.service_calls import handler_name
+
+    warnings = []
+    for process in compiled.processes:
+        for spec in _all_task_specs(process):
+            handler = (getattr(spec, "extensions", None) or {}).get("handler")
+            name, external = handler_name(handler) if handler else (None, True)
+            if name and not external and find_handler(name) is None:
+                warnings.append(ElementProblem(spec.bpmn_id, None, f"no handler is registered under the name "
+                                               f"'{name}': the task will open an incident until one is",
+                                               process.resource_name))
+    return warnings
+
+
 def _all_task_specs(process):
     if process.spec is None:
         return []
@@ -158,7 +175,8 @@ def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: s
     except IntegrityError:
         session.rollback()
         raise Conflict("another deployment of the same process keys was made at the same time; retry") from None
-    return DeployResult(deployment, True, compiled.warnings + form_warnings(files) + missing_forms(compiled, files))
+    warnings = compiled.warnings + form_warnings(files) + missing_forms(compiled, files) + unknown_handlers(compiled)
+    return DeployResult(deployment, True, warnings)
 
 
 @dataclass

@@ -73,7 +73,7 @@ class Runner:
                     f"the instance ran {self.limit} steps without waiting (an endless loop in the model?)")
             if self._needs_handler(task) and not self.services.call(task):
                 # The task now waits (retry, worker, incident), or its BPMN error moved the flow on.
-                ran = ran or task.state != TaskState.READY
+                ran = ran or self.services.moved or task.state != TaskState.READY
                 self.observer.scan()
                 continue
             task.run()

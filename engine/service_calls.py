@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEve
 
 from bpmn.expressions.juel import is_juel
 from bpmn.specs import SERVICE_DONE
-from engine.async_boundaries import EXTERNAL, INCIDENT, RETRY_AT
+from engine.async_boundaries import EXTERNAL, INCIDENT, RETRY_AT, THREW
 from engine.handlers.base import BpmnError, HandlerContext, outputs_of
 from engine.handlers.registry import find_handler
 from engine.history import HistoryRecorder
@@ -58,9 +58,13 @@ class ServiceCaller:
 
     def __init__(self, site: CallSite):
         self.site = site
+        self.moved = False
 
     def call(self, task) -> bool:
-        """Call the task's handler; True when the task may now run (its outputs are in place)."""
+        """Call the task's handler. True: the task may now run (its outputs are in place). False:
+        it waits (a retry, a worker, an incident), or a BPMN error it threw moved the flow on
+        (`self.moved` tells the runner so)."""
+        self.moved = False
         extensions = task.task_spec.extensions
         handler = extensions.get("handler", {})
         if handler.get("kind") == "expression":
@@ -73,7 +77,8 @@ class ServiceCaller:
                 self.site.history.record("external_task_created", activity_id=task.task_spec.bpmn_id,
                                          data={"topic": name})
                 return False
-            return self._failed(task, f"no handler is registered under the name '{name}'", 0.0)
+            # A configuration error: trying again in seconds cannot help, so straight to an incident.
+            return self._failed(task, f"no handler is registered under the name '{name}'", 0.0, retryable=False)
         return self._invoke(task, name, function, extensions)
 
     def _inputs(self, task, extensions: dict) -> dict:
@@ -118,13 +123,13 @@ class ServiceCaller:
         for event_type, data in context.audit:
             self.site.history.record(event_type, activity_id=task.task_spec.bpmn_id, actor="handler", data=data)
 
-    def _failed(self, task, error: str, seconds: float) -> bool:
+    def _failed(self, task, error: str, seconds: float, retryable: bool = True) -> bool:
         attempt = task.internal_data.get(ATTEMPTS, 1)
         policy = retry_policy(task.task_spec.extensions)
         activity = task.task_spec.bpmn_id
         self.site.history.record("handler_failed", activity_id=activity, data={
             "attempt": attempt, "error": error, "duration_ms": round(seconds * 1000, 3)})
-        if attempt < policy.tries:
+        if retryable and attempt < policy.tries:
             task.internal_data[RETRY_AT] = (utcnow() + policy.delay_after(attempt)).isoformat()
             return False
         open_incident(task, error, self.site.history)
@@ -132,6 +137,7 @@ class ServiceCaller:
 
     def _bpmn_error(self, task, err: BpmnError) -> bool:
         throw_bpmn_error(task, err.code, err.message, err.variables, self.site.history)
+        self.moved = True
         return False
 
 
@@ -154,6 +160,7 @@ def throw_bpmn_error(task, code: str, message: str, variables: dict, history: Hi
     top = task.workflow.top_workflow
     if top.event_manager.catch(event) == 0 and not _caught_externally(top, event):
         raise WorkflowTaskException(f"BPMN error {code} ({message}) was not caught", task=task)
+    task.internal_data[THREW] = code
 
 
 def _caught_externally(top, event) -> bool:

@@ -62,12 +62,13 @@ def client(app):
     return app.test_client()
 
 
-USERS = {"demo": ["admin", "finance"], "alice": ["finance"], "bob": ["sales"], "carol": []}
+USERS = {"demo": ["admin", "finance"], "alice": ["finance"], "bob": ["sales"], "carol": [], "robot": ["worker"]}
 
 
 @pytest.fixture
 def auth(app):
-    """Authorization headers by user name: demo (admin, finance), alice (finance), bob (sales), carol."""
+    """Authorization headers by user name: demo (admin, finance), alice (finance), bob (sales), carol,
+    robot (worker)."""
     headers = {}
     with app.app_context():
         for name, groups in USERS.items():
