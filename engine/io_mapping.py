@@ -29,17 +29,28 @@ def evaluate_value(value: dict, task) -> Any:
     raise ValueError(f"unknown parameter value {value!r}")
 
 
+SHADOWED = "fuse_shadowed"  # internal_data: process values hidden by local inputs of the same name
+ABSENT = {"fuse": "absent"}
+
+
 def _apply_inputs(_workflow, task) -> None:
     inputs = task.task_spec.extensions.get("inputs", [])
     values = [(param["name"], evaluate_value(param["value"], task)) for param in inputs]
+    # SpiffWorkflow has one data dict per task, not scopes: remember what a local input hides.
+    task.internal_data.setdefault(SHADOWED, {name: task.data.get(name, ABSENT) for name, _ in values})
     task.data.update(values)
 
 
 def _apply_outputs(_workflow, task) -> None:
     extensions = task.task_spec.extensions
     outputs = [(param["name"], evaluate_value(param["value"], task)) for param in extensions.get("outputs", [])]
+    shadowed = task.internal_data.pop(SHADOWED, {})
     for param in extensions.get("inputs", []):
-        task.data.pop(param["name"], None)
+        previous = shadowed.get(param["name"], ABSENT)
+        if previous == ABSENT:
+            task.data.pop(param["name"], None)
+        else:
+            task.data[param["name"]] = previous
     task.data.update(outputs)
 
 

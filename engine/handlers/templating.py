@@ -98,15 +98,23 @@ class Renderer:
         return secret
 
     def _variable(self, path: str) -> Any:
-        value: Any = self.variables
-        for part in path.split("."):
-            if isinstance(value, Mapping) and part in value:
-                value = value[part]
-            elif isinstance(value, (list, tuple)) and _is_index(part, value):
-                value = value[int(part)]
-            else:
-                raise ValueError(f"no value for placeholder {{{path}}}: the variables have no {part!r} there")
-        return value
+        try:
+            return value_at(self.variables, path)
+        except LookupError as exc:
+            raise ValueError(f"no value for placeholder {{{path}}}: {exc.args[0]}") from None
+
+
+def value_at(data: Any, path: str) -> Any:
+    """The value at a dotted path (dict keys, list indexes) in `data`; LookupError naming the missing step."""
+    value = data
+    for part in path.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, (list, tuple)) and _is_index(part, value):
+            value = value[int(part)]
+        else:
+            raise LookupError(f"there is no {part!r} in {path!r}")
+    return value
 
 
 def _is_index(part: str, items) -> bool:

@@ -229,3 +229,15 @@ def test_decision_results_land_in_the_result_variable_shaped_as_camunda_does(ses
         assert {k: i.variables.get("r") for k, i in results.items()} == {
             "single": "high", "as_list": [{"risk": "high"}], "zeebe": "high"}
         assert all("risk" not in i.variables for i in results.values())
+
+
+def test_a_local_input_hides_a_process_variable_only_while_the_task_runs(sessions):
+    body = ('<bpmn:startEvent id="start"/><bpmn:scriptTask id="work" scriptFormat="python">'
+            '<bpmn:extensionElements><camunda:inputOutput>'
+            '<camunda:inputParameter name="text">${text.toUpperCase()}</camunda:inputParameter>'
+            '<camunda:outputParameter name="shout">${text}</camunda:outputParameter>'
+            '</camunda:inputOutput></bpmn:extensionElements><bpmn:script>seen = text</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:endEvent id="end"/>' + flow("f1", "start", "work") + flow("f2", "work", "end"))
+    instance, _, _ = run(sessions, {"h.bpmn": bpmn_document(body, "hide")}, "hide", {"text": "hi"})
+    assert instance.variables["text"] == "hi"
+    assert instance.variables["shout"] == "HI" and instance.variables["seen"] == "HI"
