@@ -48,3 +48,19 @@ def _cleaned(value: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"a labelled example needs a non-empty {what}, not {value!r}")
     return value.strip()
+
+
+DEFAULT_FEEDBACK_PATH = "feedback.csv"
+
+
+def handle(inputs: dict, context) -> dict:
+    """The `ai-feedback` handler: a person's decision becomes a labelled example for the next training.
+
+    Inputs: `text`, `label`; the file is `path` (input or task property), else FUSE_FEEDBACK_PATH,
+    else feedback.csv in the working directory (a deployed file is read-only, so never that).
+    """
+    path = inputs.get("path") or context.config.get("path") or os.environ.get("FUSE_FEEDBACK_PATH") \
+        or DEFAULT_FEEDBACK_PATH
+    append_labelled_example(path, inputs.get("text", ""), inputs.get("label", ""))
+    context.record("feedback_recorded", {"label": inputs.get("label"), "file": str(path)})
+    return {"feedback_recorded": True}

@@ -19,10 +19,10 @@ import os
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import getaddresses, make_msgid, parseaddr
 
 from engine.handlers.base import HandlerContext
-from engine.handlers.http import config_settings, excerpt, rendered_request, response_body, send
+from engine.handlers.http import excerpt, json_or_text, rendered_request, response_body, send
 from engine.handlers.templating import Renderer, as_text
 
 DEFAULT_FROM = "fuse@localhost"
@@ -35,7 +35,10 @@ class NotificationFailed(RuntimeError):
 
 def handle(inputs: dict, context: HandlerContext) -> dict:
     """Send the message on its channel; `sent`, the channel and what identifies the delivery."""
-    settings = {**context.config, **{k: v for k, v in inputs.items() if v is not None}}
+    config = dict(context.config)
+    if isinstance(config.get("payload"), str):
+        config["payload"] = json_or_text(config["payload"])  # task configuration gives JSON as text
+    settings = {**config, **{k: v for k, v in inputs.items() if v is not None}}
     channel = settings.get("channel")
     if channel not in CHANNELS:
         raise ValueError(f"notify: unknown channel {channel!r} (known: {', '.join(sorted(CHANNELS))})")
@@ -48,7 +51,7 @@ def handle(inputs: dict, context: HandlerContext) -> dict:
 def send_email(settings: dict, renderer: Renderer) -> tuple[dict, dict]:
     """Deliver an email through the SMTP server the environment names; (outputs, history data)."""
     message = email_message(settings, renderer)
-    recipients = message["To"].split(", ")
+    recipients = [address for _, address in getaddresses([message["To"]])]
     timeout = float(settings.get("timeout_s") or DEFAULT_TIMEOUT_S)
     refused = _deliver(message, renderer, timeout)
     trace = {"to": recipients, "subject": message["Subject"], "message_id": message["Message-ID"]}
@@ -84,7 +87,7 @@ def recipient_list(value) -> list[str]:
 def post_webhook(settings: dict, renderer: Renderer) -> tuple[dict, dict]:
     """POST the payload as JSON to the webhook URL; (outputs, history data)."""
     call = {"method": "POST", "url": settings.get("url"), "headers": settings.get("headers"),
-            "body": config_settings({"body": settings.get("payload")})["body"],
+            "body": settings.get("payload"),
             "timeout_s": settings.get("timeout_s")}
     request = rendered_request(call, renderer)
     response = send(request, renderer)

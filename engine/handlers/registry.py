@@ -15,6 +15,7 @@ BUILTINS = {
     "ai": "engine.handlers.ai:handle",
     "policy": "engine.handlers.policy:handle",
     "notify": "engine.handlers.notify:handle",
+    "ai-feedback": "engine.handlers.ai_feedback:handle",
 }
 _registered: dict[str, Handler] = {}
 
