@@ -16,8 +16,9 @@ compiled to closures; user text is never given to Python's eval or exec.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Mapping
+from typing import Any
 
+from bpmn.expressions.compiled import CompiledExpression
 from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.feel_compiler import compile_tree
 from bpmn.expressions.feel_syntax import parse_feel
@@ -30,29 +31,10 @@ def is_feel(text: Any) -> bool:
     return isinstance(text, str) and text.lstrip().startswith("=")
 
 
-class FeelExpression:
+class FeelExpression(CompiledExpression):
     """A compiled FEEL expression; immutable and safe to share between threads."""
 
-    __slots__ = ("text", "variables", "_run")
-
-    def __init__(self, text: str, run: Callable[[Mapping[str, Any]], Any], variables: frozenset[str]):
-        self.text = text
-        self.variables = variables
-        self._run = run
-
-    def evaluate(self, variables: Mapping[str, Any]) -> Any:
-        """The expression's value with `variables`; raises ExpressionError on any failure."""
-        try:
-            return self._run(variables)
-        except ExpressionError as err:
-            raise ExpressionError(err.message, expression=self.text, position=err.position) from None
-        except RecursionError:
-            raise ExpressionError("value or expression is nested too deeply", expression=self.text) from None
-        except Exception as err:  # last line of defence: no bare Python error reaches callers
-            raise ExpressionError(f"unexpected {type(err).__name__}: {err}", expression=self.text) from None
-
-    def __repr__(self) -> str:
-        return f"FeelExpression({self.text!r})"
+    __slots__ = ()
 
 
 def compile_feel(text: str) -> FeelExpression:

@@ -16,6 +16,7 @@ import functools
 import re
 from typing import Any, Callable, Mapping
 
+from bpmn.expressions.compiled import CompiledExpression
 from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.juel_compiler import compile_tree
 from bpmn.expressions.juel_syntax import split_template, parse_expression
@@ -32,27 +33,10 @@ def is_juel(text: Any) -> bool:
     return isinstance(text, str) and _OPENER.search(text) is not None
 
 
-class JuelExpression:
+class JuelExpression(CompiledExpression):
     """A compiled JUEL text; immutable and safe to share between threads."""
 
-    __slots__ = ("text", "variables", "_run")
-
-    def __init__(self, text: str, run: Callable[[Mapping[str, Any]], Any], variables: frozenset[str]):
-        self.text = text
-        self.variables = variables
-        self._run = run
-
-    def evaluate(self, variables: Mapping[str, Any]) -> Any:
-        """The expression's value with `variables`; raises ExpressionError on any failure."""
-        try:
-            return self._run(variables)
-        except ExpressionError as err:
-            raise ExpressionError(err.message, expression=self.text, position=err.position) from None
-        except Exception as err:  # last line of defence: no bare Python error reaches callers
-            raise ExpressionError(f"unexpected {type(err).__name__}: {err}", expression=self.text) from None
-
-    def __repr__(self) -> str:
-        return f"JuelExpression({self.text!r})"
+    __slots__ = ()
 
 
 def compile_juel(text: str) -> JuelExpression:
