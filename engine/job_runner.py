@@ -13,6 +13,8 @@ from engine.live import LiveInstance, open_live_instance, save_live_instance
 from engine.models import Job
 from engine.observer import all_workflows
 from engine.states import InstanceState
+from engine.timers import TIMER
+from SpiffWorkflow.util.task import TaskState
 
 
 @dataclass
@@ -30,8 +32,8 @@ def run_job(session: Session, job_id: str) -> JobOutcome:
     live = open_live_instance(session, job.instance_id)
     task = live.workflow.tasks.get(UUID(job.task_id)) or _in_subprocesses(live, job.task_id)
     session.execute(delete(Job).where(Job.id == job_id))
-    if task is None or live.state != InstanceState.ACTIVE:
-        return JobOutcome(job_id, job.instance_id, False)
+    if task is None or live.state != InstanceState.ACTIVE or (job.kind == TIMER and task.state != TaskState.WAITING):
+        return JobOutcome(job_id, job.instance_id, False)  # nothing waits for this job any more
     release(task)
     live.history.record("job_executed", activity_id=job.activity_id, actor="worker",
                         data={"kind": job.kind, "attempt": job.attempts + 1})

@@ -17,6 +17,7 @@ from engine.async_boundaries import held_tasks, job_for
 from engine.models import Job, ProcessInstance, utcnow
 from engine.observer import all_workflows
 from engine.states import InstanceState
+from engine.timers import TIMER, timer_due, waiting_timers
 
 if TYPE_CHECKING:
     from engine.live import LiveInstance
@@ -25,20 +26,20 @@ DEFAULT_LOCK = timedelta(minutes=5)
 
 
 def sync_jobs(session: Session, live: "LiveInstance") -> None:
-    """One `continue` job per task held at an async boundary; none once the instance is terminated.
+    """A job for every task that waits for one (async boundary, retry, timer); none once terminated.
 
     Called on every save, so it touches the table only when there is something to do.
     """
     if live.state == InstanceState.TERMINATED:
         session.execute(delete(Job).where(Job.instance_id == live.row.id))
         return
-    held = held_tasks(all_workflows(live.workflow))
-    if not held:
+    wanted = [(task, *job_for(task)) for task in held_tasks(all_workflows(live.workflow))]
+    wanted += [(task, TIMER, due) for task in waiting_timers(live.workflow) if (due := timer_due(task))]
+    if not wanted:
         return
     existing = set(session.scalars(select(Job.task_id).where(Job.instance_id == live.row.id)))
-    for task in held:
+    for task, kind, due in wanted:
         if str(task.id) not in existing:
-            kind, due = job_for(task)
             session.add(Job(id=str(uuid.uuid4()), instance_id=live.row.id, kind=kind, task_id=str(task.id),
                             activity_id=task.task_spec.bpmn_id, due_at=due, attempts=0, created_at=utcnow()))
 

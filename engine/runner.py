@@ -35,12 +35,20 @@ class Runner:
         self.steps = 0
 
     def run_until_wait(self) -> None:
-        """Run every READY non-manual task, repeatedly, until only waits remain."""
+        """Run every READY non-manual task, repeatedly, until only waits remain (timers that
+        came due on the way fire too)."""
         self.observer.scan()
-        while self._pass():
-            pass
-        self.workflow.refresh_timers()
+        while True:
+            while self._pass():
+                pass
+            self.workflow.refresh_timers()
+            if not self._runnable():
+                break
         self.observer.scan()
+
+    def _runnable(self) -> bool:
+        return any(t.state == TaskState.READY and not t.task_spec.manual and not is_held(t)
+                   for wf in (self.workflow, *self.workflow.subprocesses.values()) for t in wf.tasks.values())
 
     def _pass(self) -> bool:
         top = self.workflow

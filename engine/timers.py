@@ -1,0 +1,30 @@
+"""Timers: which tasks wait for one, and when it is due (SpiffWorkflow keeps the due time itself)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+TIMER = "timer"
+
+
+def waiting_timers(workflow) -> list:
+    """Tasks of the workflow (and its sub-processes) waiting for a timer."""
+    return [task for task in workflow.event_manager.tasks.values()
+            if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)]
+
+
+def timer_due(task) -> datetime | None:
+    """When the task's timer fires (naive UTC), once SpiffWorkflow has worked it out."""
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):  # a cycle: the next occurrence
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    try:
+        due = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if due.tzinfo is None:
+        return due
+    return due.astimezone(timezone.utc).replace(tzinfo=None)
