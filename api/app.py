@@ -6,7 +6,7 @@ import secrets
 
 from flask import Flask
 
-from api import deployments, external_tasks, health, incidents, instances, tasks, web
+from api import deployments, events, external_tasks, health, incidents, instances, tasks, web
 from api.docs import docs
 from api.errors import register_error_handlers
 from api.extensions import db
@@ -36,6 +36,6 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine)
     register_error_handlers(app)
     for blueprint in (web.bp, health.bp, docs, deployments.bp, instances.bp, tasks.bp, incidents.bp,
-                      external_tasks.bp):
+                      external_tasks.bp, events.bp):
         app.register_blueprint(blueprint)
     return app

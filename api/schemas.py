@@ -257,3 +257,21 @@ class WorkerBpmnErrorSchema(Schema):
 class ExtendLockSchema(Schema):
     worker_id = fields.String(required=True)
     new_duration_ms = fields.Integer(required=True, validate=validate.Range(min=1, max=86_400_000))
+
+
+class MessageSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    business_key = fields.String(allow_none=True)
+    correlation_keys = fields.Dict(keys=fields.String(), load_default=dict)
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+    all = fields.Boolean(load_default=False)
+
+
+class SignalSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class DeliverySchema(Schema):
+    started = fields.List(fields.String())
+    delivered = fields.List(fields.String())

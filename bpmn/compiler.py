@@ -10,7 +10,7 @@ from bpmn.checks import check_process, missing_decision_refs
 from bpmn.errors import ElementProblem, ModelProblems
 from bpmn.extensions.reader import extension_warnings
 from bpmn.lenient import force_executable, make_runnable
-from bpmn.namespaces import BPMN_NS, bpmn
+from bpmn.namespaces import BPMN_NS, bpmn, zeebe
 from bpmn.parser import FuseParser
 from bpmn.xml_reader import read_xml
 
@@ -35,10 +35,31 @@ class CompiledProcess:
     subprocess_specs: dict
     activities: dict = field(default_factory=dict)
     executable: bool = True
+    events: dict = field(default_factory=dict)
 
 
 def is_model_file(name: str) -> bool:
     return name.lower().endswith(BPMN_SUFFIXES + DMN_SUFFIXES)
+
+
+def event_catalogue(root: etree._Element, process: etree._Element) -> dict:
+    """Messages (with their Camunda 8 correlation keys) and the message/signal starts of a process."""
+    messages = {m.get("id"): m for m in root.iter(bpmn("message"))}
+    signals = {s.get("id"): s.get("name") or s.get("id") for s in root.iter(bpmn("signal"))}
+    catalogue: dict = {"messages": {}, "message_starts": [], "signal_starts": []}
+    for message in messages.values():
+        subscription = message.find(f".//{zeebe('subscription')}")
+        catalogue["messages"][message.get("name") or message.get("id")] = {
+            "correlation_key": subscription.get("correlationKey") if subscription is not None else None}
+    for start in process.findall(bpmn("startEvent")):
+        for definition in start.findall(bpmn("messageEventDefinition")):
+            message = messages.get(definition.get("messageRef"))
+            if message is not None:
+                catalogue["message_starts"].append(message.get("name") or message.get("id"))
+        for definition in start.findall(bpmn("signalEventDefinition")):
+            if definition.get("signalRef") in signals:
+                catalogue["signal_starts"].append(signals[definition.get("signalRef")])
+    return catalogue
 
 
 def activity_catalogue(process: etree._Element) -> dict:
@@ -94,6 +115,7 @@ class _Compiler:
         self.problems: list[ElementProblem] = []
         self.warnings: list[ElementProblem] = []
         self.processes: dict[str, tuple[str, etree._Element, bool]] = {}
+        self.roots: dict[str, etree._Element] = {}
 
     def add_dmn(self, name: str, root: etree._Element) -> None:
         try:
@@ -111,6 +133,7 @@ class _Compiler:
         for process in root.iter(bpmn("process")):
             executable = process.get("isExecutable", "true") == "true"
             self.processes[process.get("id")] = (name, process, executable)
+            self.roots[process.get("id")] = root
             found = check_process(process, name)
             (self.problems if executable else self.warnings).extend(_viewing(found, executable))
         if undecided := missing_decision_refs(root):
@@ -147,7 +170,7 @@ class _Compiler:
             spec, subprocess_specs = None, {}
         return CompiledProcess(key=key, name=process.get("name"), resource_name=file, spec=spec,
                                subprocess_specs=subprocess_specs, activities=activity_catalogue(process),
-                               executable=executable)
+                               executable=executable, events=event_catalogue(self.roots[key], process))
 
 
 def _viewing(found: list[ElementProblem], executable: bool) -> list[ElementProblem]:

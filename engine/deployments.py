@@ -164,7 +164,8 @@ def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: s
             id=f"{process.key}:{latest + 1}:{uuid.uuid4()}", key=process.key, version=latest + 1,
             name=process.name, deployment=deployment, resource_name=process.resource_name,
             spec_json=stored_specs[process.key],
-            activities=process.activities, executable=process.executable, created_at=utcnow()))
+            activities=process.activities, executable=process.executable, events=process.events,
+            created_at=utcnow()))
     try:
         session.flush()  # the deployment's row first: forms refer to it
         for name, content in sorted(files.items()):

@@ -187,8 +187,10 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
     # Imported late: these modules open and save live instances themselves.
     from engine.external_tasks import sync_external_tasks
     from engine.incidents import sync_incidents
+    from engine.subscriptions import sync_subscriptions
     sync_external_tasks(session, live)
     sync_incidents(session, live)
+    sync_subscriptions(session, live)
 
 
 def _sync_user_tasks(session: Session, live: LiveInstance, is_new: bool) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import (
     JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Text,
     UniqueConstraint, Index,
 )
-from sqlalchemy.sql import true
+from sqlalchemy.sql import false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -89,6 +89,8 @@ class ProcessDefinition(Base):
     activities: Mapped[dict] = mapped_column(JSON, default=dict)
     # isExecutable="false" processes are kept for viewing; they start only when asked to.
     executable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # {"messages": {name: {"correlation_key": expr}}, "message_starts": [...], "signal_starts": [...]}
+    events: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deployment: Mapped[Deployment] = relationship(back_populates="definitions", lazy="select")
 
@@ -108,6 +110,8 @@ class ProcessInstance(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     history_seq: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[dict | None] = mapped_column(JSON)
+    # True while the instance has rows in event_subscriptions (saves skip the table otherwise).
+    waits_for_events: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     started_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -223,4 +227,19 @@ class ExternalTask(Base):
     lock_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     retries: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class EventSubscription(Base):
+    """A task waiting for a message or signal, with the correlation value it waits for."""
+
+    __tablename__ = "event_subscriptions"
+    __table_args__ = (Index("ix_event_subscriptions_kind_name", "kind", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    activity_id: Mapped[str | None] = mapped_column(String(150))
+    kind: Mapped[str] = mapped_column(String(10))  # message | signal
+    name: Mapped[str] = mapped_column(String(255))
+    correlation_value: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

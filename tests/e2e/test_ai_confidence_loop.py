@@ -309,18 +309,18 @@ def test_policy_deny_and_step_up_send_even_a_confident_request_to_review(fuse, c
     assert instance(fuse, supporter["id"])["state"] == "completed"
 
 
-def test_crm_failing_twice_is_retried_and_the_request_goes_on(fuse, crm):
+def test_failing_crm_is_retried_then_an_incident_opens_and_a_retry_resolves_it(fuse, crm):
+    # Two failures, then an answer: the embedded worker's retry jobs (0.2 s apart) carry the request on.
     crm.fail_next = 2
-    started = start(fuse, request_variables(crm, CONFIDENT_REFUND))
-    assert started["state"] == "active" and active(started) == ["look_up_customer"], started
-
+    flaky = start(fuse, request_variables(crm, CONFIDENT_REFUND))
+    assert flaky["state"] == "active" and active(flaky) == ["look_up_customer"], flaky
     waiting = wait_for("the third try to succeed",
-                       lambda: (i := instance(fuse, started["id"])) and active(i) == ["send_reply"] and i)
+                       lambda: (i := instance(fuse, flaky["id"])) and active(i) == ["send_reply"] and i)
     assert waiting["variables"]["tier"] == "gold" and waiting["variables"]["handled_by"] == "auto"
     assert send_replies(fuse) == 1
-    assert instance(fuse, started["id"])["state"] == "completed"
+    assert instance(fuse, flaky["id"])["state"] == "completed"
 
-    history = fuse.history(started["id"])
+    history = fuse.history(flaky["id"])
     failures = events(history, "handler_failed", "look_up_customer")
     assert [f["data"]["attempt"] for f in failures] == [1, 2]
     assert all("answered 500" in f["data"]["error"] for f in failures), failures
@@ -328,30 +328,29 @@ def test_crm_failing_twice_is_retried_and_the_request_goes_on(fuse, crm):
     [called] = events(history, "handler_called", "look_up_customer")
     assert called["data"]["attempt"] == 3
     assert events(history, "incident_opened") == []
-    assert fuse.get(f"/api/v1/incidents?process_instance_id={started['id']}").json() == []
+    assert fuse.get(f"/api/v1/incidents?process_instance_id={flaky['id']}").json() == []
 
-
-def test_crm_always_failing_opens_an_incident_that_a_retry_resolves(fuse, crm):
+    # Failing every time: three tries (R3/PT0.2S), then an incident.
     crm.always_fail = True
-    started = start(fuse, request_variables(crm, CONFIDENT_REFUND))
-    incidents_url = f"/api/v1/incidents?process_instance_id={started['id']}"
+    down = start(fuse, request_variables(crm, CONFIDENT_REFUND))
+    incidents_url = f"/api/v1/incidents?process_instance_id={down['id']}"
     [incident] = wait_for("an incident", lambda: fuse.get(incidents_url).json())
     assert incident["activity_id"] == "look_up_customer" and incident["state"] == "open", incident
     assert "answered 500" in incident["error"] and "CRM database is unavailable" in incident["error"]
-    history = fuse.history(started["id"])
+    history = fuse.history(down["id"])
     assert [f["data"]["attempt"] for f in events(history, "handler_failed", "look_up_customer")] == [1, 2, 3]
     assert len(events(history, "incident_opened", "look_up_customer")) == 1
-    assert active(instance(fuse, started["id"])) == ["look_up_customer"]
+    assert active(instance(fuse, down["id"])) == ["look_up_customer"]
 
     # Retrying is for admins; once the CRM is back, the retry runs the call and the flow goes on.
     assert fuse.post(f"/api/v1/incidents/{incident['id']}/retry", "alice").status_code == 403
     crm.always_fail = False
     retried = fuse.post(f"/api/v1/incidents/{incident['id']}/retry", "demo")
     assert retried.status_code == 200 and retried.json()["state"] == "resolved", retried.text
-    resumed = instance(fuse, started["id"])
+    resumed = instance(fuse, down["id"])
     assert active(resumed) == ["send_reply"] and resumed["variables"]["tier"] == "gold", resumed
     assert send_replies(fuse) == 1
-    assert instance(fuse, started["id"])["state"] == "completed"
+    assert instance(fuse, down["id"])["state"] == "completed"
     assert fuse.get(incidents_url).json()[0]["state"] == "resolved"
-    statuses = [e["data"]["status"] for e in events(fuse.history(started["id"]), "http_called")]
+    statuses = [e["data"]["status"] for e in events(fuse.history(down["id"]), "http_called")]
     assert statuses == [500, 500, 500, 200]

@@ -1,0 +1,131 @@
+"""Messages and signals from outside: start instances at message/signal start events, or wake the
+instances waiting for them (receive tasks, catch events, boundary events, event sub-processes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.deployments import list_definitions
+from engine.errors import Conflict, NotFound
+from engine.identity import Actor
+from engine.live import LiveInstance, deployment_files, new_live_instance, open_live_instance, save_live_instance
+from engine.models import EventSubscription, ProcessInstance
+from engine.observer import all_workflows
+from engine.states import InstanceState
+from engine.subscriptions import MESSAGE, SIGNAL, waiting_for_events
+
+
+@dataclass
+class Delivery:
+    """What an event did: instances it started and instances it woke."""
+
+    started: list[str] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+
+
+def deliver_to_task(task, name: str, variables: dict) -> None:
+    """Hand an event to one waiting task: its variables join the instance's data."""
+    task.data.update(variables)
+    definition = task.task_spec.event_definition
+    if isinstance(definition, _message_classes()):
+        # SpiffWorkflow's Camunda messages store their payload under a result variable when the
+        # task completes; point it at a variable we set anyway so nothing extra appears.
+        key = next(iter(variables), f"{name}_received")
+        task.internal_data[definition.name] = {"payload": variables.get(key, True), "result_var": key}
+    task._set_internal_data(event_fired=True)
+    task.task_spec._update(task)
+
+
+def _message_classes():
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+
+    return MessageEventDefinition
+
+
+def _matching(session: Session, kind: str, name: str, business_key: str | None,
+              correlation_keys: dict | None) -> list[EventSubscription]:
+    query = (select(EventSubscription).join(ProcessInstance, ProcessInstance.id == EventSubscription.instance_id)
+             .where(EventSubscription.kind == kind, EventSubscription.name == name,
+                    ProcessInstance.state == InstanceState.ACTIVE.value))
+    if business_key is not None:
+        query = query.where(ProcessInstance.business_key == business_key)
+    found = list(session.scalars(query.order_by(EventSubscription.created_at, EventSubscription.id)))
+    if correlation_keys:
+        wanted = {str(v) for v in correlation_keys.values()}
+        found = [s for s in found if s.correlation_value in wanted]
+    return found
+
+
+def _wake(session: Session, subscription: EventSubscription, name: str, variables: dict, actor: Actor,
+          kind: str) -> bool:
+    live = open_live_instance(session, subscription.instance_id)
+    task = next((t for wf in all_workflows(live.workflow) if (t := wf.tasks.get(UUID(subscription.task_id)))), None)
+    if task is None or (task, kind, name) not in [(t, k, n) for t, k, n in waiting_for_events(live.workflow)]:
+        return False
+    live.history.record(f"{kind}_received", activity_id=task.task_spec.bpmn_id, actor=actor.name,
+                        data={"name": name, "variables": variables})
+    live.run(lambda: deliver_to_task(task, name, variables), actor=actor.name)
+    save_live_instance(session, live)
+    return True
+
+
+def _start_at(session: Session, kind: str, name: str, variables: dict, business_key: str | None,
+              actor: Actor) -> list[str]:
+    """Start the latest version of every process with a start event for this message or signal."""
+    key = "message_starts" if kind == MESSAGE else "signal_starts"
+    started = []
+    for definition in list_definitions(session, latest=True):
+        if name not in (definition.events or {}).get(key, []) or not definition.executable:
+            continue
+        live = new_live_instance(definition, {}, business_key, actor.name)
+        live.resources = deployment_files(session, definition.deployment_id)
+        live.history.record(f"{kind}_received", actor=actor.name, data={"name": name, "variables": variables})
+
+        def trigger(live: LiveInstance = live):
+            live.workflow.do_engine_steps()  # reach the start events, which wait for their event
+            for task, task_kind, task_name in waiting_for_events(live.workflow):
+                if task_kind == kind and task_name == name and task.task_spec.bpmn_id:
+                    deliver_to_task(task, name, variables)
+                    return
+        live.run(trigger, actor=actor.name)
+        save_live_instance(session, live)
+        started.append(live.row.id)
+    return started
+
+
+def correlate_message(session: Session, actor: Actor, name: str, *, business_key: str | None = None,
+                      correlation_keys: dict | None = None, variables: dict | None = None,
+                      deliver_to_all: bool = False) -> Delivery:
+    """Deliver a message to the one instance waiting for it (all with `deliver_to_all`), or start
+    instances at its message start events; 404 when nothing takes it, 409 when several would."""
+    variables = variables or {}
+    waiting = _matching(session, MESSAGE, name, business_key, correlation_keys)
+    instances = {s.instance_id for s in waiting}
+    if len(instances) > 1 and not deliver_to_all:
+        raise Conflict(f"message {name} matches {len(instances)} instances; narrow it with business_key or "
+                       "correlation_keys, or send it with all=true")
+    delivery = Delivery()
+    done = set()
+    for subscription in waiting:
+        if subscription.instance_id not in done and _wake(session, subscription, name, variables, actor, MESSAGE):
+            done.add(subscription.instance_id)
+            delivery.delivered.append(subscription.instance_id)
+    if not delivery.delivered:
+        delivery.started = _start_at(session, MESSAGE, name, variables, business_key, actor)
+    if not delivery.delivered and not delivery.started:
+        raise NotFound(f"no instance waits for message {name} and no process starts with it")
+    return delivery
+
+
+def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict | None = None) -> Delivery:
+    """Deliver a signal to every waiting catch event, and start every process with a signal start."""
+    variables = variables or {}
+    delivery = Delivery()
+    for subscription in _matching(session, SIGNAL, name, None, None):
+        if _wake(session, subscription, name, variables, actor, SIGNAL):
+            delivery.delivered.append(subscription.instance_id)
+    delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)
+    return delivery

@@ -1,0 +1,95 @@
+"""Messages and signals: correlation by business key and correlation keys, starts, broadcasts."""
+from __future__ import annotations
+
+from helpers import bpmn_document, deploy, flow, start
+
+DEFS = ('<bpmn:message id="m_paid" name="payment-received"><bpmn:extensionElements>'
+        '<zeebe:subscription correlationKey="=orderId"/></bpmn:extensionElements></bpmn:message>'
+        '<bpmn:message id="m_order" name="order-placed"/><bpmn:message id="m_cancel" name="cancel"/>'
+        '<bpmn:signal id="s_maint" name="maintenance"/>')
+
+
+def with_defs(document: bytes) -> bytes:
+    return document.replace(b"</bpmn:definitions>", DEFS.encode() + b"</bpmn:definitions>")
+
+
+WAIT_FOR_PAYMENT = with_defs(bpmn_document(
+    '<bpmn:startEvent id="start"/><bpmn:receiveTask id="wait_payment" messageRef="m_paid"/>'
+    '<bpmn:endEvent id="end"/>' + flow("f1", "start", "wait_payment") + flow("f2", "wait_payment", "end"), "pay"))
+ORDER_START = with_defs(bpmn_document(
+    '<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="m_order"/></bpmn:startEvent>'
+    '<bpmn:userTask id="pack"/><bpmn:endEvent id="end"/>' + flow("f1", "placed", "pack") + flow("f2", "pack", "end"),
+    "order"))
+SIGNALLED = with_defs(bpmn_document(
+    '<bpmn:startEvent id="start"/><bpmn:intermediateCatchEvent id="wait_maint">'
+    '<bpmn:signalEventDefinition signalRef="s_maint"/></bpmn:intermediateCatchEvent><bpmn:endEvent id="end"/>'
+    + flow("f1", "start", "wait_maint") + flow("f2", "wait_maint", "end"), "maint"))
+CANCELLABLE = with_defs(bpmn_document(
+    '<bpmn:startEvent id="start"/><bpmn:userTask id="work"/><bpmn:endEvent id="end"/>'
+    '<bpmn:boundaryEvent id="cancelled" attachedToRef="work"><bpmn:messageEventDefinition messageRef="m_cancel"/>'
+    '</bpmn:boundaryEvent><bpmn:endEvent id="end_cancelled"/>'
+    + flow("f1", "start", "work") + flow("f2", "work", "end") + flow("f3", "cancelled", "end_cancelled"), "cancellable"))
+
+
+def send(client, headers, **body):
+    return client.post("/api/v1/messages", json=body, headers=headers)
+
+
+def state(client, headers, instance_id):
+    return client.get(f"/api/v1/process-instances/{instance_id}", headers=headers).json
+
+
+def test_message_reaches_only_the_instance_with_its_correlation_key(client, auth):
+    deploy(client, auth["demo"], ("p.bpmn", WAIT_FOR_PAYMENT))
+    a = start(client, auth["demo"], "pay", {"orderId": "A-1"}).json["id"]
+    b = start(client, auth["demo"], "pay", {"orderId": "B-2"}).json["id"]
+    ambiguous = send(client, auth["bob"], name="payment-received")
+    assert ambiguous.status_code == 409
+    done = send(client, auth["bob"], name="payment-received", correlation_keys={"orderId": "A-1"},
+                variables={"amount_paid": 12.5})
+    assert done.status_code == 200 and done.json == {"started": [], "delivered": [a]}
+    assert state(client, auth["bob"], a)["state"] == "completed"
+    assert state(client, auth["bob"], a)["variables"]["amount_paid"] == 12.5
+    assert state(client, auth["bob"], b)["state"] == "active"
+    assert send(client, auth["bob"], name="payment-received", correlation_keys={"orderId": "Z"}).status_code == 404
+    assert send(client, auth["bob"], name="nobody-listens").status_code == 404
+
+
+def test_business_key_and_all_select_the_receivers(client, auth):
+    deploy(client, auth["demo"], ("p.bpmn", WAIT_FOR_PAYMENT))
+    ids = [start(client, auth["demo"], "pay", {"orderId": f"K{n}"}, business_key=f"bk{n % 2}").json["id"]
+           for n in range(3)]
+    one = send(client, auth["bob"], name="payment-received", business_key="bk1")
+    assert one.json["delivered"] == [ids[1]]
+    rest = send(client, auth["bob"], name="payment-received", all=True)
+    assert sorted(rest.json["delivered"]) == sorted([ids[0], ids[2]])
+
+
+def test_message_start_event_starts_an_instance_with_the_variables(client, auth):
+    deploy(client, auth["demo"], ("o.bpmn", ORDER_START))
+    started = send(client, auth["bob"], name="order-placed", business_key="O-9", variables={"item": "lamp"})
+    assert started.status_code == 200 and len(started.json["started"]) == 1
+    instance = state(client, auth["bob"], started.json["started"][0])
+    assert instance["business_key"] == "O-9" and instance["variables"]["item"] == "lamp"
+    assert [a["activity_id"] for a in instance["active_activities"]] == ["pack"]
+
+
+def test_signal_is_broadcast_to_every_waiting_instance(client, auth):
+    deploy(client, auth["demo"], ("s.bpmn", SIGNALLED))
+    ids = [start(client, auth["demo"], "maint").json["id"] for _ in range(3)]
+    response = client.post("/api/v1/signals", json={"name": "maintenance", "variables": {"window": "tonight"}},
+                           headers=auth["bob"])
+    assert response.status_code == 200 and sorted(response.json["delivered"]) == sorted(ids)
+    assert all(state(client, auth["bob"], i)["state"] == "completed" for i in ids)
+    again = client.post("/api/v1/signals", json={"name": "maintenance"}, headers=auth["bob"])
+    assert again.json == {"started": [], "delivered": []}
+
+
+def test_message_boundary_event_interrupts_the_task(client, auth):
+    deploy(client, auth["demo"], ("c.bpmn", CANCELLABLE))
+    instance = start(client, auth["demo"], "cancellable").json
+    assert send(client, auth["bob"], name="cancel", business_key=None).status_code == 200
+    after = state(client, auth["bob"], instance["id"])
+    assert after["state"] == "completed" and after["open_tasks"] == []
+    history = client.get(f"/api/v1/process-instances/{instance['id']}/history", headers=auth["bob"]).json
+    assert "end_cancelled" in [e["activity_id"] for e in history]
