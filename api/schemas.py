@@ -173,6 +173,7 @@ class TaskQuerySchema(Loose):
     candidate_group = fields.String()
     process_instance_id = fields.String()
     state = fields.String(validate=validate.OneOf(["open", "completed"]))
+    overdue = fields.Boolean(load_default=False)
 
 
 class AssignSchema(Schema):

@@ -191,6 +191,11 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
     sync_external_tasks(session, live)
     sync_incidents(session, live)
     sync_subscriptions(session, live)
+    if live.workflow.bpmn_events:
+        from engine.messages import deliver_thrown_events
+        live.history.flush(session, row)
+        deliver_thrown_events(session, live)
+        live.history.flush(session, row)
 
 
 def _sync_user_tasks(session: Session, live: LiveInstance, is_new: bool) -> None:

@@ -129,3 +129,27 @@ def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict 
             delivery.delivered.append(subscription.instance_id)
     delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)
     return delivery
+
+
+def deliver_thrown_events(session: Session, live: LiveInstance) -> None:
+    """Messages and signals thrown inside an instance (throw and end events, send tasks) that it did
+    not catch itself go to the other instances, like events from outside."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+
+    actor = Actor(f"instance:{live.row.id}", frozenset())
+    for event in live.workflow.get_events():
+        definition, payload = event.event_definition, event.payload
+        variables = _thrown_variables(payload)
+        if isinstance(definition, SignalEventDefinition):
+            broadcast_signal(session, actor, definition.name, variables)
+        elif isinstance(definition, _message_classes()):
+            try:
+                correlate_message(session, actor, definition.name, variables=variables, deliver_to_all=False)
+            except (NotFound, Conflict) as err:
+                live.history.record("message_not_delivered", data={"name": definition.name, "reason": err.detail})
+
+
+def _thrown_variables(payload) -> dict:
+    if isinstance(payload, dict) and set(payload) == {"payload", "result_var"}:  # a Camunda message
+        return {payload["result_var"]: payload["payload"]} if payload.get("result_var") else {}
+    return dict(payload) if isinstance(payload, dict) else {}

@@ -68,6 +68,8 @@ class FuseScriptEngine(PythonScriptEngine):
         self.time_limit = time_limit
 
     def evaluate(self, task, expression, external_context=None):
+        if expression is None:  # e.g. a Camunda message thrown without a payload expression
+            return None
         variables = ChainMap(task.data, external_context) if external_context else task.data
         try:
             return evaluate(expression, variables, self.time_limit)

@@ -42,9 +42,11 @@ def _workable_by(actor: Actor):
 
 def list_tasks(session: Session, actor: Actor, *, assignee: str | None = None,
                candidate_group: str | None = None, process_instance_id: str | None = None,
-               state: str | None = None) -> list[UserTask]:
+               state: str | None = None, overdue: bool = False) -> list[UserTask]:
     """Tasks by filter; with no filter at all, the open tasks the caller may work on."""
     query = select(UserTask).where(UserTask.state == UserTaskState(state or "open").value)
+    if overdue:
+        query = query.where(UserTask.due.is_not(None), UserTask.due < utcnow())
     if assignee:
         query = query.where(UserTask.assignee == assignee)
     if candidate_group:

@@ -93,3 +93,32 @@ def test_message_boundary_event_interrupts_the_task(client, auth):
     assert after["state"] == "completed" and after["open_tasks"] == []
     history = client.get(f"/api/v1/process-instances/{instance['id']}/history", headers=auth["bob"]).json
     assert "end_cancelled" in [e["activity_id"] for e in history]
+
+
+THROWER = with_defs(bpmn_document(
+    '<bpmn:startEvent id="start"/><bpmn:intermediateThrowEvent id="tell">'
+    '<bpmn:messageEventDefinition messageRef="m_order"/></bpmn:intermediateThrowEvent>'
+    '<bpmn:intermediateThrowEvent id="warn"><bpmn:signalEventDefinition signalRef="s_maint"/>'
+    '</bpmn:intermediateThrowEvent><bpmn:endEvent id="end"/>'
+    + flow("f1", "start", "tell") + flow("f2", "tell", "warn") + flow("f3", "warn", "end"), "thrower"))
+
+
+def test_events_thrown_inside_a_process_reach_other_instances(client, auth):
+    deploy(client, auth["demo"], ("o.bpmn", ORDER_START), ("s.bpmn", SIGNALLED), ("t.bpmn", THROWER))
+    waiting = start(client, auth["demo"], "maint").json["id"]
+    thrower = start(client, auth["demo"], "thrower", {"item": "chair"}).json
+    assert thrower["state"] == "completed"
+    assert state(client, auth["bob"], waiting)["state"] == "completed"
+    orders = client.get("/api/v1/process-instances?definition_key=order", headers=auth["bob"]).json
+    assert orders["total"] == 1
+
+
+def test_overdue_tasks_are_listed(client, auth):
+    from helpers import user_task_process
+
+    deploy(client, auth["demo"], ("late.bpmn", user_task_process("late", 'camunda:dueDate="2020-01-01T00:00:00Z"')),
+           ("soon.bpmn", user_task_process("soon", 'camunda:dueDate="P10D"')))
+    late = start(client, auth["demo"], "late").json["open_tasks"][0]["id"]
+    start(client, auth["demo"], "soon")
+    overdue = client.get("/api/v1/tasks?overdue=true", headers=auth["demo"]).json
+    assert [t["id"] for t in overdue] == [late]
