@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/fuse db upgrade
 	$(BIN)/fuse user add demo --group admin --group finance
-	$(BIN)/fuse deploy --name samples $(wildcard samples/*/*.bpmn samples/*/*.form)
+	$(BIN)/fuse deploy --name samples $(wildcard samples/*/*.bpmn samples/*/*.form samples/*/*.policy.json samples/*/*.joblib)
 	@token=$$($(BIN)/fuse token create demo | awk 'END {print $$NF}'); \
 	echo ""; \
 	echo "Fuse is starting on http://$(HOST):$(PORT)/"; \
