@@ -6,6 +6,7 @@ re-checks the lock in its own WHERE clause, so two workers never hold the same j
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from engine.live import LiveInstance
 
 DEFAULT_LOCK = timedelta(minutes=5)
+# Set when a job is created in this process, so an idle embedded worker polls at once.
+JOBS_CREATED = threading.Event()
 
 
 def sync_jobs(session: Session, live: "LiveInstance") -> None:
@@ -40,6 +43,7 @@ def sync_jobs(session: Session, live: "LiveInstance") -> None:
     existing = set(session.scalars(select(Job.task_id).where(Job.instance_id == live.row.id)))
     for task, kind, due in wanted:
         if str(task.id) not in existing:
+            JOBS_CREATED.set()  # wakes an embedded worker early (it re-checks after the commit anyway)
             session.add(Job(id=str(uuid.uuid4()), instance_id=live.row.id, kind=kind, task_id=str(task.id),
                             activity_id=task.task_spec.bpmn_id, due_at=due, attempts=0, created_at=utcnow()))
 
@@ -48,12 +52,16 @@ def acquire_jobs(session: Session, worker_id: str, limit: int = 10, lock: timede
     """Lock up to `limit` due jobs of active instances for this worker; returns their ids (committed)."""
     now = utcnow()
     free = or_(Job.locked_until.is_(None), Job.locked_until < now)
-    due = (select(Job.id).join(ProcessInstance, ProcessInstance.id == Job.instance_id)
-           .where(Job.due_at <= now, free, ProcessInstance.state == InstanceState.ACTIVE.value)
-           .order_by(Job.due_at).limit(limit))
+    # PostgreSQL: FOR UPDATE SKIP LOCKED lets concurrent workers pass each other's rows by; SQLite
+    # ignores it (one writer at a time). Either way the UPDATE re-checks that the job is still free.
+    due = list(session.scalars(
+        select(Job.id).join(ProcessInstance, ProcessInstance.id == Job.instance_id)
+        .where(Job.due_at <= now, free, ProcessInstance.state == InstanceState.ACTIVE.value)
+        .order_by(Job.due_at).limit(limit).with_for_update(skip_locked=True, of=Job)))
     token = f"{worker_id}:{uuid.uuid4().hex[:8]}"
-    session.execute(update(Job).where(and_(Job.id.in_(due.scalar_subquery()), free))
-                    .values(locked_by=token, locked_until=now + lock).execution_options(synchronize_session=False))
+    if due:
+        session.execute(update(Job).where(and_(Job.id.in_(due), free))
+                        .values(locked_by=token, locked_until=now + lock).execution_options(synchronize_session=False))
     session.commit()
     return list(session.scalars(select(Job.id).where(Job.locked_by == token)))
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.job_runner import run_job
-from engine.jobs import acquire_jobs, record_job_failure
+from engine.jobs import JOBS_CREATED, acquire_jobs, record_job_failure
 
 log = logging.getLogger("fuse.worker")
 DEFAULT_POLL_S = 0.5
@@ -53,8 +53,12 @@ class Worker:
             except Exception:  # noqa: BLE001 - e.g. the database is briefly unavailable
                 log.exception("worker poll failed")
                 ran = 0
-            if not ran:
-                self._stop.wait(self.poll_interval)
+            if not ran and not self._stop.is_set():
+                # Sleep until the next poll, or until this process creates a job; the short second
+                # wait lets the creating transaction commit first.
+                if JOBS_CREATED.wait(self.poll_interval):
+                    JOBS_CREATED.clear()
+                    self._stop.wait(0.05)
 
     def start(self) -> "Worker":
         """Run in a daemon thread (the embedded worker of `fuse serve`)."""

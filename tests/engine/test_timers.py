@@ -16,7 +16,7 @@ ADMIN = Actor("admin", frozenset({"admin"}))
 
 WAIT = bpmn_document(
     '<bpmn:startEvent id="start"/><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
-    '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT0.3S</bpmn:timeDuration></bpmn:timerEventDefinition>'
+    '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT1S</bpmn:timeDuration></bpmn:timerEventDefinition>'
     '</bpmn:intermediateCatchEvent><bpmn:scriptTask id="after" scriptFormat="python"><bpmn:script>woke = True'
     '</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end"/>'
     + flow("f1", "start", "wait") + flow("f2", "wait", "after") + flow("f3", "after", "end"), "waits")
