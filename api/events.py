@@ -19,7 +19,7 @@ def message():
     args = MessageSchema().load(json_body())
     delivery = correlate_message(db.session, current_actor(), args["name"], business_key=args.get("business_key"),
                                  correlation_keys=args["correlation_keys"], variables=args["variables"],
-                                 deliver_to_all=args["all"])
+                                 deliver_to_all=args["all"], ttl_ms=args["ttl_ms"])
     commit()
     return DeliverySchema().dump(delivery)
 

@@ -266,6 +266,7 @@ class MessageSchema(Schema):
     correlation_keys = fields.Dict(keys=fields.String(), load_default=dict)
     variables = fields.Dict(keys=fields.String(), load_default=dict)
     all = fields.Boolean(load_default=False)
+    ttl_ms = fields.Integer(load_default=0, validate=validate.Range(min=0, max=30 * 86_400_000))
 
 
 class SignalSchema(Schema):
@@ -276,3 +277,4 @@ class SignalSchema(Schema):
 class DeliverySchema(Schema):
     started = fields.List(fields.String())
     delivered = fields.List(fields.String())
+    buffered = fields.Boolean()

@@ -2,7 +2,9 @@
 instances waiting for them (receive tasks, catch events, boundary events, event sub-processes)."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from engine.deployments import list_definitions
 from engine.errors import Conflict, NotFound
 from engine.identity import Actor
 from engine.live import LiveInstance, deployment_files, new_live_instance, open_live_instance, save_live_instance
-from engine.models import EventSubscription, ProcessInstance
+from engine.models import BufferedMessage, EventSubscription, ProcessInstance, utcnow
 from engine.observer import all_workflows
 from engine.states import InstanceState
 from engine.subscriptions import MESSAGE, SIGNAL, waiting_for_events
@@ -20,10 +22,11 @@ from engine.subscriptions import MESSAGE, SIGNAL, waiting_for_events
 
 @dataclass
 class Delivery:
-    """What an event did: instances it started and instances it woke."""
+    """What an event did: instances it started and woke, or whether it was buffered for later."""
 
     started: list[str] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
+    buffered: bool = False
 
 
 def deliver_to_task(task, name: str, variables: dict) -> None:
@@ -98,9 +101,10 @@ def _start_at(session: Session, kind: str, name: str, variables: dict, business_
 
 def correlate_message(session: Session, actor: Actor, name: str, *, business_key: str | None = None,
                       correlation_keys: dict | None = None, variables: dict | None = None,
-                      deliver_to_all: bool = False) -> Delivery:
+                      deliver_to_all: bool = False, ttl_ms: int = 0) -> Delivery:
     """Deliver a message to the one instance waiting for it (all with `deliver_to_all`), or start
-    instances at its message start events; 404 when nothing takes it, 409 when several would."""
+    instances at its message start events; 409 when several would take it. When nothing takes it:
+    buffered for `ttl_ms` (a task that starts waiting for it meanwhile gets it), else 404."""
     variables = variables or {}
     waiting = _matching(session, MESSAGE, name, business_key, correlation_keys)
     instances = {s.instance_id for s in waiting}
@@ -116,6 +120,12 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
     if not delivery.delivered:
         delivery.started = _start_at(session, MESSAGE, name, variables, business_key, actor)
     if not delivery.delivered and not delivery.started:
+        if ttl_ms > 0:
+            session.add(BufferedMessage(id=str(uuid.uuid4()), name=name, business_key=business_key,
+                                        correlation_keys=correlation_keys or {}, variables=variables,
+                                        expires_at=utcnow() + timedelta(milliseconds=ttl_ms), created_at=utcnow()))
+            delivery.buffered = True
+            return delivery
         raise NotFound(f"no instance waits for message {name} and no process starts with it")
     return delivery
 

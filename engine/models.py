@@ -243,3 +243,17 @@ class EventSubscription(Base):
     name: Mapped[str] = mapped_column(String(255))
     correlation_value: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BufferedMessage(Base):
+    """A message that arrived before anyone waited for it, kept until it expires (ttl_ms)."""
+
+    __tablename__ = "buffered_messages"
+    __table_args__ = (Index("ix_buffered_messages_name_expires", "name", "expires_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str | None] = mapped_column(String(255))
+    correlation_keys: Mapped[dict] = mapped_column(JSON, default=dict)
+    variables: Mapped[dict] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

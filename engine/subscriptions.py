@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from sqlalchemy import delete
+import uuid
+
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.models import EventSubscription, utcnow
+from engine.models import BufferedMessage, EventSubscription, Job, utcnow
 from engine.states import InstanceState
 
 MESSAGE, SIGNAL = "message", "signal"
@@ -43,4 +45,23 @@ def sync_subscriptions(session: Session, live) -> None:
         value = correlation_value(live, task, name) if kind == MESSAGE else None
         session.add(EventSubscription(instance_id=live.row.id, task_id=str(task.id), activity_id=task.task_spec.bpmn_id,
                                       kind=kind, name=name, correlation_value=value, created_at=utcnow()))
+        if kind == MESSAGE and buffered_match(session, name, live.row.business_key, value) is not None:
+            # A message came before the task waited: a job hands it over (outside this save).
+            session.add(Job(id=str(uuid.uuid4()), instance_id=live.row.id, kind=MESSAGE, task_id=str(task.id),
+                            activity_id=task.task_spec.bpmn_id, due_at=utcnow(), attempts=0, created_at=utcnow()))
     live.row.waits_for_events = bool(waiting) and live.state != InstanceState.TERMINATED
+
+
+def buffered_match(session: Session, name: str, business_key: str | None,
+                   value: str | None) -> BufferedMessage | None:
+    """The oldest unexpired buffered message this subscription would take."""
+    candidates = session.scalars(select(BufferedMessage).where(
+        BufferedMessage.name == name, BufferedMessage.expires_at > utcnow()).order_by(BufferedMessage.created_at))
+    for message in candidates:
+        if message.business_key not in (None, business_key):
+            continue
+        keys = {str(v) for v in (message.correlation_keys or {}).values()}
+        if keys and value not in keys:
+            continue
+        return message
+    return None

@@ -47,7 +47,7 @@ def test_message_reaches_only_the_instance_with_its_correlation_key(client, auth
     assert ambiguous.status_code == 409
     done = send(client, auth["bob"], name="payment-received", correlation_keys={"orderId": "A-1"},
                 variables={"amount_paid": 12.5})
-    assert done.status_code == 200 and done.json == {"started": [], "delivered": [a]}
+    assert done.status_code == 200 and done.json == {"started": [], "delivered": [a], "buffered": False}
     assert state(client, auth["bob"], a)["state"] == "completed"
     assert state(client, auth["bob"], a)["variables"]["amount_paid"] == 12.5
     assert state(client, auth["bob"], b)["state"] == "active"
@@ -82,7 +82,7 @@ def test_signal_is_broadcast_to_every_waiting_instance(client, auth):
     assert response.status_code == 200 and sorted(response.json["delivered"]) == sorted(ids)
     assert all(state(client, auth["bob"], i)["state"] == "completed" for i in ids)
     again = client.post("/api/v1/signals", json={"name": "maintenance"}, headers=auth["bob"])
-    assert again.json == {"started": [], "delivered": []}
+    assert again.json == {"started": [], "delivered": [], "buffered": False}
 
 
 def test_message_boundary_event_interrupts_the_task(client, auth):
@@ -122,3 +122,25 @@ def test_overdue_tasks_are_listed(client, auth):
     start(client, auth["demo"], "soon")
     overdue = client.get("/api/v1/tasks?overdue=true", headers=auth["demo"]).json
     assert [t["id"] for t in overdue] == [late]
+
+
+def test_a_message_sent_early_is_buffered_until_the_instance_waits(client, auth, database_url):
+    from engine.db import open_database
+    from engine.worker import Worker
+
+    gate = with_defs(bpmn_document(
+        '<bpmn:startEvent id="start"/><bpmn:userTask id="prepare"/>'
+        '<bpmn:receiveTask id="wait_payment" messageRef="m_paid"/><bpmn:endEvent id="end"/>'
+        + flow("f1", "start", "prepare") + flow("f2", "prepare", "wait_payment") + flow("f3", "wait_payment", "end"),
+        "gate"))
+    deploy(client, auth["demo"], ("g.bpmn", gate))
+    instance = start(client, auth["demo"], "gate", {"orderId": "E-1"}).json
+    early = send(client, auth["bob"], name="payment-received", correlation_keys={"orderId": "E-1"},
+                 variables={"paid": True}, ttl_ms=60_000)
+    assert early.status_code == 200 and early.json["buffered"] is True
+    assert send(client, auth["bob"], name="payment-received", correlation_keys={"orderId": "E-1"}).status_code == 404
+    task = instance["open_tasks"][0]["id"]
+    assert client.post(f"/api/v1/tasks/{task}/complete", json={}, headers=auth["demo"]).json["state"] == "active"
+    Worker(open_database(database_url)).run_once()
+    after = state(client, auth["bob"], instance["id"])
+    assert after["state"] == "completed" and after["variables"]["paid"] is True
