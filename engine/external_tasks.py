@@ -20,7 +20,7 @@ from engine.live import LiveInstance, open_live_instance, save_live_instance
 from engine.lookup import get_or_raise
 from engine.models import ExternalTask, ProcessInstance, utcnow
 from engine.observer import all_workflows
-from engine.service_calls import ATTEMPTS, open_incident, throw_bpmn_error
+from engine.service_calls import ATTEMPTS, HANDLER_OUTPUTS, open_incident, throw_bpmn_error
 from engine.states import InstanceState
 
 
@@ -98,6 +98,7 @@ def complete_external_task(session: Session, task_id: str, worker_id: str, varia
     task.internal_data.pop(EXTERNAL, None)
     task.internal_data.pop(ATTEMPTS, None)
     task.data.update(variables)
+    task.internal_data[HANDLER_OUTPUTS] = list(variables)
     task.internal_data[SERVICE_DONE] = True
     live.history.record("external_task_completed", activity_id=row.activity_id, actor=worker_id,
                         data={"topic": row.topic, "variables": variables})

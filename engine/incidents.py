@@ -13,7 +13,7 @@ from engine.lookup import get_or_raise
 from engine.models import Incident, utcnow
 from engine.observer import all_workflows
 from engine.retry_policy import retry_policy
-from engine.service_calls import ATTEMPTS, INCIDENT_ERROR
+from engine.service_calls import ATTEMPTS, HANDLER_OUTPUTS, INCIDENT_ERROR
 from engine.states import InstanceState
 
 OPEN, RESOLVED = "open", "resolved"
@@ -83,6 +83,7 @@ def resolve_incident(session: Session, incident_id: str, actor: Actor, variables
     task.internal_data.pop(EXTERNAL, None)
     task.internal_data.pop(ATTEMPTS, None)
     task.data.update(variables)
+    task.internal_data[HANDLER_OUTPUTS] = list(variables)
     task.internal_data[SERVICE_DONE] = True
     _close(incident, actor)
     live.history.record("incident_resolved", activity_id=incident.activity_id, actor=actor.name,

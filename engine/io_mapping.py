@@ -45,7 +45,10 @@ def _apply_outputs(_workflow, task) -> None:
     extensions = task.task_spec.extensions
     outputs = [(param["name"], evaluate_value(param["value"], task)) for param in extensions.get("outputs", [])]
     shadowed = task.internal_data.pop(SHADOWED, {})
+    produced = set(task.internal_data.pop("fuse_handler_outputs", []))  # engine.service_calls.HANDLER_OUTPUTS
     for param in extensions.get("inputs", []):
+        if param["name"] in produced:
+            continue
         previous = shadowed.get(param["name"], ABSENT)
         if previous == ABSENT:
             task.data.pop(param["name"], None)

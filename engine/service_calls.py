@@ -25,6 +25,7 @@ from engine.models import utcnow
 from engine.retry_policy import retry_policy
 
 ATTEMPTS = "fuse_attempts"
+HANDLER_OUTPUTS = "fuse_handler_outputs"
 INCIDENT_ERROR = "fuse_incident_error"
 
 
@@ -113,8 +114,11 @@ class ServiceCaller:
     def _done(self, task, outputs: dict, extensions: dict) -> bool:
         if target := extensions.get("result_variable"):
             task.data[target] = outputs
+            task.internal_data[HANDLER_OUTPUTS] = [target]
         else:
             task.data.update(outputs)
+            # A handler's outputs outlive input parameters of the same name (see io_mapping).
+            task.internal_data[HANDLER_OUTPUTS] = list(outputs)
         task.internal_data.pop(ATTEMPTS, None)
         task.internal_data[SERVICE_DONE] = True
         return True

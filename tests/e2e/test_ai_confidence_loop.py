@@ -30,6 +30,7 @@ LABELS = ["refund", "technical", "billing", "other"]
 CONFIDENT_REFUND = "I want a refund for my order, the item arrived broken"     # refund, ~0.97
 CONFIDENT_TECHNICAL = "The app crashes every time I log in"                    # technical, ~0.92
 AMBIGUOUS = "The invoice for my refund does not load in the app"               # technical, ~0.67
+UNTRUSTED = "the session's trust score is below 20 (or unknown)"
 
 
 def load_worker():
@@ -94,8 +95,9 @@ def fuse(server, tmp_path):
     shutil.copyfile(SAMPLE / "requests.csv", feedback)
     server.env["FUSE_FEEDBACK_PATH"] = str(feedback)
     server.stop(kill=False)
-    server.start()
+    server.launch()  # boots while the CLI makes the two users
     server.add_users({"robot": ["worker"], "sam": ["support"]})
+    server.wait_until_healthy()
     deployed = server.deploy(*[(name, (SAMPLE / name).read_bytes()) for name in FILES], name="ai-confidence-loop")
     assert deployed.status_code == 201, deployed.text
     assert deployed.json()["warnings"] == [], deployed.json()["warnings"]
@@ -200,6 +202,8 @@ def test_confident_allowed_request_is_handled_automatically_and_the_worker_sends
     [call] = events(history, "http_called", "look_up_customer")
     assert call["data"]["status"] == 200 and call["data"]["url"] == f"{crm.url}/customers/C-42"
     assert [e["data"]["topic"] for e in events(history, "external_task_created")] == ["send-reply"]
+    [sent] = events(history, "external_task_completed", "send_reply")
+    assert sent["actor"].startswith("send-reply@") and sent["data"]["variables"] == {"reply_sent": True}
     entered = [e["activity_id"] for e in events(history, "activity_entered")]
     assert "review_request" not in entered and entered[-1] == "request_handled"
 
@@ -266,12 +270,12 @@ def test_unsure_request_is_reviewed_and_the_label_is_fed_back(fuse, crm):
 
 
 def test_policy_deny_and_step_up_send_even_a_confident_request_to_review(fuse, crm):
-    untrusted = start(fuse, request_variables(crm, CONFIDENT_TECHNICAL, session={"trust_score": 5, "ip": "203.0.113.9"}))
+    low_trust = {"trust_score": 5, "ip": "203.0.113.9"}
+    untrusted = start(fuse, request_variables(crm, CONFIDENT_TECHNICAL, session=low_trust))
     assert untrusted["variables"]["confidence"] >= 0.8  # confident, but the policy says no
     task = review_task(fuse, untrusted)
     assert untrusted["variables"]["decision"] == "deny"
-    assert untrusted["variables"]["reasons"] == ["the session's trust score is below 20",
-                                                 "the CRM knows the customer as a gold or silver tier"]
+    assert untrusted["variables"]["reasons"] == [UNTRUSTED, "the CRM knows the customer as a gold or silver tier"]
     form = fuse.get(f"/api/v1/tasks/{task['id']}/form", "sam").json()
     assert form["data"]["decision"] == "deny"
 
@@ -279,9 +283,9 @@ def test_policy_deny_and_step_up_send_even_a_confident_request_to_review(fuse, c
     [policy] = events(history, "policy_evaluated", "check_policy")
     assert policy["data"]["decision"] == "deny"
     assert {"id": "untrusted-session", "effect": "deny",
-            "reason": "the session's trust score is below 20"} in policy["data"]["matched"]
+            "reason": UNTRUSTED} in policy["data"]["matched"]
     [thrown] = events(history, "bpmn_error_thrown", "check_policy")
-    assert thrown["data"] == {"code": "POLICY_DENIED", "message": "the session's trust score is below 20"}
+    assert thrown["data"] == {"code": "POLICY_DENIED", "message": UNTRUSTED}
     assert_inference_recorded(history, "technical")
     assert "confident_gateway" not in [e["activity_id"] for e in events(history, "activity_entered")]
 
@@ -347,6 +351,8 @@ def test_failing_crm_is_retried_then_an_incident_opens_and_a_retry_resolves_it(f
     crm.always_fail = False
     retried = fuse.post(f"/api/v1/incidents/{incident['id']}/retry", "demo")
     assert retried.status_code == 200 and retried.json()["state"] == "resolved", retried.text
+    [retry_event] = events(fuse.history(down["id"]), "incident_retried", "look_up_customer")
+    assert retry_event["actor"] == "demo" and retry_event["data"] == {"incident_id": incident["id"]}
     resumed = instance(fuse, down["id"])
     assert active(resumed) == ["send_reply"] and resumed["variables"]["tier"] == "gold", resumed
     assert send_replies(fuse) == 1

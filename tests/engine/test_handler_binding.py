@@ -65,3 +65,17 @@ def test_async_before_runs_the_handler_off_the_request(sessions):
     Worker(sessions).run_once()
     with sessions() as session:
         assert get_instance(session, instance_id).variables["price"] == 10
+
+
+@registry.register("echo_model")
+def echo_model(inputs, context):
+    return {"model": f"{inputs['model']}@v2", "used": True}
+
+
+def test_a_handler_output_named_like_an_input_parameter_is_kept(sessions):
+    io = ('<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="model">clf</camunda:inputParameter>'
+          '</camunda:inputOutput></bpmn:extensionElements>')
+    with sessions() as session:
+        deploy(session, {"e.bpmn": one_service("e", 'camunda:class="echo_model"', io)}, None, "admin")
+        done = start_instance(session, ADMIN, definition_key="e", variables={"model": "before"})
+        assert done.variables["model"] == "clf@v2" and done.variables["used"] is True
