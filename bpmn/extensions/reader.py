@@ -33,9 +33,8 @@ HONOURED_ELEMENTS = {
                                      "taskSchedule", "formDefinition", "calledElement", "script",
                                      "properties", "property", "priorityDefinition", "calledDecision",
                                      "loopCharacteristics", "taskDefinition", "taskHeaders", "header",
-                                     "userTaskForm")}
+                                     "userTaskForm", "subscription")}
 NOT_YET_ELEMENTS = {
-    f"{{{ZEEBE_NS}}}subscription": "is read; message correlation is not supported yet",
 }
 
 
