@@ -2,13 +2,19 @@
 
 SpiffWorkflow keeps every task it ever ran in the tree: a loop makes the tree deeper each
 iteration, its task iterator silently stops at depth 1000, and every step walks all of it.
-Fuse records history in its own table, so finished tasks in the middle of finished chains can
-go. A task is dropped only where nothing in SpiffWorkflow can still look at it:
-- it and its parent completed, it has exactly one child and that child is finished (so the child
-  already took its data and will not inherit again);
-- the child is not a join (joins read their inputs' parents' data) and the task is not an event
-  split (boundary and start-event joins look their split up as an ancestor);
-- it is not the workflow's `last_task` (sub-processes copy their result from it).
+Fuse records history in its own table, so finished tasks can go where nothing in SpiffWorkflow
+can still look at them. Two rules:
+
+1. A finished chain link: a completed task whose parent completed, with exactly one child that is
+   finished too (so the child already took its data and will not inherit again), is spliced out.
+2. A dead branch: a finished sub-tree hanging off a finished task, with nothing unfinished in it
+   (a cancelled boundary event, the branch of a parallel split whose join already fired), is cut off.
+
+Joins read data from their inputs' tasks (a parallel join merges the data of the branches that
+arrived), and boundary-event joins find their split as an ancestor. So nothing is dropped while a
+join is ready to run, a split is kept while its join has not fired, and a task in front of a join
+that has not completed is kept. The workflow's `last_task` is kept: sub-processes copy their result
+from it.
 """
 from __future__ import annotations
 
@@ -19,22 +25,53 @@ from SpiffWorkflow.util.task import TaskState
 FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 
 
+def _join_pending(workflow) -> bool:
+    """A join that is about to run still needs its inputs' tasks."""
+    return any(t.state == TaskState.READY and isinstance(t.task_spec, Join) for t in workflow.tasks.values())
+
+
 def _droppable(task, workflow) -> bool:
     if task.state != TaskState.COMPLETED or len(task._children) != 1 or task is workflow.last_task:
         return False
     parent = task.parent
     if parent is None or parent.state != TaskState.COMPLETED:
         return False
-    if isinstance(task.task_spec, EventSplit):
-        return False
     child = workflow.tasks.get(task._children[0])
-    return child is not None and child.state & FINISHED and not isinstance(child.task_spec, Join)
+    if child is None or not child.state & FINISHED:
+        return False
+    if isinstance(task.task_spec, EventSplit) or isinstance(child.task_spec, Join):
+        # Only once the join has fired does nothing look back through it.
+        return child.state == TaskState.COMPLETED
+    return True
+
+
+def _live_below(workflow) -> set:
+    """Ids of every task that is unfinished or has an unfinished descendant."""
+    live = set()
+    for task in workflow.tasks.values():
+        if not task.state & FINISHED:
+            node = task
+            while node is not None and node.id not in live:
+                live.add(node.id)
+                node = node.parent
+    return live
+
+
+def _subtree(task) -> list:
+    found, stack = [], [task]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.children)
+    return found
 
 
 def prune_finished(workflow, top_workflow=None) -> int:
-    """Splice finished tasks out of `workflow`'s tree; returns how many were dropped."""
+    """Drop finished tasks from `workflow`'s tree (see the module docstring); returns how many."""
     top = top_workflow or workflow
-    dropped = 0
+    if _join_pending(workflow):
+        return 0
+    dropped = _cut_dead_branches(workflow, top)
     for task in [t for t in workflow.tasks.values() if _droppable(t, workflow)]:
         # Re-check: an earlier splice in this pass may have changed the neighbours.
         if not _droppable(task, workflow):
@@ -47,4 +84,23 @@ def prune_finished(workflow, top_workflow=None) -> int:
         workflow.tasks[child_id]._parent = parent.id
         del workflow.tasks[task.id]
         dropped += 1
+    return dropped
+
+
+def _cut_dead_branches(workflow, top) -> int:
+    live = _live_below(workflow)
+    dropped = 0
+    for task in list(workflow.tasks.values()):
+        if task.id not in live or task.state != TaskState.COMPLETED or len(task._children) < 2:
+            continue
+        for child in [c for c in task.children if c.id not in live]:
+            if any(node is workflow.last_task for node in _subtree(child)):
+                continue
+            for node in _subtree(child):
+                if node.id in top.subprocesses:
+                    top.delete_subprocess(node)
+            for node in _subtree(child):
+                workflow.tasks.pop(node.id, None)
+                dropped += 1
+            task._children.remove(child.id)
     return dropped

@@ -69,3 +69,34 @@ def test_sub_process_in_a_loop_runs_and_finished_sub_processes_leave_the_state(s
         assert instance.state == "active", instance.error
         assert instance.variables["i"] == 200
         assert len(instance.workflow_state) < 20_000, len(instance.workflow_state)
+
+
+def test_loops_through_boundary_events_and_parallel_branches_keep_the_state_flat(sessions):
+    from engine.instances import open_tasks
+    from engine.user_tasks import complete_task
+    from helpers import bpmn_document, flow, script_task
+
+    model = bpmn_document(
+        '<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="merge"/>'
+        '<bpmn:userTask id="work"/><bpmn:boundaryEvent id="late" attachedToRef="work" cancelActivity="true">'
+        '<bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT1H</bpmn:timeDuration>'
+        '</bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:endEvent id="end_late"/>'
+        '<bpmn:parallelGateway id="split"/>' + script_task("left", "a = n") + script_task("right", "b = n * 2")
+        + '<bpmn:parallelGateway id="join"/>' + script_task("count", "n = n + 1")
+        + flow("f1", "start", "merge") + flow("f2", "merge", "work") + flow("f3", "work", "split")
+        + flow("f4", "split", "left") + flow("f5", "split", "right") + flow("f6", "left", "join")
+        + flow("f7", "right", "join") + flow("f8", "join", "count") + flow("f9", "count", "merge")
+        + flow("f10", "late", "end_late"), "flat")
+    sizes = []
+    with sessions() as session:
+        deploy(session, {"flat.bpmn": model}, None, "tester")
+        instance_id = start_instance(session, ADMIN, definition_key="flat", variables={"n": 0}).id
+        session.commit()
+        for round_ in range(60):
+            task = open_tasks(session, instance_id)[0]
+            done = complete_task(session, task.id, ADMIN, {})
+            session.commit()
+            if round_ in (9, 59):
+                sizes.append(len(done.workflow_state))
+        assert done.variables["n"] == 60
+        assert sizes[1] <= sizes[0] * 1.15, sizes
