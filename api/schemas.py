@@ -172,7 +172,7 @@ class TaskQuerySchema(Loose):
     assignee = fields.String()
     candidate_group = fields.String()
     process_instance_id = fields.String()
-    state = fields.String(validate=validate.OneOf(["open", "completed"]))
+    state = fields.String(validate=validate.OneOf(["open", "completed", "cancelled"]))
     overdue = fields.Boolean(load_default=False)
 
 

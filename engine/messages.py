@@ -154,9 +154,22 @@ def deliver_thrown_events(session: Session, live: LiveInstance) -> None:
             broadcast_signal(session, actor, definition.name, variables)
         elif isinstance(definition, _message_classes()):
             try:
-                correlate_message(session, actor, definition.name, variables=variables, deliver_to_all=False)
+                correlate_message(session, actor, definition.name, variables=variables, deliver_to_all=False,
+                                  correlation_keys=_thrown_correlation(live, definition.name))
             except (NotFound, Conflict) as err:
                 live.history.record("message_not_delivered", data={"name": definition.name, "reason": err.detail})
+
+
+def _thrown_correlation(live: LiveInstance, name: str) -> dict | None:
+    """The correlation key a thrown message carries: its zeebe:subscription correlationKey,
+    evaluated in the throwing instance (as Camunda 8 does)."""
+    from engine.scripting import evaluate
+
+    expression = ((live.definition.events or {}).get("messages", {}).get(name) or {}).get("correlation_key")
+    if not expression:
+        return None
+    value = evaluate(expression, live.variables())
+    return {"correlation_key": value} if value is not None else None
 
 
 def _thrown_variables(payload) -> dict:

@@ -144,3 +144,16 @@ def test_a_message_sent_early_is_buffered_until_the_instance_waits(client, auth,
     Worker(open_database(database_url)).run_once()
     after = state(client, auth["bob"], instance["id"])
     assert after["state"] == "completed" and after["variables"]["paid"] is True
+
+
+def test_a_thrown_message_goes_to_the_instance_with_its_correlation_key(client, auth):
+    payer = with_defs(bpmn_document(
+        '<bpmn:startEvent id="start"/><bpmn:intermediateThrowEvent id="pay">'
+        '<bpmn:messageEventDefinition messageRef="m_paid"/></bpmn:intermediateThrowEvent><bpmn:endEvent id="end"/>'
+        + flow("f1", "start", "pay") + flow("f2", "pay", "end"), "payer"))
+    deploy(client, auth["demo"], ("p.bpmn", WAIT_FOR_PAYMENT), ("payer.bpmn", payer))
+    a = start(client, auth["demo"], "pay", {"orderId": "A-1"}).json["id"]
+    b = start(client, auth["demo"], "pay", {"orderId": "B-2"}).json["id"]
+    start(client, auth["demo"], "payer", {"orderId": "B-2"})
+    assert state(client, auth["bob"], b)["state"] == "completed"
+    assert state(client, auth["bob"], a)["state"] == "active"
