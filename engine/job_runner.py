@@ -8,8 +8,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from engine.async_boundaries import release
-from engine.errors import NotFound
-from engine.live import LiveInstance, open_live_instance, save_live_instance
+from engine.errors import Conflict, NotFound
+from engine.live import LiveInstance, claim_unchanged, open_live_instance, save_live_instance
 from engine.models import Job
 from engine.observer import all_workflows
 from engine.states import InstanceState
@@ -26,23 +26,33 @@ class JobOutcome:
 
 
 def run_job(session: Session, job_id: str) -> JobOutcome:
-    """Run one job in the caller's transaction: release its task and run the instance on."""
+    """Run one job in the caller's transaction: release its task and run the instance on.
+
+    The instance is read and run WITHOUT its lock, so a slow handler does not block other writers
+    (on SQLite, the whole database); the result is written only if nobody changed the instance
+    meanwhile, otherwise the job is tried again (Conflict).
+    """
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"job {job_id} does not exist")
-    live = open_live_instance(session, job.instance_id)
+    live = open_live_instance(session, job.instance_id, lock=False)
     task = live.workflow.tasks.get(UUID(job.task_id)) or _in_subprocesses(live, job.task_id)
+    waiting = task is not None and live.state == InstanceState.ACTIVE and not (
+        job.kind == TIMER and task.state != TaskState.WAITING)
+    if waiting:
+        if job.kind == MESSAGE:
+            waiting = _hand_over_buffered_message(session, job, live, task)
+        else:
+            release(task)
+            live.history.record("job_executed", activity_id=job.activity_id, actor="worker",
+                                data={"kind": job.kind, "attempt": job.attempts + 1})
+            live.run(actor="worker")
+    if not claim_unchanged(session, live.row):
+        raise Conflict(f"instance {job.instance_id} changed while job {job_id} ran; it will run again")
     session.execute(delete(Job).where(Job.id == job_id))
-    if task is None or live.state != InstanceState.ACTIVE or (job.kind == TIMER and task.state != TaskState.WAITING):
-        return JobOutcome(job_id, job.instance_id, False)  # nothing waits for this job any more
-    if job.kind == MESSAGE:
-        return _hand_over_buffered_message(session, job, live, task)
-    release(task)
-    live.history.record("job_executed", activity_id=job.activity_id, actor="worker",
-                        data={"kind": job.kind, "attempt": job.attempts + 1})
-    live.run(actor="worker")
-    save_live_instance(session, live)
-    return JobOutcome(job_id, job.instance_id, True)
+    if waiting:
+        save_live_instance(session, live)
+    return JobOutcome(job_id, job.instance_id, waiting)
 
 
 def _in_subprocesses(live: LiveInstance, task_id: str):
@@ -54,7 +64,7 @@ def _in_subprocesses(live: LiveInstance, task_id: str):
 
 
 
-def _hand_over_buffered_message(session: Session, job: Job, live: LiveInstance, task) -> JobOutcome:
+def _hand_over_buffered_message(session: Session, job: Job, live: LiveInstance, task) -> bool:
     """Give a waiting task the buffered message it subscribed to (if it has not expired meanwhile)."""
     from engine.messages import deliver_to_task
     from engine.subscriptions import buffered_match, correlation_value
@@ -62,10 +72,9 @@ def _hand_over_buffered_message(session: Session, job: Job, live: LiveInstance, 
     name = task.task_spec.event_definition.name
     message = buffered_match(session, name, live.row.business_key, correlation_value(live, task, name))
     if message is None:
-        return JobOutcome(job.id, job.instance_id, False)
+        return False
     session.delete(message)
     live.history.record("message_received", activity_id=job.activity_id, actor="worker",
                         data={"name": name, "variables": message.variables, "buffered_since": message.created_at.isoformat()})
     live.run(lambda: deliver_to_task(task, name, message.variables), actor="worker")
-    save_live_instance(session, live)
-    return JobOutcome(job.id, job.instance_id, True)
+    return True

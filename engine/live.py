@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.specs import UserTask as UserTaskSpec
 from engine.async_boundaries import is_held
@@ -144,9 +145,24 @@ def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
                            .execution_options(populate_existing=True)).one()
 
 
-def open_live_instance(session: Session, instance_id: str) -> LiveInstance:
-    """Lock an instance and rebuild its workflow."""
-    row = lock_instance(session, instance_id)
+def claim_unchanged(session: Session, row: ProcessInstance) -> bool:
+    """Take the write lock of an instance read without it, if nobody changed it since; False if
+    somebody did (the caller then drops what it computed)."""
+    result = session.execute(update(ProcessInstance).where(
+        ProcessInstance.id == row.id, ProcessInstance.lock_version == row.lock_version
+    ).values(lock_version=ProcessInstance.lock_version + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    set_committed_value(row, "lock_version", row.lock_version + 1)
+    return True
+
+
+def open_live_instance(session: Session, instance_id: str, lock: bool = True) -> LiveInstance:
+    """Rebuild an instance's workflow, locking it first (or, with lock=False, reading it unlocked:
+    see claim_unchanged)."""
+    row = lock_instance(session, instance_id) if lock else session.get(ProcessInstance, instance_id)
+    if row is None:
+        raise NotFound(f"process instance {instance_id} does not exist")
     definition = session.get(ProcessDefinition, row.definition_id)
     spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
     attach_io_mappings(spec, subprocess_specs)

@@ -79,3 +79,34 @@ def test_a_handler_output_named_like_an_input_parameter_is_kept(sessions):
         deploy(session, {"e.bpmn": one_service("e", 'camunda:class="echo_model"', io)}, None, "admin")
         done = start_instance(session, ADMIN, definition_key="e", variables={"model": "before"})
         assert done.variables["model"] == "clf@v2" and done.variables["used"] is True
+
+
+@registry.register("slow_quote")
+def slow_quote(inputs, context):
+    import time as _time
+
+    _time.sleep(1.5)
+    return {"price": 99}
+
+
+def test_a_slow_handler_run_by_the_worker_does_not_block_other_writes(sessions):
+    import threading
+    import time
+
+    with sessions() as session:
+        deploy(session, {"s.bpmn": one_service("s", 'camunda:class="slow_quote" camunda:asyncBefore="true"'),
+                         "q.bpmn": one_service("q", 'camunda:class="quote"')}, None, "admin")
+        slow_id = start_instance(session, ADMIN, definition_key="s").id
+        session.commit()
+    worker = threading.Thread(target=Worker(sessions).run_once)
+    worker.start()
+    time.sleep(0.3)  # the handler is sleeping now
+    began = time.monotonic()
+    with sessions() as session:
+        quick = start_instance(session, ADMIN, definition_key="q", variables={"qty": 1})
+        session.commit()
+        assert quick.state == "completed"
+    assert time.monotonic() - began < 1.0
+    worker.join(10)
+    with sessions() as session:
+        assert get_instance(session, slow_id).variables["price"] == 99
