@@ -46,7 +46,8 @@ def event_catalogue(root: etree._Element, process: etree._Element) -> dict:
     """Messages (with their Camunda 8 correlation keys) and the message/signal starts of a process."""
     messages = {m.get("id"): m for m in root.iter(bpmn("message"))}
     signals = {s.get("id"): s.get("name") or s.get("id") for s in root.iter(bpmn("signal"))}
-    catalogue: dict = {"messages": {}, "message_starts": [], "signal_starts": []}
+    catalogue: dict = {"messages": {}, "message_starts": [], "signal_starts": [],
+                       "event_subprocess_messages": [], "event_subprocess_signals": []}
     for message in messages.values():
         subscription = message.find(f".//{zeebe('subscription')}")
         catalogue["messages"][message.get("name") or message.get("id")] = {
@@ -59,6 +60,17 @@ def event_catalogue(root: etree._Element, process: etree._Element) -> dict:
         for definition in start.findall(bpmn("signalEventDefinition")):
             if definition.get("signalRef") in signals:
                 catalogue["signal_starts"].append(signals[definition.get("signalRef")])
+    # Event sub-processes at the top of the process (SpiffWorkflow starts them when the event is caught).
+    for sub in process.findall(bpmn("subProcess")):
+        if sub.get("triggeredByEvent") != "true":
+            continue
+        for start in sub.findall(bpmn("startEvent")):
+            for definition in start.findall(bpmn("messageEventDefinition")):
+                if (message := messages.get(definition.get("messageRef"))) is not None:
+                    catalogue["event_subprocess_messages"].append(message.get("name") or message.get("id"))
+            for definition in start.findall(bpmn("signalEventDefinition")):
+                if definition.get("signalRef") in signals:
+                    catalogue["event_subprocess_signals"].append(signals[definition.get("signalRef")])
     return catalogue
 
 

@@ -157,3 +157,29 @@ def test_a_thrown_message_goes_to_the_instance_with_its_correlation_key(client, 
     start(client, auth["demo"], "payer", {"orderId": "B-2"})
     assert state(client, auth["bob"], b)["state"] == "completed"
     assert state(client, auth["bob"], a)["state"] == "active"
+
+
+def event_subprocess_model(key: str, definition: str) -> bytes:
+    return with_defs(bpmn_document(
+        '<bpmn:startEvent id="start"/><bpmn:userTask id="work"/><bpmn:endEvent id="end"/>'
+        + flow("f1", "start", "work") + flow("f2", "work", "end")
+        + f'<bpmn:subProcess id="{key}_on_event" triggeredByEvent="true"><bpmn:startEvent id="esp_start" '
+        f'isInterrupting="false">{definition}</bpmn:startEvent><bpmn:scriptTask id="note" scriptFormat="python">'
+        '<bpmn:script>noted = True</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="esp_end"/>'
+        + flow("e1", "esp_start", "note") + flow("e2", "note", "esp_end") + '</bpmn:subProcess>', key))
+
+
+def test_signals_and_messages_start_event_sub_processes(client, auth):
+    deploy(client, auth["demo"], ("s.bpmn", event_subprocess_model("esp_signal", '<bpmn:signalEventDefinition signalRef="s_maint"/>')),
+           ("m.bpmn", event_subprocess_model("esp_message", '<bpmn:messageEventDefinition messageRef="m_cancel"/>')))
+    signalled = start(client, auth["demo"], "esp_signal").json["id"]
+    messaged = start(client, auth["demo"], "esp_message", business_key="M-1").json["id"]
+    response = client.post("/api/v1/signals", json={"name": "maintenance"}, headers=auth["bob"])
+    assert response.json["delivered"] == [signalled]
+    history = client.get(f"/api/v1/process-instances/{signalled}/history", headers=auth["bob"]).json
+    assert "note" in [e["activity_id"] for e in history]
+    delivered = send(client, auth["bob"], name="cancel", business_key="M-1", variables={"why": "test"})
+    assert delivered.status_code == 200 and delivered.json["delivered"] == [messaged]
+    history = client.get(f"/api/v1/process-instances/{messaged}/history", headers=auth["bob"]).json
+    assert "note" in [e["activity_id"] for e in history]
+    assert [a["activity_id"] for a in state(client, auth["bob"], messaged)["active_activities"]] == ["work"]
