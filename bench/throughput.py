@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the BPMN builders the tests use
 
 from helpers import bpmn_document, flow, script_task, user_task_process  # noqa: E402
 
+from stats import percentile  # bench/ is the script directory, so on sys.path
+
 DEFAULT_COUNTS = {"memory": 3000, "engine": 1000, "rest": 500}
 PATHS = tuple(DEFAULT_COUNTS)
 ACTOR_NAME = "bench"
@@ -85,13 +87,6 @@ class Result:
     @property
     def rate(self) -> float:
         return self.count / self.seconds
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100), nearest-rank on sorted values."""
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def timed_loop(count: int, warmup: int, one: Callable[[dict[str, list[float]]], None]

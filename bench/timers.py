@@ -37,6 +37,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the BPMN builders the tests use
 
 from helpers import bpmn_document, flow  # noqa: E402
 
+from stats import percentile  # bench/ is the script directory, so on sys.path
+
 KEY = "timers"
 ACTOR_NAME = "bench"
 PILOT_DAYS = 1
@@ -60,13 +62,6 @@ class Result:
     @property
     def rate(self) -> float:
         return self.count / self.seconds
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100), nearest-rank on sorted values."""
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def expect(condition: bool, message: str) -> None:
