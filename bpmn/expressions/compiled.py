@@ -29,3 +29,12 @@ class CompiledExpression:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.text!r})"
+
+
+def build_guarded(compiler, tree, offset: int) -> tuple[Callable[[Mapping[str, Any]], Any], frozenset[str]]:
+    """Run a dialect's tree compiler; a tree too deep for Python's stack is an ExpressionError."""
+    try:
+        evaluator = compiler.build(tree)
+    except RecursionError:
+        raise ExpressionError("expression is nested too deeply", position=offset) from None
+    return evaluator, frozenset(compiler.names)

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 from lark import Token, Tree
 
 from bpmn.expressions import feel_values as values
+from bpmn.expressions.compiled import build_guarded
 from bpmn.expressions.errors import ExpressionError, ExpressionSyntaxError
 from bpmn.expressions.feel_access import Scope, for_loop, get_path, index, is_private, matches_test, \
     quantifier, select
@@ -38,11 +39,7 @@ _FAST = values.FAST_NUMBERS
 def compile_tree(tree: Tree, offset: int) -> tuple[Evaluator, frozenset[str]]:
     """Closure evaluating `tree` (parsed from text starting at column `offset`)."""
     compiler = _Compiler(offset)
-    try:
-        evaluator = compiler.build(tree)
-    except RecursionError:
-        raise ExpressionError("expression is nested too deeply", position=offset) from None
-    return evaluator, frozenset(compiler.names)
+    return build_guarded(compiler, tree, offset)
 
 
 def _constant(value: Any) -> Evaluator:

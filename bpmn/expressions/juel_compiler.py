@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 from lark import Token, Tree
 
 from bpmn.expressions import juel_values as values
+from bpmn.expressions.compiled import build_guarded
 from bpmn.expressions.errors import ExpressionError, ExpressionSyntaxError
 from bpmn.expressions.juel_access import call_method, get_property
 
@@ -41,11 +42,7 @@ _BINARY["NE_KW"] = _BINARY["NE"]
 def compile_tree(tree: Tree | Token, body: str, offset: int) -> tuple[Evaluator, frozenset[str]]:
     """Closure evaluating `tree` (parsed from `body`, found at column `offset` of the template)."""
     compiler = _Compiler(body, offset)
-    try:
-        evaluator = compiler.build(tree)
-    except RecursionError:
-        raise ExpressionError("expression is nested too deeply", position=offset) from None
-    return evaluator, frozenset(compiler.names)
+    return build_guarded(compiler, tree, offset)
 
 
 def _constant(value: Any) -> Evaluator:
