@@ -52,16 +52,18 @@ def acquire_jobs(session: Session, worker_id: str, limit: int = 10, lock: timede
     """Lock up to `limit` due jobs of active instances for this worker; returns their ids (committed)."""
     now = utcnow()
     free = or_(Job.locked_until.is_(None), Job.locked_until < now)
-    # PostgreSQL: FOR UPDATE SKIP LOCKED lets concurrent workers pass each other's rows by; SQLite
-    # ignores it (one writer at a time). Either way the UPDATE re-checks that the job is still free.
-    due = list(session.scalars(
-        select(Job.id).join(ProcessInstance, ProcessInstance.id == Job.instance_id)
-        .where(Job.due_at <= now, free, ProcessInstance.state == InstanceState.ACTIVE.value)
-        .order_by(Job.due_at).limit(limit).with_for_update(skip_locked=True, of=Job)))
+    due = (select(Job.id).join(ProcessInstance, ProcessInstance.id == Job.instance_id)
+           .where(Job.due_at <= now, free, ProcessInstance.state == InstanceState.ACTIVE.value)
+           .order_by(Job.due_at).limit(limit))
     token = f"{worker_id}:{uuid.uuid4().hex[:8]}"
-    if due:
-        session.execute(update(Job).where(and_(Job.id.in_(due), free))
-                        .values(locked_by=token, locked_until=now + lock).execution_options(synchronize_session=False))
+    if session.get_bind().dialect.name == "postgresql":
+        # FOR UPDATE SKIP LOCKED: concurrent workers pass each other's candidate rows by.
+        chosen = list(session.scalars(due.with_for_update(skip_locked=True, of=Job)))
+    else:
+        # SQLite has one writer at a time: one UPDATE whose sub-select runs under the write lock.
+        chosen = due.scalar_subquery()
+    session.execute(update(Job).where(and_(Job.id.in_(chosen), free))
+                    .values(locked_by=token, locked_until=now + lock).execution_options(synchronize_session=False))
     session.commit()
     return list(session.scalars(select(Job.id).where(Job.locked_by == token)))
 

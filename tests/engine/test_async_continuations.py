@@ -86,7 +86,12 @@ def test_two_workers_never_take_the_same_job(sessions):
         thread.join(30)
     first, second = taken
     assert not set(first) & set(second)
-    assert len(first) + len(second) == 20
+    # On SQLite the slower worker may find the faster one's candidates taken and get nothing this
+    # round (no SKIP LOCKED there); the rest are still free for the next fetch, none is lost.
+    with sessions() as session:
+        rest = acquire_jobs(session, "w3", limit=20)
+    assert not set(rest) & (set(first) | set(second))
+    assert len(first) + len(second) + len(rest) == 20
 
 
 def test_suspended_instances_jobs_wait_and_terminated_ones_go(sessions):
