@@ -26,11 +26,15 @@ from engine.states import InstanceState
 
 def sync_external_tasks(session: Session, live: LiveInstance) -> None:
     """A row for every task waiting for a worker; rows whose task went away are removed."""
-    waiting = {str(t.id): t for t in tasks_marked(all_workflows(live.workflow), EXTERNAL)}
-    if live.state == InstanceState.TERMINATED:
-        waiting = {}
-    rows = {} if live.row not in session or not live.row.history_seq else {
-        r.id: r for r in session.scalars(select(ExternalTask).where(ExternalTask.instance_id == live.row.id))}
+    workflows = all_workflows(live.workflow)
+    waiting = {} if live.state == InstanceState.TERMINATED else {
+        str(t.id): t for t in tasks_marked(workflows, EXTERNAL)}
+    # Rows exist only for tasks that carry (or carried, if since cancelled) the marker: without any,
+    # a save need not look at the table at all.
+    ever_external = any(t.internal_data.get(EXTERNAL) for wf in workflows for t in wf.tasks.values())
+    if not ever_external and live.state != InstanceState.TERMINATED:
+        return
+    rows = {r.id: r for r in session.scalars(select(ExternalTask).where(ExternalTask.instance_id == live.row.id))}
     for task_id, row in rows.items():
         if task_id not in waiting:
             session.delete(row)

@@ -235,30 +235,26 @@ class _Compiler:
         return lambda x, variables: matches_test(x, expected(variables))
 
     def _and_(self, node: Tree) -> Evaluator:
-        first, second = self.build(node.children[0]), self.build(node.children[2])
-
-        def and_(variables: Mapping[str, Any]) -> Any:
-            a = first(variables)
-            if a is False:
-                return False
-            b = second(variables)
-            if b is True:
-                return True if a is True else None
-            return False if b is False else None
-        return and_
+        return self._junction(node, dominant=False)
 
     def _or_(self, node: Tree) -> Evaluator:
-        first, second = self.build(node.children[0]), self.build(node.children[2])
+        return self._junction(node, dominant=True)
 
-        def or_(variables: Mapping[str, Any]) -> Any:
+    def _junction(self, node: Tree, dominant: bool) -> Evaluator:
+        """`and` (dominant False) and `or` (dominant True) in FEEL's three-valued logic: the dominant
+        value decides alone (and stops early); two of the other value give it; anything else is null."""
+        first, second = self.build(node.children[0]), self.build(node.children[2])
+        other = not dominant
+
+        def junction(variables: Mapping[str, Any]) -> Any:
             a = first(variables)
-            if a is True:
-                return True
+            if a is dominant:
+                return dominant
             b = second(variables)
-            if b is False:
-                return False if a is False else None
-            return True if b is True else None
-        return or_
+            if b is other:
+                return other if a is other else None
+            return dominant if b is dominant else None
+        return junction
 
     def _if_(self, node: Tree) -> Evaluator:
         check, yes, no = (self.build(node.children[i]) for i in (1, 3, 5))
