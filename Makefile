@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 export FUSE_DATABASE_URL ?= sqlite:///$(CURDIR)/fuse.db
 
-.PHONY: run test install browser bench clean
+.PHONY: run test install browser bench vendor clean
 
 install: $(VENV)/.installed
 
@@ -28,7 +28,7 @@ run: install
 	echo "  Demo token: $$token   (user 'demo', groups admin and finance)"; \
 	echo "  Try:        curl -H 'Authorization: Bearer $$token' http://$(HOST):$(PORT)/api/v1/process-definitions"; \
 	echo ""
-	$(BIN)/fuse serve --host $(HOST) --port $(PORT)
+	FUSE_LOG_FORMAT=$${FUSE_LOG_FORMAT:-text} $(BIN)/fuse serve --host $(HOST) --port $(PORT)
 
 test: install browser
 	$(BIN)/python -m pytest
@@ -42,6 +42,16 @@ browser:
 
 bench: install
 	$(BIN)/python bench/throughput.py
+
+# The pages' browser libraries are committed under api/static/vendor, so installs need no npm. This refreshes
+# them from the versions pinned in web/package-lock.json (bump the version in web/package.json first).
+BPMN_JS := web/node_modules/bpmn-js
+BPMN_JS_VENDOR := api/static/vendor/bpmn-js
+vendor:
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(BPMN_JS_VENDOR) && mkdir -p $(BPMN_JS_VENDOR)
+	cp $(BPMN_JS)/dist/bpmn-navigated-viewer.production.min.js $(BPMN_JS)/dist/assets/diagram-js.css \
+	   $(BPMN_JS)/dist/assets/bpmn-js.css $(BPMN_JS)/LICENSE $(BPMN_JS_VENDOR)/
 
 clean:
 	rm -rf $(VENV) fuse.db *.egg-info

@@ -6,10 +6,11 @@ import secrets
 
 from flask import Flask
 
-from api import deployments, events, external_tasks, health, incidents, instances, tasks, web
+from api import audit, deployments, events, external_tasks, health, incidents, instances, metrics, repair, tasks, web
 from api.docs import docs
 from api.errors import register_error_handlers
 from api.extensions import db
+from api.logs import init_request_ids
 from engine.db import configure_engine, database_url, engine_options
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
@@ -28,6 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=os.environ.get("FUSE_SECRET_KEY") or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # When set, GET /metrics wants it as a bearer token (scrapes are open otherwise).
+        METRICS_TOKEN=os.environ.get("FUSE_METRICS_TOKEN") or None,
     )
     app.json.sort_keys = False
     app.config.update(config)
@@ -35,7 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     register_error_handlers(app)
-    for blueprint in (web.bp, health.bp, docs, deployments.bp, instances.bp, tasks.bp, incidents.bp,
-                      external_tasks.bp, events.bp):
+    init_request_ids(app)
+    for blueprint in (web.bp, health.bp, metrics.bp, docs, deployments.bp, instances.bp, tasks.bp, incidents.bp,
+                      external_tasks.bp, events.bp, repair.bp, audit.bp):
         app.register_blueprint(blueprint)
     return app

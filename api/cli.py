@@ -1,6 +1,7 @@
 """The `fuse` command: serve, deploy, database upgrades, users and tokens."""
 from __future__ import annotations
 
+import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,8 @@ import click
 
 from engine.db import open_database
 from engine.errors import FuseError
+
+log = logging.getLogger("fuse.cli")
 
 
 @contextmanager
@@ -57,9 +60,10 @@ def serve(host, port, threads, no_worker):
     from api.app import create_app
     from engine.worker import Worker
 
+    _configure_logging()
     worker = None if no_worker else Worker(open_database()).start()
-    click.echo(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)"
-               + ("" if worker else "; no embedded worker"))
+    log.info(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs, metrics: "
+             f"http://{host}:{port}/metrics)" + ("" if worker else "; no embedded worker"))
     try:
         waitress_serve(create_app(), host=host, port=port, threads=threads, ident="fuse")
     finally:
@@ -69,15 +73,34 @@ def serve(host, port, threads, no_worker):
 
 @main.command()
 @click.option("--poll", default=0.5, show_default=True, type=float, help="Seconds between polls when idle.")
-def worker(poll):
+@click.option("--metrics-port", type=int, help="Serve this worker's own metrics (activity and handler "
+              "durations, handler errors) for Prometheus on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address of --metrics-port.")
+def worker(poll, metrics_port, metrics_host):
     """Run due jobs (async continuations) until interrupted; several may run at once."""
     from engine.worker import Worker
 
-    click.echo("Fuse worker running; Ctrl-C stops it")
+    _configure_logging()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
+        log.info(f"worker metrics on http://{metrics_host}:{metrics_port}/metrics")
+    log.info("Fuse worker running; Ctrl-C stops it")
     try:
         Worker(open_database(), poll_interval=poll).run_forever()
     except KeyboardInterrupt:
         pass
+
+
+def _configure_logging() -> None:
+    """JSON log lines on stderr (FUSE_LOG_FORMAT=text for plain text), at FUSE_LOG_LEVEL."""
+    from api.logs import configure_logging
+
+    try:
+        configure_logging()
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
 
 
 FILES = click.argument("files", nargs=-1, required=True,
@@ -168,3 +191,40 @@ def token_create(name):
 
     with unit_of_work() as session:
         click.echo(f"token for {name}: {create_token(session, name)}")
+
+
+@main.group()
+def audit():
+    """The audit trail: check histories against their hash chains."""
+
+
+def _chain_line(report) -> str:
+    if report.valid:
+        return f"instance {report.instance_id}: intact ({report.events} events)"
+    broken = report.first_broken
+    return f"instance {report.instance_id}: BROKEN at event {broken['seq']}: {broken['reason']}"
+
+
+@audit.command("verify")
+@click.argument("instance_id", required=False)
+@click.option("--all", "every", is_flag=True, help="Check every instance (prints the broken ones).")
+def audit_verify(instance_id, every):
+    """Check INSTANCE_ID's history (or every instance's) against its hash chain; exit 1 if broken."""
+    from engine.history_verify import verify_all_histories, verify_history
+
+    if bool(instance_id) == every:
+        raise click.UsageError("give an INSTANCE_ID or --all")
+    with unit_of_work() as session:
+        if instance_id:
+            report = verify_history(session, instance_id)
+            click.echo(_chain_line(report))
+            broken = 0 if report.valid else 1
+        else:
+            checked = broken = 0
+            for report in verify_all_histories(session):
+                checked += 1
+                if not report.valid:
+                    broken += 1
+                    click.echo(_chain_line(report))
+            click.echo(f"{checked} instance(s) checked, {broken} broken")
+    sys.exit(1 if broken else 0)

@@ -12,11 +12,15 @@ ERROR_STATUSES = {400: "Bad request", 401: "No valid token", 403: "Not allowed",
 
 
 def operation(summary: str, *, response=None, status: int = 200, body=None, query=None,
-              errors: tuple[int, ...] = (401,), content: str = "application/json", multipart: dict | None = None):
-    """Attach OpenAPI metadata to a view; it changes nothing about how the view runs."""
+              errors: tuple[int, ...] = (401,), content: str = "application/json", multipart: dict | None = None,
+              also: dict[str, dict] | None = None):
+    """Attach OpenAPI metadata to a view; it changes nothing about how the view runs.
+
+    `also` lists other media types the success response comes in (by Accept), with their schemas.
+    """
     def wrap(view: Callable) -> Callable:
         view.openapi = dict(summary=summary, response=response, status=status, body=body, query=query,
-                            errors=errors, content=content, multipart=multipart)
+                            errors=errors, content=content, multipart=multipart, also=also or {})
         return view
     return wrap
 
@@ -36,6 +40,8 @@ def _operation_dict(meta: dict, path_params: list[str]) -> dict:
     ok: dict = {"description": "OK"}
     if meta["response"] is not None:
         ok["content"] = {meta["content"]: {"schema": meta["response"]}}
+    for media_type, schema in meta.get("also", {}).items():
+        ok.setdefault("content", {})[media_type] = {"schema": schema}
     op["responses"][str(meta["status"])] = ok
     for status in meta["errors"]:
         op["responses"][str(status)] = {"description": ERROR_STATUSES[status], "content": {

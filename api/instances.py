@@ -1,17 +1,18 @@
-"""Process instances: start, read, control, variables and history."""
+"""Process instances: start, read, control, variables, history and diagram."""
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 
 from api.auth import current_actor
 from api.blueprints import api_blueprint, commit, json_body
 from api.docs import operation
 from api.extensions import db
 from api.schemas import (
-    HistoryEventSchema, InstancePageSchema, InstanceQuerySchema, InstanceSchema, ReasonQuerySchema,
-    StartInstanceSchema, VariablesSchema,
+    HistoryEventSchema, InstanceDiagramSchema, InstancePageSchema, InstanceQuerySchema, InstanceSchema,
+    ReasonQuerySchema, StartInstanceSchema, VariablesSchema,
 )
 from engine import instances as engine
+from engine.diagram import instance_bpmn, instance_diagram
 
 bp = api_blueprint("instances", __name__)
 
@@ -95,3 +96,13 @@ def terminate(instance_id):
 @operation("Every step of the instance, oldest first", response=HistoryEventSchema(many=True), errors=(401, 404))
 def history(instance_id):
     return HistoryEventSchema(many=True).dump(engine.history(db.session, instance_id))
+
+
+@bp.get("/process-instances/<instance_id>/diagram")
+@operation("The instance's BPMN with the state and counts of every activity (Accept: application/xml: "
+           "the BPMN alone)", response=InstanceDiagramSchema, also={"application/xml": {"type": "string"}},
+           errors=(401, 404))
+def diagram(instance_id):
+    if request.accept_mimetypes.best_match(["application/json", "application/xml"]) == "application/xml":
+        return Response(instance_bpmn(db.session, instance_id), mimetype="application/xml")
+    return InstanceDiagramSchema().dump(instance_diagram(db.session, instance_id))

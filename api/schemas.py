@@ -166,6 +166,55 @@ class HistoryEventSchema(Schema):
     activity_name = fields.String(allow_none=True)
     actor = fields.String(allow_none=True)
     data = fields.Dict(allow_none=True)
+    prev_hash = fields.String(allow_none=True)
+    hash = fields.String(allow_none=True)
+
+
+class BrokenLinkSchema(Schema):
+    seq = fields.Integer()
+    reason = fields.String()
+
+
+class ChainReportSchema(Schema):
+    """Whether an instance's history is intact: the first event that does not fit, if any."""
+
+    valid = fields.Boolean()
+    events = fields.Integer(metadata={"description": "how many events the instance has"})
+    first_broken = fields.Nested(BrokenLinkSchema, allow_none=True)
+
+
+class HistoryExportQuerySchema(Schema):
+    start = fields.DateTime(data_key="from", required=True,
+                            metadata={"description": "ISO 8601; events at or after it (no offset: UTC)"})
+    end = fields.DateTime(data_key="to", required=True, metadata={"description": "ISO 8601; events before it"})
+    instance_id = fields.String(metadata={"description": "only this instance's events"})
+
+
+class HistoryExportLineSchema(HistoryEventSchema):
+    """One line of an export (application/x-ndjson): an event with what its hash covers."""
+
+    instance_id = fields.String()
+    at = fields.String(metadata={"description": "naive UTC with microseconds, plus Z"})
+
+
+class ActivityMarksSchema(Schema):
+    """Where an activity stands, and how often each thing happened there."""
+
+    state = fields.String(metadata={"enum": ["completed", "active", "failed", "cancelled", "compensated",
+                                             "not_reached"]})
+    entered = fields.Integer()
+    completed = fields.Integer()
+    active = fields.Integer(metadata={"description": "live tokens, not counting those stuck on a failure"})
+    cancelled = fields.Integer()
+    failed = fields.Integer(metadata={"description": "failures and incidents, past and present"})
+    compensated = fields.Integer()
+
+
+class InstanceDiagramSchema(Schema):
+    definition_id = fields.String()
+    bpmn = fields.String(metadata={"description": "the BPMN file the definition was deployed from"})
+    activities = fields.Dict(keys=fields.String(), values=fields.Nested(ActivityMarksSchema),
+                             metadata={"description": "activity id -> its marks"})
 
 
 class TaskQuerySchema(Loose):
@@ -278,3 +327,25 @@ class DeliverySchema(Schema):
     started = fields.List(fields.String())
     delivered = fields.List(fields.String())
     buffered = fields.Boolean()
+
+
+class RepairSchema(Schema):
+    """Every repair says why: the reason goes into the instance's history (422 when blank)."""
+
+    reason = fields.String(allow_none=True, load_default=None,
+                           metadata={"description": "required: why the instance is repaired"})
+
+
+class MoveTokenSchema(RepairSchema):
+    from_activity_id = fields.String(required=True)
+    to_activity_id = fields.String(required=True)
+
+
+class RewindSchema(RepairSchema):
+    to_activity_id = fields.String(required=True)
+
+
+class MigrateSchema(RepairSchema):
+    to_definition_id = fields.String(required=True)
+    mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict,
+                          metadata={"description": "activity id in the current version -> its id in the target"})

@@ -9,6 +9,7 @@ from typing import Callable, Iterator
 
 from lxml import etree
 
+from bpmn.compensation_checks import compensation
 from bpmn.errors import ElementProblem
 from bpmn.extensions.reader import read_extensions
 from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
@@ -55,13 +56,6 @@ def collections(process: etree._Element) -> Iterator[ElementProblem]:
         if collection is not None and not collection.strip().isidentifier():
             yield problem(loop.getparent(), f"camunda:collection '{collection}' must name a variable "
                                             "holding a list, e.g. reviewers or ${reviewers}")
-
-
-def compensation(process: etree._Element) -> Iterator[ElementProblem]:
-    """SpiffWorkflow 3.2 does not parse compensation events; say so instead of failing obscurely."""
-    for node in process.iter(bpmn("compensateEventDefinition")):
-        event = node.getparent()
-        yield problem(event, "compensation events are not supported yet")
 
 
 def script_formats(process: etree._Element) -> Iterator[ElementProblem]:

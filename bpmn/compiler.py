@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from bpmn.checks import check_process, missing_decision_refs
+from bpmn.compensation import CompensationCatalogue, attach_compensation, prepare_for_spiff
 from bpmn.errors import ElementProblem, ModelProblems
+from bpmn.event_scopes import element_index, prepare_event_scopes
 from bpmn.extensions.reader import extension_warnings
 from bpmn.lenient import force_executable, make_runnable
 from bpmn.namespaces import BPMN_NS, bpmn, zeebe
@@ -43,11 +46,10 @@ def is_model_file(name: str) -> bool:
 
 
 def event_catalogue(root: etree._Element, process: etree._Element) -> dict:
-    """Messages (with their Camunda 8 correlation keys) and the message/signal starts of a process."""
+    """Messages (with their Camunda 8 correlation keys) and the message/signal/timer starts of a process."""
     messages = {m.get("id"): m for m in root.iter(bpmn("message"))}
     signals = {s.get("id"): s.get("name") or s.get("id") for s in root.iter(bpmn("signal"))}
-    catalogue: dict = {"messages": {}, "message_starts": [], "signal_starts": [],
-                       "event_subprocess_messages": [], "event_subprocess_signals": []}
+    catalogue: dict = {"messages": {}, "message_starts": [], "signal_starts": [], "timer_starts": []}
     for message in messages.values():
         subscription = message.find(f".//{zeebe('subscription')}")
         catalogue["messages"][message.get("name") or message.get("id")] = {
@@ -60,22 +62,26 @@ def event_catalogue(root: etree._Element, process: etree._Element) -> dict:
         for definition in start.findall(bpmn("signalEventDefinition")):
             if definition.get("signalRef") in signals:
                 catalogue["signal_starts"].append(signals[definition.get("signalRef")])
-    # Event sub-processes at the top of the process (SpiffWorkflow starts them when the event is caught).
-    for sub in process.findall(bpmn("subProcess")):
-        if sub.get("triggeredByEvent") != "true":
-            continue
-        for start in sub.findall(bpmn("startEvent")):
-            for definition in start.findall(bpmn("messageEventDefinition")):
-                if (message := messages.get(definition.get("messageRef"))) is not None:
-                    catalogue["event_subprocess_messages"].append(message.get("name") or message.get("id"))
-            for definition in start.findall(bpmn("signalEventDefinition")):
-                if definition.get("signalRef") in signals:
-                    catalogue["event_subprocess_signals"].append(signals[definition.get("signalRef")])
+        for definition in start.findall(bpmn("timerEventDefinition")):
+            catalogue["timer_starts"].extend(_timer_start(start, definition))
     return catalogue
 
 
+TIMER_KINDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
+
+
+def _timer_start(start: etree._Element, definition: etree._Element) -> list[dict]:
+    """A timer start event as the engine schedules it: which start event, what kind, what expression."""
+    for tag, kind in TIMER_KINDS.items():
+        node = definition.find(bpmn(tag))
+        if node is not None and (node.text or "").strip():
+            return [{"activity_id": start.get("id"), "kind": kind, "expression": node.text.strip()}]
+    return []
+
+
 def activity_catalogue(process: etree._Element) -> dict:
-    """element id -> {type, name} for every flow node of a process (sub-processes included)."""
+    """element id -> {type, name} for every flow node of a process (sub-processes included); deciding
+    gateways also list their "outgoing" flows."""
     catalogue = {}
     for node in process.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN_NS}}}"):
@@ -83,7 +89,27 @@ def activity_catalogue(process: etree._Element) -> dict:
         tag = etree.QName(node).localname
         if tag in FLOW_NODE_TAGS and node.get("id"):
             catalogue[node.get("id")] = {"type": tag, "name": node.get("name")}
+    _add_gateway_flows(process, catalogue)
     return catalogue
+
+
+DECIDING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+
+
+def _add_gateway_flows(process: etree._Element, catalogue: dict) -> None:
+    """Deciding gateways list their outgoing flows: {"flow_id", "target", "condition"} (the history
+    names the flows a gateway took; the default flow's condition is None, it is taken without one)."""
+    defaults = {node.get("id"): node.get("default") for tag in DECIDING_GATEWAYS for node in process.iter(bpmn(tag))}
+    for flow in process.iter(bpmn("sequenceFlow")):
+        source_id = flow.get("sourceRef")
+        if source_id not in defaults or source_id not in catalogue:
+            continue
+        condition = flow.find(bpmn("conditionExpression"))
+        text = (condition.text or "").strip() if condition is not None else None
+        if flow.get("id") == defaults[source_id]:
+            text = None
+        catalogue[source_id].setdefault("outgoing", []).append(
+            {"flow_id": flow.get("id"), "target": flow.get("targetRef"), "condition": text or None})
 
 
 class _Lines:
@@ -128,6 +154,7 @@ class _Compiler:
         self.warnings: list[ElementProblem] = []
         self.processes: dict[str, tuple[str, etree._Element, bool]] = {}
         self.roots: dict[str, etree._Element] = {}
+        self.compensation = CompensationCatalogue()
 
     def add_dmn(self, name: str, root: etree._Element) -> None:
         try:
@@ -153,7 +180,9 @@ class _Compiler:
             return
         force_executable(root)  # parse non-executable processes too, for viewing and validation
         try:
-            self.parser.add_bpmn_xml(root, filename=name)
+            spiff_root, compensation = prepare_for_spiff(root)
+            self.compensation.merge(compensation)
+            self.parser.add_bpmn_xml(spiff_root, filename=name)
         except Exception as err:  # noqa: BLE001
             self.problems.append(_spiff_problem(err, self.lines, name, None))
 
@@ -169,10 +198,16 @@ class _Compiler:
             raise ModelProblems(self.problems, self.warnings)
         return Compilation(compiled, self.warnings)
 
+    @cached_property
+    def _elements(self) -> dict:
+        return element_index({file: self.roots[key] for key, (file, _, _) in self.processes.items()})
+
     def _build(self, key: str) -> CompiledProcess | None:
         file, process, executable = self.processes[key]
         try:
             spec, subprocess_specs = self.parser.get_spec(key), self.parser.get_subprocess_specs(key)
+            attach_compensation(spec, subprocess_specs, self.parser, self.compensation)
+            prepare_event_scopes(spec, subprocess_specs, self._elements)
         except Exception as err:  # noqa: BLE001
             found = _spiff_problem(err, self.lines, file, key)
             if executable:

@@ -9,14 +9,20 @@ from __future__ import annotations
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaEndEventParser, CamundaEventDefinitionParser, CamundaIntermediateThrowEventParser,
+)
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.camunda.parser.task_spec import (
     BusinessRuleTaskParser, CallActivityParser, CamundaTaskParser, ScriptTaskParser, UserTaskParser,
 )
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent, StartEvent
+
+from bpmn.compensation_specs import with_compensation
 from bpmn.extensions.reader import read_extensions
+from bpmn.event_scopes import StartEventParser
 from bpmn.namespaces import bpmn, camunda, zeebe
 from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
@@ -143,6 +149,7 @@ class FuseParser(CamundaParser):
         for tag, (parser, spec) in {
             **BpmnParser.PARSER_CLASSES,
             **CamundaParser.OVERRIDE_PARSER_CLASSES,
+            full_tag("startEvent"): (StartEventParser, StartEvent),
             full_tag("userTask"): (FuseUserTaskParser, UserTask),
             full_tag("task"): (CamundaTaskParser, PassThroughTask),
             full_tag("manualTask"): (CamundaTaskParser, PassThroughTask),
@@ -155,5 +162,9 @@ class FuseParser(CamundaParser):
             # A send task bound to a handler sends through it (Camunda's usual way).
             full_tag("sendTask"): (CamundaTaskParser, ServiceTask),
             full_tag("receiveTask"): (FuseReceiveTaskParser, BpmnParser.PARSER_CLASSES[full_tag("receiveTask")][1]),
+            # Compensation throw and end events, and cancel end events in transactions (bpmn.compensation_specs).
+            full_tag("intermediateThrowEvent"): (with_compensation(CamundaIntermediateThrowEventParser),
+                                                 IntermediateThrowEvent),
+            full_tag("endEvent"): (with_compensation(CamundaEndEventParser), EndEvent),
         }.items()
     }

@@ -15,6 +15,10 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+
+from bpmn.compensation_specs import compensation_converters
+from bpmn.scheduled_start import ScheduledStartEventDefinition
 from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
     ZeebeSequentialMultiInstance,
@@ -43,6 +47,8 @@ def spec_config() -> dict:
     config[BusinessRuleTask] = BaseBusinessRuleTaskConverter
     config[ZeebeParallelMultiInstance] = MultiInstanceTaskConverter
     config[ZeebeSequentialMultiInstance] = MultiInstanceTaskConverter
+    config[ScheduledStartEventDefinition] = config[CycleTimerEventDefinition]
     # SpiffWorkflow ships no converter for its plain ServiceTask; Fuse runs its own.
     config[ServiceTask] = BpmnTaskSpecConverter
+    config.update(compensation_converters())
     return config

@@ -16,6 +16,7 @@ from engine.lookup import get_or_raise
 from engine.form_sources import files_named, form_id_of, next_form_version
 from engine.models import Deployment, DeploymentResource, FormDefinition, ProcessDefinition, utcnow
 from engine.serialization import dump_specs
+from engine.timer_starts import schedule_timer_starts, timer_start_problems
 from forms.loader import load_form
 from forms.model import FormError
 from forms.resources import form_problems, is_form_file
@@ -90,6 +91,14 @@ def unknown_handlers(compiled: Compilation) -> list[ElementProblem]:
     return warnings
 
 
+def _mark_sensitive_fields(session: Session, definitions: list[ProcessDefinition], compiled: Compilation) -> None:
+    """Note each form's sensitive fields in its definition's catalogue (the history masks them)."""
+    from engine.sensitive_fields import mark_sensitive_fields  # it imports task_forms, which imports us
+
+    for definition, process in zip(definitions, compiled.processes):
+        mark_sensitive_fields(session, definition, _all_task_specs(process))
+
+
 def _all_task_specs(process):
     if process.spec is None:
         return []
@@ -110,9 +119,17 @@ def compile_files(files: dict[str, bytes], allow_non_executable: bool = False) -
     except ModelProblems as err:
         raise InvalidModel(f"{len(err.problems)} problem(s) make this model impossible to run",
                            err.problems) from None
+    if problems := timer_problems(compiled):
+        raise InvalidModel(f"{len(problems)} problem(s) make this model impossible to run", problems)
     if problems := form_problems(files) + policy_problems(files):
         raise InvalidModel(f"{len(problems)} deployed file(s) cannot be read", problems)
     return compiled
+
+
+def timer_problems(compiled: Compilation) -> list[ElementProblem]:
+    """Timer start events of executable processes that no schedule can be made of."""
+    return [problem for process in compiled.processes if process.executable
+            for problem in timer_start_problems(process.events, process.resource_name)]
 
 
 def policy_problems(files: dict[str, bytes]) -> list[ElementProblem]:
@@ -157,21 +174,26 @@ def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: s
     deployment.resources = [DeploymentResource(name=n, content=c) for n, c in sorted(files.items())]
     session.add(deployment)
     stored_specs = _stored_specs(compiled)
+    definitions = []
     for process in compiled.processes:
         latest = session.scalar(select(func.max(ProcessDefinition.version))
                                 .where(ProcessDefinition.key == process.key)) or 0
-        session.add(ProcessDefinition(
+        definitions.append(ProcessDefinition(
             id=f"{process.key}:{latest + 1}:{uuid.uuid4()}", key=process.key, version=latest + 1,
             name=process.name, deployment=deployment, resource_name=process.resource_name,
             spec_json=stored_specs[process.key],
             activities=process.activities, executable=process.executable, events=process.events,
             created_at=utcnow()))
+        session.add(definitions[-1])
     try:
         session.flush()  # the deployment's row first: forms refer to it
         for name, content in sorted(files.items()):
             if name.lower().endswith(".form") and (form_id := form_id_of(content)):
                 session.add(FormDefinition(form_id=form_id, version=next_form_version(session, form_id),
                                            deployment_id=deployment.id, resource_name=name, created_at=utcnow()))
+        for definition in definitions:
+            schedule_timer_starts(session, definition)
+        _mark_sensitive_fields(session, definitions, compiled)
         session.flush()
     except IntegrityError:
         session.rollback()
@@ -199,7 +221,7 @@ def validate_files(files: dict[str, bytes]) -> ValidationReport:
         return ValidationReport(False, [], [error], [])
     except ModelProblems as err:
         return ValidationReport(False, [], err.problems, err.warnings)
-    errors = form_problems(files) + policy_problems(files)
+    errors = timer_problems(compiled) + form_problems(files) + policy_problems(files)
     processes = [{"key": p.key, "name": p.name, "executable": p.executable} for p in compiled.processes]
     return ValidationReport(not errors, processes, errors, compiled.warnings + form_warnings(files))
 

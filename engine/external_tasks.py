@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from bpmn.specs import SERVICE_DONE
 from engine.async_boundaries import EXTERNAL, tasks_marked
+from engine.claiming import claimable
 from engine.errors import Conflict
 from engine.live import LiveInstance, open_live_instance, save_live_instance
 from engine.lookup import get_or_raise
 from engine.models import ExternalTask, ProcessInstance, utcnow
-from engine.observer import all_workflows
+from engine.observer import ACTOR, all_workflows
 from engine.service_calls import ATTEMPTS, HANDLER_OUTPUTS, open_incident, throw_bpmn_error
 from engine.states import InstanceState
 
@@ -68,7 +69,8 @@ def fetch_and_lock(session: Session, worker_id: str, max_tasks: int, topics: lis
         candidates = (select(ExternalTask.id).where(ExternalTask.topic == topic["name"], free,
                                                     ExternalTask.instance_id.in_(active))
                       .order_by(ExternalTask.created_at).limit(max_tasks - len(locked)))
-        session.execute(update(ExternalTask).where(and_(ExternalTask.id.in_(candidates.scalar_subquery()), free))
+        session.execute(update(ExternalTask).where(and_(ExternalTask.id.in_(claimable(session, candidates, ExternalTask)),
+                                                        free))
                         .values(worker_id=worker_id, lock_expires_at=until)
                         .execution_options(synchronize_session=False))
         session.commit()
@@ -104,6 +106,7 @@ def complete_external_task(session: Session, task_id: str, worker_id: str, varia
     task.data.update(variables)
     task.internal_data[HANDLER_OUTPUTS] = list(variables)
     task.internal_data[SERVICE_DONE] = True
+    task.internal_data[ACTOR] = worker_id
     live.history.record("external_task_completed", activity_id=row.activity_id, actor=worker_id,
                         data={"topic": row.topic, "variables": variables})
     live.run(actor=worker_id)
@@ -123,7 +126,7 @@ def fail_external_task(session: Session, task_id: str, worker_id: str, error_mes
         live.history.flush(session, live.row)
         return
     task.internal_data.pop(EXTERNAL, None)
-    open_incident(task, error_message, live.history)
+    open_incident(task, error_message, live.history, live.row.id)
     save_live_instance(session, live)
 
 

@@ -26,7 +26,7 @@ def sync_incidents(session: Session, live: LiveInstance) -> None:
                                                                Incident.state == OPEN)):
             incident.state, incident.resolved_at = RESOLVED, utcnow()
         return
-    for task in tasks_marked(all_workflows(live.workflow), INCIDENT):
+    for task in incident_tasks(live):
         incident_id = task.internal_data[INCIDENT]
         if session.get(Incident, incident_id) is None:
             session.add(Incident(id=incident_id, instance_id=live.row.id, task_id=str(task.id),
@@ -51,8 +51,7 @@ def _open(session: Session, incident_id: str, actor: Actor) -> tuple[Incident, L
     session.refresh(incident)
     if incident.state != OPEN:
         raise Conflict(f"incident {incident_id} is already {incident.state}")
-    task = next((t for t in tasks_marked(all_workflows(live.workflow), INCIDENT)
-                 if t.internal_data.get(INCIDENT) == incident_id), None)
+    task = next((t for t in incident_tasks(live) if t.internal_data.get(INCIDENT) == incident_id), None)
     if task is None:
         raise Conflict(f"incident {incident_id} no longer has a task waiting")
     return incident, live, task
@@ -62,18 +61,40 @@ def _close(incident: Incident, actor: Actor) -> None:
     incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, utcnow(), actor.name
 
 
-def retry_incident(session: Session, incident_id: str, actor: Actor) -> Incident:
-    """Run the failed handler once more, now (a new incident opens if it fails again)."""
-    incident, live, task = _open(session, incident_id, actor)
+def _rearm(live: LiveInstance, incident: Incident, task, actor: Actor) -> None:
+    """Let the failed handler run once more when the instance next runs; the incident closes."""
     release(task)
     task.internal_data[ATTEMPTS] = retry_policy(task.task_spec.extensions).tries - 1
     task.internal_data.pop(EXTERNAL, None)
     _close(incident, actor)
     live.history.record("incident_retried", activity_id=incident.activity_id, actor=actor.name,
-                        data={"incident_id": incident_id})
+                        data={"incident_id": incident.id})
+
+
+def retry_incident(session: Session, incident_id: str, actor: Actor) -> Incident:
+    """Run the failed handler once more, now (a new incident opens if it fails again)."""
+    incident, live, task = _open(session, incident_id, actor)
+    _rearm(live, incident, task, actor)
     live.run(actor=actor.name)
     save_live_instance(session, live)
     return incident
+
+
+def incident_tasks(live: LiveInstance) -> list:
+    """The tasks of an instance that wait at an open incident."""
+    return tasks_marked(all_workflows(live.workflow), INCIDENT)
+
+
+def rearm_incidents(session: Session, live: LiveInstance, actor: Actor) -> list[str]:
+    """Re-arm every open incident of an instance the caller has opened (and will run and save);
+    returns their ids."""
+    rearmed = []
+    for task in incident_tasks(live):
+        incident = session.get(Incident, task.internal_data[INCIDENT])
+        if incident is not None and incident.state == OPEN:
+            _rearm(live, incident, task, actor)
+            rearmed.append(incident.id)
+    return rearmed
 
 
 def resolve_incident(session: Session, incident_id: str, actor: Actor, variables: dict) -> Incident:

@@ -12,9 +12,11 @@ from engine.lookup import get_or_raise
 from engine.history import instance_history
 from engine.identity import Actor
 from engine.live import LiveInstance, deployment_files, new_live_instance, open_live_instance, save_live_instance
+from engine.observer import change_record
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.states import InstanceState, UserTaskState
 from engine.task_forms import check_start_submission
+from engine.timer_starts import fire_start_timers, waits_only_at_timer_start
 
 
 @dataclass
@@ -46,6 +48,9 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
     live = new_live_instance(definition, variables, business_key, actor.name)
     live.resources = deployment_files(session, definition.deployment_id)
     live.run(actor=actor.name)
+    if waits_only_at_timer_start(live.workflow):
+        # Started by hand, a process whose only start is a timer leaves through it at once (Camunda 7).
+        live.run(lambda: fire_start_timers(live.workflow), actor=actor.name)
     save_live_instance(session, live)
     return live.row
 
@@ -129,8 +134,7 @@ def patch_variables(session: Session, instance_id: str, actor: Actor, values: di
     _require(live, InstanceState.ACTIVE, InstanceState.SUSPENDED, InstanceState.FAILED, doing="change variables of")
     before = live.variables()
     live.set_variables(values)
-    live.history.record("variables_changed", actor=actor.name, data={
-        "set": values, "previous": {k: before[k] for k in values if k in before}})
+    live.history.record("variables_changed", actor=actor.name, data=change_record(values, before, ()))
     save_live_instance(session, live)
     return live.row
 

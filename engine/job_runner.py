@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 
 from engine.async_boundaries import release
 from engine.errors import Conflict, NotFound
+from engine.log_context import log_context
 from engine.live import LiveInstance, claim_unchanged, open_live_instance, save_live_instance
 from engine.models import Job
 from engine.observer import all_workflows
 from engine.states import InstanceState
 from engine.subscriptions import MESSAGE
+from engine.timer_starts import TIMER_START, fire_timer_start
 from engine.timers import TIMER
 from SpiffWorkflow.util.task import TaskState
 
@@ -35,6 +37,14 @@ def run_job(session: Session, job_id: str) -> JobOutcome:
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"job {job_id} does not exist")
+    with log_context(job_id=job_id, instance_id=job.instance_id):
+        return _run(session, job)
+
+
+def _run(session: Session, job: Job) -> JobOutcome:
+    job_id = job.id
+    if job.kind == TIMER_START:
+        return JobOutcome(job_id, fire_timer_start(session, job), True)
     live = open_live_instance(session, job.instance_id, lock=False)
     task = live.workflow.tasks.get(UUID(job.task_id)) or _in_subprocesses(live, job.task_id)
     waiting = task is not None and live.state == InstanceState.ACTIVE and not (

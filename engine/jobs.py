@@ -15,9 +15,11 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.async_boundaries import held_tasks, job_for
+from engine.claiming import claimable
 from engine.models import Job, ProcessInstance, utcnow
 from engine.observer import all_workflows
 from engine.states import InstanceState
+from engine.subscriptions import MESSAGE
 from engine.timers import TIMER, timer_due, waiting_timers
 
 if TYPE_CHECKING:
@@ -29,18 +31,26 @@ JOBS_CREATED = threading.Event()
 
 
 def sync_jobs(session: Session, live: "LiveInstance") -> None:
-    """A job for every task that waits for one (async boundary, retry, timer); none once terminated.
+    """A job for every task that waits for one (async boundary, retry, timer); none once ended.
 
-    Called on every save, so it touches the table only when there is something to do.
+    Called on every save, so it touches the table only when there is something to do: jobs to
+    add, or tasks that stopped waiting (a timer fired during a command, a task cancelled by an
+    interrupting event or a terminate end event) whose jobs must go.
     """
-    if live.state == InstanceState.TERMINATED:
-        session.execute(delete(Job).where(Job.instance_id == live.row.id))
+    if live.state.is_ended:
+        if live.observer.waits_ended or live.state == InstanceState.TERMINATED:
+            session.execute(delete(Job).where(Job.instance_id == live.row.id))
         return
     wanted = [(task, *job_for(task)) for task in held_tasks(all_workflows(live.workflow))]
     wanted += [(task, TIMER, due) for task in waiting_timers(live.workflow) if (due := timer_due(task))]
-    if not wanted:
+    if not wanted and not live.observer.waits_ended:
         return
-    existing = set(session.scalars(select(Job.task_id).where(Job.instance_id == live.row.id)))
+    rows = session.execute(select(Job.id, Job.task_id, Job.kind).where(Job.instance_id == live.row.id)).all()
+    wanted_ids = {str(task.id) for task, _, _ in wanted}
+    # A MESSAGE job hands a buffered message to a task that waits for no job of its own.
+    if stale := [row.id for row in rows if row.task_id not in wanted_ids and row.kind != MESSAGE]:
+        session.execute(delete(Job).where(Job.id.in_(stale)))
+    existing = {row.task_id for row in rows}
     for task, kind, due in wanted:
         if str(task.id) not in existing:
             JOBS_CREATED.set()  # wakes an embedded worker early (it re-checks after the commit anyway)
@@ -48,20 +58,26 @@ def sync_jobs(session: Session, live: "LiveInstance") -> None:
                             activity_id=task.task_spec.bpmn_id, due_at=due, attempts=0, created_at=utcnow()))
 
 
+def _unlocked(now):
+    return or_(Job.locked_until.is_(None), Job.locked_until < now)
+
+
+def runnable(query, now):
+    """`query` (over jobs) narrowed to the jobs a worker may take now: due, unlocked, and of an active
+    instance, or timer start jobs (they belong to a definition, not an instance)."""
+    return (query.outerjoin(ProcessInstance, ProcessInstance.id == Job.instance_id)
+            .where(Job.due_at <= now, _unlocked(now),
+                   or_(ProcessInstance.state == InstanceState.ACTIVE.value, Job.instance_id.is_(None))))
+
+
 def acquire_jobs(session: Session, worker_id: str, limit: int = 10, lock: timedelta = DEFAULT_LOCK) -> list[str]:
-    """Lock up to `limit` due jobs of active instances for this worker; returns their ids (committed)."""
+    """Lock up to `limit` due jobs (of active instances, or timer starts) for this worker; returns
+    their ids (committed)."""
     now = utcnow()
-    free = or_(Job.locked_until.is_(None), Job.locked_until < now)
-    due = (select(Job.id).join(ProcessInstance, ProcessInstance.id == Job.instance_id)
-           .where(Job.due_at <= now, free, ProcessInstance.state == InstanceState.ACTIVE.value)
-           .order_by(Job.due_at).limit(limit))
+    free = _unlocked(now)
+    due = runnable(select(Job.id), now).order_by(Job.due_at).limit(limit)
     token = f"{worker_id}:{uuid.uuid4().hex[:8]}"
-    if session.get_bind().dialect.name == "postgresql":
-        # FOR UPDATE SKIP LOCKED: concurrent workers pass each other's candidate rows by.
-        chosen = list(session.scalars(due.with_for_update(skip_locked=True, of=Job)))
-    else:
-        # SQLite has one writer at a time: one UPDATE whose sub-select runs under the write lock.
-        chosen = due.scalar_subquery()
+    chosen = claimable(session, due, Job)
     session.execute(update(Job).where(and_(Job.id.in_(chosen), free))
                     .values(locked_by=token, locked_until=now + lock).execution_options(synchronize_session=False))
     session.commit()

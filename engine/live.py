@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Callable
@@ -16,8 +17,12 @@ from bpmn.specs import UserTask as UserTaskSpec
 from engine.async_boundaries import is_held
 from engine.assignment import AssignmentError, resolve_assignment
 from engine.errors import NotFound
+from engine.event_routing import use_scoped_events
+from engine.event_subprocesses import is_dormant_part
 from engine.history import HistoryRecorder
+from engine.sensitive_fields import definition_names
 from engine.jobs import sync_jobs
+from engine.log_context import log_context
 from engine.io_mapping import attach_io_mappings, initiator_variables
 from engine.models import DeploymentResource, ProcessDefinition, ProcessInstance, TaskCandidate, UserTask, utcnow
 from engine.observer import ActivityObserver, all_workflows
@@ -27,6 +32,7 @@ from engine.scripting import FuseScriptEngine
 from engine.serialization import SPECS, dump_state, load_state
 from engine.states import InstanceState, UserTaskState
 
+log = logging.getLogger("fuse.instance")
 LIVE_STATES = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.ERROR
 INTERNAL_KEYS = {"data_objects"}
 
@@ -56,7 +62,7 @@ class LiveInstance:
 
     def live_tasks(self, states: int = LIVE_STATES) -> list:
         return [t for wf in all_workflows(self.workflow) for t in wf.tasks.values()
-                if t.state & states and getattr(t.task_spec, "bpmn_id", None)]
+                if t.state & states and getattr(t.task_spec, "bpmn_id", None) and not is_dormant_part(t)]
 
     def variables(self) -> dict:
         """Process variables: the workflow's data once ended, else the newest data of live tasks."""
@@ -75,14 +81,15 @@ class LiveInstance:
 
     def run(self, action: Callable[[], None] | None = None, actor: str | None = None) -> None:
         """Do `action` (if any) and run on to the next wait state; a failure fails the instance."""
-        try:
-            if action is not None:
-                action()
-            site = CallSite(self.row.id, self.row.business_key, self.history, self.resources)
-            Runner(self.workflow, self.observer, ServiceCaller(site)).run_until_wait()
-        except Exception as err:  # noqa: BLE001 - any failure of the model fails the instance, not the server
-            self.observer.scan()
-            self.fail(err, actor)
+        with log_context(instance_id=self.row.id):
+            try:
+                if action is not None:
+                    action()
+                site = CallSite(self.row.id, self.row.business_key, self.history, self.resources)
+                Runner(self.workflow, self.observer, ServiceCaller(site)).run_until_wait()
+            except Exception as err:  # noqa: BLE001 - any failure of the model fails the instance, not the server
+                self.observer.scan()
+                self.fail(err, actor)
 
     def fail(self, err: Exception, actor: str | None) -> None:
         task = getattr(err, "task", None)
@@ -94,6 +101,12 @@ class LiveInstance:
         self.row.error = error
         self.history.record("instance_failed", activity_id=activity_id,
                             activity_name=getattr(spec, "bpmn_name", None), actor=actor, data=error)
+        log.error("instance failed: %s", error["message"], extra={
+            **self.log_fields(), "activity_id": activity_id})
+
+    def log_fields(self) -> dict:
+        """What a log line about this instance names."""
+        return {"instance_id": self.row.id, "definition_key": self.row.definition_key}
 
 
 def _script_engine() -> FuseScriptEngine:
@@ -117,17 +130,20 @@ def new_live_instance(definition: ProcessDefinition, variables: dict, business_k
     spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
     attach_io_mappings(spec, subprocess_specs)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine())
+    use_scoped_events(workflow)
     workflow.task_tree.data.update({**initiator_variables(spec, actor), **variables})
     row = ProcessInstance(
         id=str(uuid.uuid4()), definition_id=definition.id, definition_key=definition.key,
         business_key=business_key, state=InstanceState.ACTIVE.value, variables={}, active_activities=[],
         workflow_state="", lock_version=0, history_seq=0, started_by=actor, created_at=utcnow())
-    history = HistoryRecorder()
+    history = HistoryRecorder(sensitive=definition_names(definition))
     history.record("instance_started", actor=actor,
                    data={"variables": json_safe(variables), "business_key": business_key,
                          "definition_id": definition.id})
-    return LiveInstance(row, definition, workflow, history,
-                        ActivityObserver(workflow, history, definition.activities))
+    live = LiveInstance(row, definition, workflow, history,
+                        ActivityObserver(workflow, history, definition.activities, definition.key))
+    log.info("instance started", extra=live.log_fields())
+    return live
 
 
 def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
@@ -167,9 +183,10 @@ def open_live_instance(session: Session, instance_id: str, lock: bool = True) ->
     spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
     attach_io_mappings(spec, subprocess_specs)
     workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
-    history = HistoryRecorder()
+    use_scoped_events(workflow)
+    history = HistoryRecorder(sensitive=definition_names(definition))
     return LiveInstance(row, definition, workflow, history,
-                        ActivityObserver(workflow, history, definition.activities),
+                        ActivityObserver(workflow, history, definition.activities, definition.key),
                         deployment_files(session, definition.deployment_id))
 
 
@@ -180,6 +197,7 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
         row.state = InstanceState.COMPLETED.value
         row.ended_at = utcnow()
         live.history.record("instance_completed")
+        log.info("instance completed", extra=live.log_fields())
     try:
         row.workflow_state = dump_state(live.workflow)
     except Exception as err:  # noqa: BLE001 - keep the last good state rather than lose the instance

@@ -75,41 +75,6 @@ def _wake(session: Session, subscription: EventSubscription, name: str, variable
     return True
 
 
-def _event_subprocess_hosts(session: Session, kind: str, name: str, business_key: str | None) -> list[str]:
-    """Active instances whose process has an event sub-process started by this message or signal."""
-    key = "event_subprocess_messages" if kind == MESSAGE else "event_subprocess_signals"
-    definitions = [d.id for d in list_definitions(session) if name in (d.events or {}).get(key, [])]
-    if not definitions:
-        return []
-    query = select(ProcessInstance.id).where(ProcessInstance.definition_id.in_(definitions),
-                                             ProcessInstance.state == InstanceState.ACTIVE.value)
-    if business_key is not None:
-        query = query.where(ProcessInstance.business_key == business_key)
-    return list(session.scalars(query.order_by(ProcessInstance.created_at)))
-
-
-def _start_event_subprocess(session: Session, instance_id: str, kind: str, name: str, variables: dict,
-                            actor: Actor) -> None:
-    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
-    from SpiffWorkflow.bpmn.util.event import BpmnEvent
-    from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
-
-    live = open_live_instance(session, instance_id)
-    if kind == SIGNAL:
-        event = BpmnEvent(SignalEventDefinition(name), payload=variables)
-    else:
-        key = next(iter(variables), f"{name}_received")
-        event = BpmnEvent(CamundaMessage(name), payload={"payload": variables.get(key, True), "result_var": key})
-    live.history.record(f"{kind}_received", actor=actor.name, data={"name": name, "variables": variables,
-                                                                    "starts": "event sub-process"})
-
-    def catch():
-        live.set_variables(variables)
-        live.workflow.event_manager.catch(event)
-    live.run(catch, actor=actor.name)
-    save_live_instance(session, live)
-
-
 def _start_at(session: Session, kind: str, name: str, variables: dict, business_key: str | None,
               actor: Actor) -> list[str]:
     """Start the latest version of every process with a start event for this message or signal."""
@@ -153,14 +118,6 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
             done.add(subscription.instance_id)
             delivery.delivered.append(subscription.instance_id)
     if not delivery.delivered:
-        hosts = _event_subprocess_hosts(session, MESSAGE, name, business_key)
-        if len(hosts) > 1 and not deliver_to_all:
-            raise Conflict(f"message {name} would start an event sub-process in {len(hosts)} instances; "
-                           "narrow it with business_key, or send it with all=true")
-        for instance_id in hosts:
-            _start_event_subprocess(session, instance_id, MESSAGE, name, variables, actor)
-            delivery.delivered.append(instance_id)
-    if not delivery.delivered:
         delivery.started = _start_at(session, MESSAGE, name, variables, business_key, actor)
     if not delivery.delivered and not delivery.started:
         if ttl_ms > 0:
@@ -179,11 +136,8 @@ def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict 
     delivery = Delivery()
     for subscription in _matching(session, SIGNAL, name, None, None):
         if _wake(session, subscription, name, variables, actor, SIGNAL):
-            delivery.delivered.append(subscription.instance_id)
-    for instance_id in _event_subprocess_hosts(session, SIGNAL, name, None):
-        _start_event_subprocess(session, instance_id, SIGNAL, name, variables, actor)
-        if instance_id not in delivery.delivered:
-            delivery.delivered.append(instance_id)
+            if subscription.instance_id not in delivery.delivered:
+                delivery.delivered.append(subscription.instance_id)
     delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)
     return delivery
 

@@ -109,6 +109,10 @@ class ProcessInstance(Base):
     # Bumped by every command: the row lock that serialises writers of one instance.
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     history_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The hash of the newest history event: the chain's end (see engine/history_chain.py).
+    history_head: Mapped[str | None] = mapped_column(String(64))
+    # Variable name -> the history event that last set it (see engine/variable_sources.py).
+    variable_sources: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[dict | None] = mapped_column(JSON)
     # True while the instance has rows in event_subscriptions (saves skip the table otherwise).
     waits_for_events: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -156,7 +160,8 @@ class TaskCandidate(Base):
 
 class HistoryEvent(Base):
     __tablename__ = "history_events"
-    __table_args__ = (UniqueConstraint("instance_id", "seq"),)
+    # `at` is indexed for exports by time range.
+    __table_args__ = (UniqueConstraint("instance_id", "seq"), Index("ix_history_events_at", "at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
@@ -166,15 +171,22 @@ class HistoryEvent(Base):
     activity_name: Mapped[str | None] = mapped_column(String(255))
     actor: Mapped[str | None] = mapped_column(String(120))
     data: Mapped[dict | None] = mapped_column(JSON)
+    # The hash chain: the hash of the event before this one (None for the first), and this one's.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Job(Base):
-    """Work the engine owes an instance later: async continuations now, timers and retries to come."""
+    """Work the engine owes later: async continuations, timers, retries and buffered messages of an
+    instance, and timer start events of a definition (no instance yet; `schedule` holds the cycle)."""
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_due", "due_at", "locked_until"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    definition_id: Mapped[str | None] = mapped_column(ForeignKey("process_definitions.id", ondelete="CASCADE"),
+                                                      index=True)
+    schedule: Mapped[dict | None] = mapped_column(JSON)
     kind: Mapped[str] = mapped_column(String(30))
     task_id: Mapped[str] = mapped_column(String(36))
     activity_id: Mapped[str | None] = mapped_column(String(150))

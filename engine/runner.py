@@ -12,6 +12,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from bpmn.specs import SERVICE_DONE, ServiceTask
 from engine.async_boundaries import hold_successors, is_held
+from engine.compensation import Compensator, is_compensating
+from engine.event_routing import throws_and_waits
+from engine.event_subprocesses import before_run, end_idle_scopes
 from engine.observer import ActivityObserver
 from engine.pruning import prune_finished
 
@@ -33,6 +36,7 @@ class Runner:
         self.workflow, self.observer, self.services = workflow, observer, services
         self.limit = limit or step_limit()
         self.steps = 0
+        self.compensation = Compensator(observer.recorder, observer.activities)
 
     def run_until_wait(self) -> None:
         """Run every READY non-manual task, repeatedly, until only waits remain (timers that
@@ -42,7 +46,7 @@ class Runner:
             while self._pass():
                 pass
             self.workflow.refresh_timers()
-            if not self._runnable():
+            if not self._runnable() and not end_idle_scopes(self.workflow):
                 break
         self.observer.scan()
 
@@ -84,6 +88,15 @@ class Runner:
                 ran = ran or self.services.moved or task.state != TaskState.READY
                 self.observer.scan()
                 continue
+            if is_compensating(task) and not self.compensation.advance(task):
+                ran = True  # a compensation handler runs first; the event waits for it
+                self.observer.scan()
+                continue
+            if throws_and_waits(task, self.observer.recorder):
+                ran = True  # its catch event takes over; the thrower waits to be cancelled
+                self.observer.scan()
+                continue
+            before_run(task)
             task.run()
             hold_successors(task)
             ran = True

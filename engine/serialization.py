@@ -7,11 +7,14 @@ import threading
 from collections import OrderedDict
 from typing import Callable
 from functools import lru_cache
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
+from bpmn.compensation_specs import CompensatingEvent
 from bpmn.serializer import spec_config
 
 STATE_FORMAT = "fuse-1"
@@ -29,6 +32,22 @@ class InstanceStateConverter(BpmnWorkflowConverter):
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
+
+    def subprocesses_from_dict(self, dct, workflow, top_workflow=None):
+        """SpiffWorkflow's, plus the compensation handlers that compensating events host (SpiffWorkflow
+        only restores sub-workflows of sub-process tasks, by the spec their task names)."""
+        top = top_workflow or workflow
+        super().subprocesses_from_dict(dct, workflow, top)
+        for task in [t for t in workflow.tasks.values() if isinstance(t.task_spec, CompensatingEvent)]:
+            if (saved := dct.pop(str(task.id), None)) is None:
+                continue
+            handler = BpmnSubWorkflow(top.subprocess_specs[saved["spec"]], task.id, top, deserializing=True)
+            handler.tasks = self.mapping_from_dict(saved["tasks"], UUID, workflow=handler)
+            handler.task_tree = handler.tasks.get(UUID(saved["root"]))
+            self.set_default_attributes(handler, saved)
+            top.subprocesses[task.id] = handler
+            handler.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
+            self.subprocesses_from_dict(dct, handler, top)
 
 
 @lru_cache(maxsize=1)

@@ -6,24 +6,28 @@ jobs, external tasks, incidents) are written when the instance is saved.
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 
 from bpmn.expressions.juel import is_juel
 from bpmn.specs import SERVICE_DONE
 from engine.async_boundaries import EXTERNAL, INCIDENT, RETRY_AT, THREW
+from engine.event_routing import Thrown, throw
 from engine.handlers.base import BpmnError, HandlerContext, outputs_of
 from engine.handlers.registry import find_handler
 from engine.history import HistoryRecorder
+from engine.log_context import log_context
+from engine.metrics import BPMN_ERROR, UNREGISTERED, handler_called, handler_failed
 from engine.models import utcnow
+from engine.observer import ACTOR
 from engine.retry_policy import retry_policy
 
+log = logging.getLogger("fuse.handlers")
 ATTEMPTS = "fuse_attempts"
 HANDLER_OUTPUTS = "fuse_handler_outputs"
 INCIDENT_ERROR = "fuse_incident_error"
@@ -79,7 +83,8 @@ class ServiceCaller:
                                          data={"topic": name})
                 return False
             # A configuration error: trying again in seconds cannot help, so straight to an incident.
-            return self._failed(task, f"no handler is registered under the name '{name}'", 0.0, retryable=False)
+            handler_failed(str(name), UNREGISTERED)
+            return self._failed(task, name, f"no handler is registered under the name '{name}'", 0.0, retryable=False)
         return self._invoke(task, name, function, extensions)
 
     def _inputs(self, task, extensions: dict) -> dict:
@@ -91,19 +96,29 @@ class ServiceCaller:
         config = {**extensions.get("properties", {}), **extensions.get("task_headers", {})}
         context = HandlerContext(self.site.instance_id, self.site.business_key, task.task_spec.bpmn_id,
                                  attempt, config, self.site.resources)
+        inputs = self._inputs(task, extensions)
         began = time.perf_counter()
         try:
-            outputs = outputs_of(function(self._inputs(task, extensions), context))
-        except BpmnError as err:
-            self._audit(task, context)
-            return self._bpmn_error(task, err)
-        except Exception as err:  # noqa: BLE001 - a technical failure: retried, then an incident
-            self._audit(task, context)
+            with log_context(activity_id=task.task_spec.bpmn_id):
+                outputs = outputs_of(function(inputs, context))
+        except Exception as err:  # noqa: BLE001 - a BPMN error is routed; any other is retried, then an incident
+            seconds = time.perf_counter() - began
+            handler_called(name, seconds)
+            handler_failed(name, BPMN_ERROR if isinstance(err, BpmnError) else type(err).__name__)
+            self._audit(task, context, name)
+            if isinstance(err, BpmnError):
+                return self._bpmn_error(task, err)
             task.internal_data[ATTEMPTS] = attempt
-            return self._failed(task, f"{type(err).__name__}: {err}", time.perf_counter() - began)
-        self._audit(task, context)
-        self.site.history.record("handler_called", activity_id=task.task_spec.bpmn_id, data={
-            "handler": name, "attempt": attempt, "duration_ms": round((time.perf_counter() - began) * 1000, 3)})
+            return self._failed(task, name, f"{type(err).__name__}: {err}", seconds)
+        seconds = time.perf_counter() - began
+        handler_called(name, seconds)
+        self._audit(task, context, name)
+        called = {"handler": name, "attempt": attempt, "duration_ms": round(seconds * 1000, 3)}
+        if extensions.get("inputs"):  # declared input parameters (all variables otherwise: not copied)
+            called["inputs"] = inputs
+        self.site.history.record("handler_called", activity_id=task.task_spec.bpmn_id, actor=f"handler:{name}",
+                                 data=called)
+        task.internal_data[ACTOR] = f"handler:{name}"
         return self._done(task, outputs, extensions)
 
     def _expression(self, task, expression: str, extensions: dict) -> bool:
@@ -123,20 +138,24 @@ class ServiceCaller:
         task.internal_data[SERVICE_DONE] = True
         return True
 
-    def _audit(self, task, context: HandlerContext) -> None:
+    def _audit(self, task, context: HandlerContext, name: str) -> None:
         for event_type, data in context.audit:
-            self.site.history.record(event_type, activity_id=task.task_spec.bpmn_id, actor="handler", data=data)
+            self.site.history.record(event_type, activity_id=task.task_spec.bpmn_id, actor=f"handler:{name}",
+                                     data=data)
 
-    def _failed(self, task, error: str, seconds: float, retryable: bool = True) -> bool:
+    def _failed(self, task, handler: str | None, error: str, seconds: float, retryable: bool = True) -> bool:
         attempt = task.internal_data.get(ATTEMPTS, 1)
         policy = retry_policy(task.task_spec.extensions)
         activity = task.task_spec.bpmn_id
         self.site.history.record("handler_failed", activity_id=activity, data={
             "attempt": attempt, "error": error, "duration_ms": round(seconds * 1000, 3)})
-        if retryable and attempt < policy.tries:
+        will_retry = retryable and attempt < policy.tries
+        log.warning("handler failed on attempt %d, %s: %s", attempt, "will retry" if will_retry else "no retry left",
+                    error, extra={"instance_id": self.site.instance_id, "activity_id": activity, "handler": handler})
+        if will_retry:
             task.internal_data[RETRY_AT] = (utcnow() + policy.delay_after(attempt)).isoformat()
             return False
-        open_incident(task, error, self.site.history)
+        open_incident(task, error, self.site.history, self.site.instance_id)
         return False
 
     def _bpmn_error(self, task, err: BpmnError) -> bool:
@@ -145,32 +164,22 @@ class ServiceCaller:
         return False
 
 
-def open_incident(task, error: str, history: HistoryRecorder) -> str:
+def open_incident(task, error: str, history: HistoryRecorder, instance_id: str | None = None) -> str:
     incident_id = str(uuid.uuid4())
     task.internal_data[INCIDENT] = incident_id
     task.internal_data[INCIDENT_ERROR] = error
     history.record("incident_opened", activity_id=task.task_spec.bpmn_id,
                    data={"incident_id": incident_id, "error": error})
+    log.error("incident opened: %s", error, extra={
+        "instance_id": instance_id, "activity_id": task.task_spec.bpmn_id, "incident_id": incident_id})
     return incident_id
 
 
 def throw_bpmn_error(task, code: str, message: str, variables: dict, history: HistoryRecorder) -> None:
-    """Throw a BPMN error from a task: an error boundary event (or event sub-process) catches it;
-    if nothing does, the instance fails naming the code."""
-    history.record("bpmn_error_thrown", activity_id=task.task_spec.bpmn_id,
-                   data={"code": code, "message": message})
+    """Throw a BPMN error from a task: the nearest error boundary event or event sub-process
+    catches it (engine.event_routing); if nothing does, the instance fails naming the code."""
     payload = {**variables, "errorCode": code, "errorMessage": message}
-    event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=payload, target=task.workflow)
-    top = task.workflow.top_workflow
-    if top.event_manager.catch(event) == 0 and not _caught_externally(top, event):
-        raise WorkflowTaskException(f"BPMN error {code} ({message}) was not caught", task=task)
+    throw(task, Thrown(ErrorEventDefinition, code, message, payload), history, activity=task)
     task.internal_data[THREW] = code
-
-
-def _caught_externally(top, event) -> bool:
-    # EventManager.catch parks an uncaught event in bpmn_events; nobody outside will catch an error.
-    if event in top.bpmn_events:
-        top.bpmn_events.remove(event)
-    return False
 
 

@@ -104,16 +104,17 @@ def _model_for_checking(session, definition, extensions, element_id) -> FormMode
         return None
 
 
-def check_task_submission(session: Session, task: UserTask, instance: ProcessInstance, variables: dict) -> dict:
-    """The submission, typed as the task's form says; values of read-only fields are not taken
-    from a person (the form shows them, the process owns them)."""
+def check_task_submission(session: Session, task: UserTask, instance: ProcessInstance, variables: dict
+                          ) -> tuple[dict, FormModel | None]:
+    """The submission, typed as the task's form says, and that form (None if it has none); values
+    of read-only fields are not taken from a person (the form shows them, the process owns them)."""
     definition = get_definition(session, instance.definition_id)
     extensions = _element_extensions(definition, task.activity_id)
     model = _model_for_checking(session, definition, extensions, task.activity_id)
     if model is not None:
         read_only = {path for path, hints in model.ui_schema.get("fields", {}).items() if hints.get("readonly")}
         variables = {name: value for name, value in variables.items() if name not in read_only}
-    return checked(model, variables)
+    return checked(model, variables), model
 
 
 def check_start_submission(session: Session, definition: ProcessDefinition, variables: dict) -> dict:

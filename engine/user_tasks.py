@@ -13,6 +13,7 @@ from engine.lookup import get_or_raise
 from engine.identity import Actor
 from engine.live import LiveInstance, open_live_instance, save_live_instance
 from engine.models import ProcessInstance, TaskCandidate, UserTask, utcnow
+from engine.sensitive_fields import with_form_fields
 from engine.task_forms import check_task_submission
 from engine.states import InstanceState, UserTaskState
 
@@ -124,7 +125,8 @@ def complete_task(session: Session, task_id: str, actor: Actor, variables: dict)
     spiff_task = live.workflow.get_task_from_id(UUID(task_id))
     if spiff_task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is not waiting for completion")
-    variables = check_task_submission(session, task, live.row, variables)
+    variables, form = check_task_submission(session, task, live.row, variables)
+    live.history.sensitive = with_form_fields(live.history.sensitive, form)
     task.state = UserTaskState.COMPLETED.value
     task.assignee = task.assignee or actor.name
     task.completed_by, task.completed_at = actor.name, utcnow()

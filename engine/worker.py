@@ -5,12 +5,14 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.job_runner import run_job
 from engine.jobs import JOBS_CREATED, acquire_jobs, record_job_failure
+from engine.log_context import log_context
 
 log = logging.getLogger("fuse.worker")
 DEFAULT_POLL_S = 0.5
@@ -35,15 +37,19 @@ class Worker:
         return len(job_ids)
 
     def _run(self, job_id: str) -> None:
-        with self.sessions() as session:
+        began = time.perf_counter()
+        with self.sessions() as session, log_context(job_id=job_id):
             try:
-                run_job(session, job_id)
+                outcome = run_job(session, job_id)
                 session.commit()
             except Exception as err:  # noqa: BLE001 - a job's failure must not stop the worker
                 session.rollback()
-                log.exception("job %s failed", job_id)
+                log.exception("job failed; it will run again")
                 record_job_failure(session, job_id, f"{type(err).__name__}: {err}", timedelta(seconds=10))
                 session.commit()
+                return
+            log.info("job ran", extra={"instance_id": outcome.instance_id,
+                                       "duration_ms": round((time.perf_counter() - began) * 1000, 3)})
 
     def run_forever(self) -> None:
         """Run jobs until stop() is called, sleeping between polls when there was nothing to do."""

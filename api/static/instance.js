@@ -1,4 +1,5 @@
-// The instance page: state, where it waits, its variables and its history.
+// The instance page: state, its diagram, where it waits, its variables and its history.
+import { showDiagram } from "./diagram.js";
 import { api, fill, h, main, show, showPageError, table, variablesTable, when } from "./fuse.js";
 
 const path = `/process-instances/${encodeURIComponent(main.dataset.instanceId)}`;
@@ -44,4 +45,10 @@ async function load() {
   fill(document.getElementById("history"), historyTable(events));
 }
 
+async function loadDiagram() {
+  const container = document.getElementById("diagram");
+  await showDiagram(container, await api("GET", `${path}/diagram`));
+}
+
 load().catch((err) => showPageError(err.message));
+loadDiagram().catch((err) => showPageError(err.message));

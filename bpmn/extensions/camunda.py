@@ -73,6 +73,22 @@ def _form_field(field: etree._Element) -> dict:
     }
 
 
+# Where a caught error or escalation puts its code and message (on the event definition element).
+CAUGHT_EVENT_VARIABLES = {
+    "errorEventDefinition": (("errorCodeVariable", "error_code_variable"),
+                             ("errorMessageVariable", "error_message_variable")),
+    "escalationEventDefinition": (("escalationCodeVariable", "escalation_code_variable"),),
+}
+
+
+def _caught_event(node: etree._Element, dct: dict) -> None:
+    for tag, attributes in CAUGHT_EVENT_VARIABLES.items():
+        definition = node.find(bpmn(tag))
+        for attribute, key in attributes if definition is not None else ():
+            if definition.get(camunda(attribute)):
+                dct[key] = definition.get(camunda(attribute))
+
+
 def read_camunda(node: etree._Element) -> dict:
     """Everything Fuse reads from an element's camunda: attributes and extension elements."""
     dct: dict = {}
@@ -86,6 +102,7 @@ def read_camunda(node: etree._Element) -> dict:
     _io(node, dct)
     _handler(node, dct)
     _call(node, dct)
+    _caught_event(node, dct)
     for attribute, key in (("resultVariable", "result_variable"), ("asyncBefore", "async_before"),
                            ("asyncAfter", "async_after")):
         if _attr(node, attribute) is not None:

@@ -14,6 +14,7 @@ HONOURED_ATTRIBUTES = {
     "formRef", "formRefBinding", "formRefVersion", "collection", "elementVariable", "decisionRef",
     "initiator", "resultVariable", "calledElementBinding", "mapDecisionResult", "asyncBefore", "asyncAfter",
     "class", "expression", "delegateExpression", "type", "topic",
+    "errorCodeVariable", "errorMessageVariable", "escalationCodeVariable", "errorMessage",
 }
 HARMLESS_ATTRIBUTES = {"historyTimeToLive", "versionTag", "isStartableInTasklist", "candidateStarterGroups",
                        "candidateStarterUsers", "jobPriority", "taskPriority", "exclusive"}

@@ -68,7 +68,7 @@ def test_variables_are_read_and_merged(client, auth, deployed):
     assert client.get(f"/api/v1/tasks/{task}", headers=auth["bob"]).json["variables"]["note"] == "b"
     history = client.get(f"/api/v1/process-instances/{instance['id']}/history", headers=auth["bob"]).json
     change = [e for e in history if e["type"] == "variables_changed"][-1]
-    assert change["actor"] == "bob" and change["data"]["previous"] == {"note": "a"}
+    assert change["actor"] == "bob" and change["data"]["before"] == {"note": "a"}
 
 
 def test_suspend_resume_terminate_are_recorded_with_who_and_why(client, auth, deployed):

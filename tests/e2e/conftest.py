@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from e2e.browser import browser, page  # noqa: F401 - fixtures for the browser tests
 from e2e.support import USERS, FuseServer
 
 

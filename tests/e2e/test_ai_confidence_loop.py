@@ -285,7 +285,7 @@ def test_policy_deny_and_step_up_send_even_a_confident_request_to_review(fuse, c
     assert {"id": "untrusted-session", "effect": "deny",
             "reason": UNTRUSTED} in policy["data"]["matched"]
     [thrown] = events(history, "bpmn_error_thrown", "check_policy")
-    assert thrown["data"] == {"code": "POLICY_DENIED", "message": UNTRUSTED}
+    assert thrown["data"] == {"code": "POLICY_DENIED", "message": UNTRUSTED, "caught_by": "policy_denied"}
     assert_inference_recorded(history, "technical")
     assert "confident_gateway" not in [e["activity_id"] for e in events(history, "activity_entered")]
 
