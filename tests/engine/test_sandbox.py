@@ -23,7 +23,7 @@ def timed_refusal(source):
     err = refusal(source, time_limit=LIMIT)
     elapsed = time.monotonic() - started
     assert isinstance(err, ScriptTimeout), err
-    assert LIMIT <= elapsed < LIMIT + 0.5
+    assert LIMIT <= elapsed < LIMIT + 1.0  # stops promptly, with room for a loaded machine
     assert err.message == f"script ran longer than {LIMIT} s"
     return err
 
