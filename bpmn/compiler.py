@@ -41,6 +41,13 @@ class CompiledProcess:
     events: dict = field(default_factory=dict)
 
 
+# Bumped whenever the same file compiles into specs that behave differently (this one: Fuse-scheduled
+# timer starts, compensation, scoped event sub-processes). It is part of a deployment's checksum, so
+# deploying unchanged files after an upgrade makes new versions compiled the new way; running
+# instances keep the definition they started with.
+COMPILER_GENERATION = 2
+
+
 def is_model_file(name: str) -> bool:
     return name.lower().endswith(BPMN_SUFFIXES + DMN_SUFFIXES)
 

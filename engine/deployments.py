@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bpmn import compiler
 from bpmn.compiler import Compilation, compile_models, is_model_file
 from bpmn.errors import ElementProblem, ModelProblems, XmlError
 from engine.errors import BadRequest, Conflict, InvalidModel, MalformedXml, NotFound
@@ -23,8 +24,9 @@ from forms.resources import form_problems, is_form_file
 
 
 def checksum(files: dict[str, bytes]) -> str:
-    """Identical uploads (same names, same bytes) have the same checksum."""
-    digest = hashlib.sha256()
+    """Identical uploads (same names, same bytes) compiled by the same compiler generation have the
+    same checksum."""
+    digest = hashlib.sha256(f"fuse-compiler:{compiler.COMPILER_GENERATION}\0".encode())
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
     return digest.hexdigest()

@@ -177,3 +177,18 @@ def test_schedules_follow_iso_and_cron_rules():
     assert schedule_for("date", "2026-12-01T10:00:00+01:00", now).first == datetime(2026, 12, 1, 9)
     with pytest.raises(ScheduleError):
         schedule_for("cycle", "0 0 8 * * ? 2027", now)
+
+
+def test_unchanged_files_make_a_new_version_only_after_a_compiler_upgrade(sessions, monkeypatch):
+    from bpmn import compiler
+
+    files = {"t.bpmn": timer_started("timeCycle", "R/PT1H")}
+    with sessions() as session:
+        first = deploy(session, files, None, "admin")
+        assert deploy(session, files, None, "admin").deployment.id == first.deployment.id  # same generation
+        monkeypatch.setattr(compiler, "COMPILER_GENERATION", compiler.COMPILER_GENERATION + 1)
+        upgraded = deploy(session, files, None, "admin")
+        session.commit()
+        assert upgraded.created and upgraded.deployment.id != first.deployment.id
+        [job] = timer_start_jobs(session)  # the new version owns the schedule
+        assert job.definition_id.startswith("ticker:2:")
