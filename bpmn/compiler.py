@@ -52,15 +52,28 @@ def is_model_file(name: str) -> bool:
     return name.lower().endswith(BPMN_SUFFIXES + DMN_SUFFIXES)
 
 
+def _correlation_paths(root: etree._Element) -> dict[str, str]:
+    """BPMN correlation properties: message id -> the messagePath that retrieves its key. Fuse reads
+    it as it reads a zeebe correlationKey, an expression over the waiting instance's variables
+    whose value the message must carry (one property per message: the first one wins)."""
+    paths: dict[str, str] = {}
+    for retrieval in root.iter(bpmn("correlationPropertyRetrievalExpression")):
+        path = retrieval.find(bpmn("messagePath"))
+        if path is not None and (path.text or "").strip():
+            paths.setdefault(retrieval.get("messageRef"), path.text.strip())
+    return paths
+
+
 def event_catalogue(root: etree._Element, process: etree._Element) -> dict:
-    """Messages (with their Camunda 8 correlation keys) and the message/signal/timer starts of a process."""
+    """Messages (with their correlation keys: Camunda 8 subscriptions or BPMN correlation properties) and the message/signal/timer starts of a process."""
     messages = {m.get("id"): m for m in root.iter(bpmn("message"))}
     signals = {s.get("id"): s.get("name") or s.get("id") for s in root.iter(bpmn("signal"))}
     catalogue: dict = {"messages": {}, "message_starts": [], "signal_starts": [], "timer_starts": []}
+    paths = _correlation_paths(root)
     for message in messages.values():
         subscription = message.find(f".//{zeebe('subscription')}")
-        catalogue["messages"][message.get("name") or message.get("id")] = {
-            "correlation_key": subscription.get("correlationKey") if subscription is not None else None}
+        key = subscription.get("correlationKey") if subscription is not None else paths.get(message.get("id"))
+        catalogue["messages"][message.get("name") or message.get("id")] = {"correlation_key": key}
     for start in process.findall(bpmn("startEvent")):
         for definition in start.findall(bpmn("messageEventDefinition")):
             message = messages.get(definition.get("messageRef"))

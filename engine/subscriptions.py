@@ -27,7 +27,8 @@ def waiting_for_events(workflow) -> list[tuple[object, str, str]]:
 
 
 def correlation_value(live, task, message_name: str) -> str | None:
-    """The value a message must carry to reach this task (zeebe:subscription correlationKey)."""
+    """The value a message must carry to reach this task (zeebe:subscription correlationKey or a BPMN
+    correlation property's messagePath, evaluated in the instance)."""
     expression = ((live.definition.events or {}).get("messages", {}).get(message_name) or {}).get("correlation_key")
     if not expression:
         return None

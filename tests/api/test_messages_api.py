@@ -183,3 +183,26 @@ def test_signals_and_messages_start_event_sub_processes(client, auth):
     history = client.get(f"/api/v1/process-instances/{messaged}/history", headers=auth["bob"]).json
     assert "note" in [e["activity_id"] for e in history]
     assert [a["activity_id"] for a in state(client, auth["bob"], messaged)["active_activities"]] == ["work"]
+
+
+BPMN_CORRELATED = bpmn_document(
+    '<bpmn:startEvent id="start"/><bpmn:receiveTask id="wait_shipment" messageRef="m_shipped"/>'
+    '<bpmn:endEvent id="end"/>' + flow("f1", "start", "wait_shipment") + flow("f2", "wait_shipment", "end"),
+    "ship").replace(b"</bpmn:definitions>", (
+        '<bpmn:message id="m_shipped" name="shipped"/>'
+        '<bpmn:correlationProperty id="order_key" name="order key">'
+        '<bpmn:correlationPropertyRetrievalExpression messageRef="m_shipped">'
+        '<bpmn:messagePath>order_id</bpmn:messagePath></bpmn:correlationPropertyRetrievalExpression>'
+        '</bpmn:correlationProperty></bpmn:definitions>').encode())
+
+
+def test_bpmn_correlation_properties_select_the_receiver(client, auth):
+    deploy(client, auth["demo"], ("s.bpmn", BPMN_CORRELATED))
+    a = start(client, auth["demo"], "ship", {"order_id": "A-1"}).json["id"]
+    b = start(client, auth["demo"], "ship", {"order_id": "B-2"}).json["id"]
+    assert send(client, auth["bob"], name="shipped").status_code == 409
+    done = send(client, auth["bob"], name="shipped", correlation_keys={"order_key": "B-2"})
+    assert done.status_code == 200 and done.json["delivered"] == [b]
+    assert state(client, auth["bob"], b)["state"] == "completed"
+    assert state(client, auth["bob"], a)["state"] == "active"
+    assert send(client, auth["bob"], name="shipped", correlation_keys={"order_key": "C-3"}).status_code == 404
