@@ -97,3 +97,35 @@ def test_a_suspended_instances_timer_waits_until_resumed(sessions):
     settle(sessions, 1.0, until=state_of(instance_id))
     with sessions() as session:
         assert get_instance(session, instance_id).state == "completed"
+
+
+REMIND = bpmn_document(
+    '<bpmn:startEvent id="start"/><bpmn:userTask id="approve"/><bpmn:endEvent id="end"/>'
+    '<bpmn:boundaryEvent id="remind" attachedToRef="approve" cancelActivity="false"><bpmn:timerEventDefinition>'
+    '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R2/PT0.3S</bpmn:timeCycle></bpmn:timerEventDefinition>'
+    '</bpmn:boundaryEvent><bpmn:scriptTask id="nudge" scriptFormat="python"><bpmn:script>'
+    'reminders = reminders + 1</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end_reminded"/>'
+    + flow("f1", "start", "approve") + flow("f2", "approve", "end") + flow("f3", "remind", "nudge")
+    + flow("f4", "nudge", "end_reminded"), "remind")
+
+
+def test_a_non_interrupting_boundary_cycle_repeats_while_the_task_waits(sessions):
+    from engine.instances import history
+
+    with sessions() as session:
+        deploy(session, {"r.bpmn": REMIND}, None, "admin")
+        instance_id = start_instance(session, ADMIN, definition_key="remind", variables={"reminders": 0}).id
+        session.commit()
+
+    def nudged_twice(session):
+        return [e.activity_id for e in history(session, instance_id)
+                if e.type == "activity_completed"].count("nudge") == 2
+    settle(sessions, 1.0, until=nudged_twice)
+    with sessions() as session:
+        assert nudged_twice(session)
+        assert [t.activity_id for t in open_tasks(session, instance_id)] == ["approve"]  # not interrupted
+        assert get_instance(session, instance_id).state == "active"
+    settle(sessions, 0.8)  # R2: no third reminder
+    with sessions() as session:
+        assert [e.activity_id for e in history(session, instance_id)
+                if e.type == "activity_completed"].count("nudge") == 2
