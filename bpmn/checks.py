@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 from lxml import etree
 
 from bpmn.compensation_checks import compensation
-from bpmn.errors import ElementProblem
+from bpmn.errors import ElementProblem, problem
 from bpmn.extensions.reader import read_extensions
 from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
 from bpmn.expressions.errors import ExpressionError
@@ -19,10 +19,6 @@ from bpmn.expressions.juel import compile_juel, is_juel
 
 PYTHON_SCRIPT_FORMATS = {None, "", "python", "python3", "py"}
 PYTHON_LANGUAGES = {None, "", "python", "python3", "juel", "feel"}
-
-
-def problem(node: etree._Element, message: str) -> ElementProblem:
-    return ElementProblem(element_id=node.get("id"), line=node.sourceline, message=message)
 
 
 def unsupported_tasks(process: etree._Element) -> Iterator[ElementProblem]:

@@ -6,18 +6,14 @@ from typing import Iterator
 from lxml import etree
 
 from bpmn.compensation import (
-    associated_handlers, compensation_boundaries, compensation_event_subprocesses, has_compensation, is_handler,
+    SUB_PROCESS_TAGS, associated_handlers, compensation_boundaries, compensation_event_subprocesses, has_compensation,
+    is_handler,
 )
-from bpmn.errors import ElementProblem
+from bpmn.errors import ElementProblem, problem
 from bpmn.lenient_xml import FLOW_NODE_TAGS, is_event_subprocess, local
 from bpmn.namespaces import bpmn
 
-SUB_PROCESSES = ("subProcess", "transaction", "adHocSubProcess")
 ACTIVITY_TAGS = {tag for tag in FLOW_NODE_TAGS if not tag.endswith(("Event", "Gateway"))}
-
-
-def _problem(node: etree._Element, message: str) -> ElementProblem:
-    return ElementProblem(element_id=node.get("id"), line=node.sourceline, message=message)
 
 
 def compensation(process: etree._Element) -> Iterator[ElementProblem]:
@@ -31,9 +27,9 @@ def compensation(process: etree._Element) -> Iterator[ElementProblem]:
             continue
         kind = local(node)
         if kind == "startEvent" and not is_event_subprocess(node.getparent()):
-            yield _problem(node, "a compensation start event belongs in an event sub-process inside a sub-process")
+            yield problem(node, "a compensation start event belongs in an event sub-process inside a sub-process")
         elif kind == "intermediateCatchEvent":
-            yield _problem(node, "BPMN has no compensation catch event: attach a compensation boundary event to "
+            yield problem(node, "BPMN has no compensation catch event: attach a compensation boundary event to "
                                  "the activity and associate it with its handler")
         elif kind in ("intermediateThrowEvent", "endEvent"):
             yield from _activity_ref(node)
@@ -44,14 +40,14 @@ def _boundaries(process: etree._Element, by_id: dict) -> Iterator[ElementProblem
     for boundary in compensation_boundaries(process):
         handlers = associated_handlers(boundary, by_id)
         if not handlers:
-            yield _problem(boundary, "compensation boundary event has no handler: associate it with an activity "
+            yield problem(boundary, "compensation boundary event has no handler: associate it with an activity "
                                      "marked isForCompensation=\"true\"")
         elif len(handlers) > 1:
-            yield _problem(boundary, "compensation boundary event is associated with several handlers; "
+            yield problem(boundary, "compensation boundary event is associated with several handlers; "
                                      "an activity has one compensation handler")
         activity = boundary.get("attachedToRef")
         if activity in compensated:
-            yield _problem(boundary, f"activity '{activity}' has a second compensation boundary event; "
+            yield problem(boundary, f"activity '{activity}' has a second compensation boundary event; "
                                      "an activity has one compensation handler")
         compensated.add(activity)
 
@@ -63,21 +59,21 @@ def _handlers(process: etree._Element) -> Iterator[ElementProblem]:
         if local(handler) not in FLOW_NODE_TAGS or not is_handler(handler):
             continue
         if any(handler.get("id") in (f.get("sourceRef"), f.get("targetRef")) for f in flows):
-            yield _problem(handler, "a compensation handler (isForCompensation=\"true\") has no sequence flows: "
+            yield problem(handler, "a compensation handler (isForCompensation=\"true\") has no sequence flows: "
                                     "it runs only when its activity is compensated")
         if handler.get("id") in boundaries:
-            yield _problem(handler, "boundary events on a compensation handler are not supported")
+            yield problem(handler, "boundary events on a compensation handler are not supported")
 
 
 def _event_subprocesses(process: etree._Element) -> Iterator[ElementProblem]:
     holders: set[str] = set()
     for event_subprocess in compensation_event_subprocesses(process):
         holder = event_subprocess.getparent()
-        if local(holder) not in SUB_PROCESSES:
-            yield _problem(event_subprocess, "a compensation event sub-process belongs in a sub-process (it runs "
+        if local(holder) not in SUB_PROCESS_TAGS:
+            yield problem(event_subprocess, "a compensation event sub-process belongs in a sub-process (it runs "
                                              "when that sub-process is compensated); a process is never compensated")
         elif holder.get("id") in holders:
-            yield _problem(event_subprocess, "a sub-process has one compensation event sub-process")
+            yield problem(event_subprocess, "a sub-process has one compensation event sub-process")
         holders.add(holder.get("id"))
 
 
@@ -91,5 +87,5 @@ def _activity_ref(event: etree._Element) -> Iterator[ElementProblem]:
         scope = scope.getparent()
     activities = {child.get("id") for child in scope if local(child) in ACTIVITY_TAGS}
     if ref not in activities:
-        yield _problem(event, f"activityRef '{ref}' names no activity of this event's scope; a compensation event "
+        yield problem(event, f"activityRef '{ref}' names no activity of this event's scope; a compensation event "
                               "compensates activities of its own process or sub-process")

@@ -17,6 +17,11 @@ class ElementProblem:
         return asdict(self)
 
 
+def problem(node, message: str) -> ElementProblem:
+    """An ElementProblem about an XML element, pinned to its id and line."""
+    return ElementProblem(element_id=node.get("id"), line=node.sourceline, message=message)
+
+
 class XmlError(Exception):
     """The bytes are not acceptable XML (malformed, hostile or too large)."""
 

@@ -45,7 +45,7 @@ def prepare_event_scopes(spec, subprocess_specs: dict, elements: dict[str, dict[
             if node.tag == bpmn("subProcess") and node.get("triggeredByEvent") == "true":
                 _start_with_scope(scope, task_spec, node)
             elif node.tag == bpmn("endEvent"):
-                _error_message(task_spec, node)
+                _error_message(task_spec, node, in_file)
 
 
 def _start_with_scope(scope, task_spec, node: etree._Element) -> None:
@@ -63,14 +63,13 @@ def _start_with_scope(scope, task_spec, node: etree._Element) -> None:
                             EVENT_SUBPROCESS: {"interrupting": interrupting}}
 
 
-def _error_message(task_spec, node: etree._Element) -> None:
+def _error_message(task_spec, node: etree._Element, in_file: dict[str, etree._Element]) -> None:
     """camunda:errorMessage of the bpmn:error an error end event throws (text or ${...})."""
     definition = node.find(bpmn("errorEventDefinition"))
     if definition is None or not definition.get("errorRef"):
         return
-    error = next((e for e in node.getroottree().iter(bpmn("error")) if e.get("id") == definition.get("errorRef")),
-                 None)
-    message = error.get(camunda("errorMessage")) if error is not None else None
+    error = in_file.get(definition.get("errorRef"))
+    message = error.get(camunda("errorMessage")) if error is not None and error.tag == bpmn("error") else None
     if message:
         task_spec.extensions = {**(getattr(task_spec, "extensions", None) or {}), ERROR_MESSAGE: message}
 

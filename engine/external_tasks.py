@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from uuid import UUID
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from engine.errors import Conflict
 from engine.live import LiveInstance, open_live_instance, save_live_instance
 from engine.lookup import get_or_raise
 from engine.models import ExternalTask, ProcessInstance, utcnow
-from engine.observer import ACTOR, all_workflows
+from engine.observer import ACTOR, all_workflows, find_task
 from engine.service_calls import ATTEMPTS, HANDLER_OUTPUTS, open_incident, throw_bpmn_error
 from engine.states import InstanceState
 
@@ -93,7 +92,7 @@ def _held_by(session: Session, task_id: str, worker_id: str) -> tuple[ExternalTa
     session.refresh(row)
     if row.worker_id != worker_id or row.lock_expires_at is None or row.lock_expires_at < utcnow():
         raise Conflict(f"external task {task_id} is not locked by worker {worker_id}")
-    task = next((t for wf in all_workflows(live.workflow) if (t := wf.tasks.get(UUID(task_id)))), None)
+    task = find_task(live.workflow, task_id)
     if task is None or not task.internal_data.get(EXTERNAL):
         raise Conflict(f"external task {task_id} no longer waits")
     return row, live, task

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 
+from engine.tokens import BOUNDARY_SPLIT
+
 DECIDING_GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway"})
-BOUNDARY_SPLIT = ".BoundaryEventSplit"
 _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

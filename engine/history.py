@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from engine.history_chain import chain_rows, plain_json
+from engine.history_chain import chain_rows
 from engine.models import HistoryEvent, ProcessInstance, utcnow
-from engine.sensitive import SensitiveNames, mask_event_data, variable_fields
+from engine.sensitive import SensitiveNames, mask_event_data
 from engine.variable_sources import needs_sources, track_sources
 
 
@@ -41,8 +41,8 @@ class HistoryRecorder:
 
     def record(self, type: str, *, activity_id: str | None = None, activity_name: str | None = None,
                actor: str | None = None, data: dict[str, Any] | None = None) -> None:
-        if data is not None and (fields := variable_fields(data)):
-            data = mask_event_data({**data, **{key: plain_json(data[key]) for key in fields}}, self.sensitive)
+        if data is not None:
+            data = mask_event_data(data, self.sensitive)
         self.events.append(PendingEvent(type, utcnow(), activity_id, activity_name, actor or ENGINE, data))
 
     def flush(self, session: Session, instance: ProcessInstance) -> None:

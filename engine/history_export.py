@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import ValidationFailed
-from engine.history_chain import canonical_at
+from engine.history_chain import HASHED_FIELDS, canonical_at
 from engine.models import HistoryEvent
 
 BATCH = 500
+EXPORTED_FIELDS = (*HASHED_FIELDS, "hash")
 
 
 def parse_instant(text: str | None, name: str) -> datetime:
@@ -39,9 +40,9 @@ def export_range(start_text: str | None, end_text: str | None) -> tuple[datetime
 
 def export_line(event) -> dict:
     """One exported event: everything its hash covers, plus the hash (at: canonical form + "Z")."""
-    return {"instance_id": event.instance_id, "seq": event.seq, "at": canonical_at(event.at) + "Z",
-            "type": event.type, "activity_id": event.activity_id, "activity_name": event.activity_name,
-            "actor": event.actor, "data": event.data, "prev_hash": event.prev_hash, "hash": event.hash}
+    line = {name: event._mapping[name] for name in EXPORTED_FIELDS}
+    line["at"] = canonical_at(event.at) + "Z"
+    return line
 
 
 def history_between(session: Session, start: datetime, end: datetime,

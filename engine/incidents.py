@@ -85,16 +85,12 @@ def incident_tasks(live: LiveInstance) -> list:
     return tasks_marked(all_workflows(live.workflow), INCIDENT)
 
 
-def rearm_incidents(session: Session, live: LiveInstance, actor: Actor) -> list[str]:
-    """Re-arm every open incident of an instance the caller has opened (and will run and save);
-    returns their ids."""
-    rearmed = []
+def rearm_incidents(session: Session, live: LiveInstance, actor: Actor) -> None:
+    """Re-arm every open incident of an instance the caller has opened (and will run and save)."""
     for task in incident_tasks(live):
         incident = session.get(Incident, task.internal_data[INCIDENT])
         if incident is not None and incident.state == OPEN:
             _rearm(live, incident, task, actor)
-            rearmed.append(incident.id)
-    return rearmed
 
 
 def resolve_incident(session: Session, incident_id: str, actor: Actor, variables: dict) -> Incident:

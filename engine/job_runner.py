@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import UUID
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -12,7 +11,7 @@ from engine.errors import Conflict, NotFound
 from engine.log_context import log_context
 from engine.live import LiveInstance, claim_unchanged, open_live_instance, save_live_instance
 from engine.models import Job
-from engine.observer import all_workflows
+from engine.observer import find_task
 from engine.states import InstanceState
 from engine.subscriptions import MESSAGE
 from engine.timer_starts import TIMER_START, fire_timer_start
@@ -46,7 +45,7 @@ def _run(session: Session, job: Job) -> JobOutcome:
     if job.kind == TIMER_START:
         return JobOutcome(job_id, fire_timer_start(session, job), True)
     live = open_live_instance(session, job.instance_id, lock=False)
-    task = live.workflow.tasks.get(UUID(job.task_id)) or _in_subprocesses(live, job.task_id)
+    task = find_task(live.workflow, job.task_id)
     waiting = task is not None and live.state == InstanceState.ACTIVE and not (
         job.kind == TIMER and task.state != TaskState.WAITING)
     if waiting:
@@ -63,15 +62,6 @@ def _run(session: Session, job: Job) -> JobOutcome:
     if waiting:
         save_live_instance(session, live)
     return JobOutcome(job_id, job.instance_id, waiting)
-
-
-def _in_subprocesses(live: LiveInstance, task_id: str):
-    for workflow in all_workflows(live.workflow):
-        if (task := workflow.tasks.get(UUID(task_id))) is not None:
-            return task
-    return None
-
-
 
 
 def _hand_over_buffered_message(session: Session, job: Job, live: LiveInstance, task) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +14,7 @@ from engine.errors import Conflict, NotFound
 from engine.identity import Actor
 from engine.live import LiveInstance, deployment_files, new_live_instance, open_live_instance, save_live_instance
 from engine.models import BufferedMessage, EventSubscription, ProcessInstance, utcnow
-from engine.observer import all_workflows
+from engine.observer import find_task
 from engine.states import InstanceState
 from engine.subscriptions import MESSAGE, SIGNAL, waiting_for_events
 
@@ -65,7 +64,7 @@ def _matching(session: Session, kind: str, name: str, business_key: str | None,
 def _wake(session: Session, subscription: EventSubscription, name: str, variables: dict, actor: Actor,
           kind: str) -> bool:
     live = open_live_instance(session, subscription.instance_id)
-    task = next((t for wf in all_workflows(live.workflow) if (t := wf.tasks.get(UUID(subscription.task_id)))), None)
+    task = find_task(live.workflow, subscription.task_id)
     if task is None or (task, kind, name) not in [(t, k, n) for t, k, n in waiting_for_events(live.workflow)]:
         return False
     live.history.record(f"{kind}_received", activity_id=task.task_spec.bpmn_id, actor=actor.name,
@@ -87,8 +86,9 @@ def _start_at(session: Session, kind: str, name: str, variables: dict, business_
         live.resources = deployment_files(session, definition.deployment_id)
         live.history.record(f"{kind}_received", actor=actor.name, data={"name": name, "variables": variables})
 
+        live.run(actor=actor.name)  # to the start events, which wait for their event
+
         def trigger(live: LiveInstance = live):
-            live.workflow.do_engine_steps()  # reach the start events, which wait for their event
             for task, task_kind, task_name in waiting_for_events(live.workflow):
                 if task_kind == kind and task_name == name and task.task_spec.bpmn_id:
                     deliver_to_task(task, name, variables)

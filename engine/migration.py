@@ -30,10 +30,10 @@ from engine.observer import all_workflows
 from engine.repair import open_for_repair, repair, require_state
 from engine.serialization import SPECS
 from engine.states import InstanceState, UserTaskState
-from engine.tokens import PREDICTED, holder_of, is_token, running_scopes
+from engine.tokens import BOUNDARY_SPLIT, PREDICTED, holder_of, is_token, running_scopes
 
 # Specs SpiffWorkflow derives from an activity, named after it.
-DERIVED_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin", " [child]", ".EndJoin")
+DERIVED_SUFFIXES = (BOUNDARY_SPLIT, ".BoundaryEventJoin", " [child]", ".EndJoin")
 
 
 def renamed(name: str, mapping: dict) -> str:

@@ -1,6 +1,8 @@
 """Turns SpiffWorkflow task state changes into history events (entered, completed, cancelled)."""
 from __future__ import annotations
 
+from uuid import UUID
+
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -22,6 +24,12 @@ ENTERED_AT = "fuse_entered_at"
 def all_workflows(workflow) -> list:
     """The top workflow and every sub-process workflow it holds."""
     return [workflow, *workflow.subprocesses.values()]
+
+
+def find_task(workflow, task_id: str):
+    """The task with this id in the workflow or any of its sub-processes; None when it is gone."""
+    key = UUID(task_id)
+    return next((task for wf in all_workflows(workflow) if (task := wf.tasks.get(key)) is not None), None)
 
 
 def change_record(updated: dict, previous: dict, removed) -> dict:
@@ -104,6 +112,11 @@ class ActivityObserver:
                 self.waits_ended = True
         self.known = seen
         self.entered.intersection_update(seen)
+
+    def ignore(self, task) -> None:
+        """Never report this task: it was made up (a join's arrival put down by a repair), not run."""
+        self.known[task.id] = task.state
+        self.entered.add(task.id)
 
     def _measure(self, task) -> None:
         entered_at = task.internal_data.pop(ENTERED_AT, None)

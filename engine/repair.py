@@ -47,11 +47,15 @@ def require_state(live: LiveInstance, *allowed: InstanceState, doing: str) -> No
     raise Conflict(f"cannot {doing} an instance that is {live.state.value}{hint}")
 
 
+def token_activities(live: LiveInstance) -> list[str]:
+    """The activity of each token, one entry per token."""
+    return [t.task_spec.bpmn_id for t in tokens(live.workflow) if getattr(t.task_spec, "bpmn_id", None)]
+
+
 def snapshot(live: LiveInstance) -> dict:
     """What a repair event records of the instance before and after."""
     return {"state": live.row.state, "definition_id": live.row.definition_id,
-            "active_activities": [t.task_spec.bpmn_id for t in tokens(live.workflow)
-                                  if getattr(t.task_spec, "bpmn_id", None)]}
+            "active_activities": token_activities(live)}
 
 
 def repair(live: LiveInstance, actor: Actor, reason: str, event: str, surgery: Callable[[], None], *,
@@ -135,7 +139,7 @@ def plan_move(live: LiveInstance, from_activity_id: str, to_activity_id: str) ->
     """Check a move without changing anything (ValidationFailed naming the activity at fault)."""
     found = tokens_at(live.workflow, from_activity_id)
     if len(found) != 1:
-        where = ", ".join(sorted({a for a in snapshot(live)["active_activities"]})) or "none"
+        where = ", ".join(sorted(set(token_activities(live)))) or "none"
         detail = (f"activity {from_activity_id} holds no token (tokens are at: {where})" if not found else
                   f"activity {from_activity_id} holds {len(found)} tokens: a move takes exactly one")
         raise ValidationFailed(detail, activity_id=from_activity_id)
@@ -158,12 +162,6 @@ def plan_move(live: LiveInstance, from_activity_id: str, to_activity_id: str) ->
     return move
 
 
-def _hide_from_history(live: LiveInstance, task) -> None:
-    """A synthetic task (a join's arrival) did not run: the observer must not report it."""
-    live.observer.known[task.id] = task.state
-    live.observer.entered.add(task.id)
-
-
 def move_token(session: Session, instance_id: str, actor: Actor, from_activity_id: str, to_activity_id: str,
                reason: str | None) -> ProcessInstance:
     """Cancel the token at one activity and start one at another, carrying the token's data.
@@ -181,7 +179,7 @@ def move_token(session: Session, instance_id: str, actor: Actor, from_activity_i
             cancel_token(move.holder)  # the token leaves its sub-process, which ends with it
         if move.branch is not None:
             arrival, _ = arrive_at_join(move.holder, move.branch, move.spec, data)
-            _hide_from_history(live, arrival)
+            live.observer.ignore(arrival)
         else:
             place_token(move.holder, move.spec, data)
         if live.state == FAILED and not any(t.state == TaskState.ERROR for t in tokens(live.workflow)):

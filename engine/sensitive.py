@@ -1,7 +1,8 @@
 """Which variables are sensitive, and masking them in what the history records.
 
-Sensitive are variables whose name contains one of SENSITIVE_NAME_PARTS (case-insensitive; the
-environment variable FUSE_SENSITIVE_VARIABLES adds more, comma-separated), at any depth of a
+Sensitive are variables whose name has one of SENSITIVE_NAME_PARTS among its words (however the
+name is written: camelCase, snake_case, kebab-case; the environment variable
+FUSE_SENSITIVE_VARIABLES adds more, comma-separated), at any depth of a
 value, and the form fields marked sensitive in the forms of the instance's definition (paths like
 "card.cvc"; "items[].pin" for every item of a list). The history shows such values as "***";
 the instance's variables keep the real ones.
@@ -13,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from engine.history_chain import plain_json
+
 MASK = "***"
 SENSITIVE_NAME_PARTS = ("password", "secret", "token", "api_key", "apikey", "credential", "ssn", "card_number")
 ENV_VARIABLE = "FUSE_SENSITIVE_VARIABLES"
@@ -20,12 +23,26 @@ ENV_VARIABLE = "FUSE_SENSITIVE_VARIABLES"
 VARIABLE_FIELDS = ("variables", "set", "before", "inputs")
 _VARIABLE_KEYS = frozenset(VARIABLE_FIELDS)
 EACH_ITEM = "[]"
+_NAME_CACHE_SIZE = 4096
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
+def name_words(name: str) -> str:
+    """A name as its lower-case words between underscores: "userPassword", "user-password" and
+    "USER_PASSWORD" all read "_user_password_", so parts match whole words ("ssn" is not in
+    "processName", "token" not in "tokenizer") however the name is written."""
+    return f"_{_SEPARATORS.sub('_', _CAMEL.sub('_', name).lower()).strip('_')}_"
 
 
 @lru_cache(maxsize=8)
 def _name_pattern(extra: str) -> re.Pattern:
     parts = [*SENSITIVE_NAME_PARTS, *(p.strip() for p in extra.split(",") if p.strip())]
-    return re.compile("|".join(re.escape(p) for p in parts), re.IGNORECASE)
+    # Each part as whole words (a plural too): "api_key" matches "apiKey" and "service_api_keys".
+    words = (name_words(part).strip("_") for part in parts)
+    return re.compile("_(?:" + "|".join(re.escape(w) for w in words) + ")s?_")
 
 
 def name_pattern() -> re.Pattern:
@@ -78,7 +95,9 @@ class SensitiveNames:
         last = path[-1]
         by_name = self._names.get(last)
         if by_name is None:
-            by_name = self._names[last] = last != EACH_ITEM and self.pattern.search(last) is not None
+            if len(self._names) >= _NAME_CACHE_SIZE:  # names come from data (ids as keys...): keep it bounded
+                self._names.clear()
+            by_name = self._names[last] = last != EACH_ITEM and self.pattern.search(name_words(last)) is not None
         return by_name or (bool(self.paths) and path in self.paths)
 
 
@@ -90,11 +109,15 @@ def variable_fields(data: dict) -> list[str]:
 
 
 def mask_event_data(data: dict, names: SensitiveNames) -> dict:
-    """Event data (its variables plain JSON) with sensitive values masked, in place; "masked" lists
-    the names of the variables masked wholly or in part."""
-    masked_names: set[str] = set()
-    for key in variable_fields(data):
-        data[key], names_here = names.mask(data[key])
+    """Event data with its variables taken as plain JSON (a copy: later changes to them do not reach
+    the history) and sensitive values masked; `data` itself when it holds no variables. "masked"
+    lists the names of the variables masked wholly or in part."""
+    fields = variable_fields(data)
+    if not fields:
+        return data
+    data, masked_names = dict(data), set()
+    for key in fields:
+        data[key], names_here = names.mask(plain_json(data[key]))
         masked_names.update(names_here)
     if masked_names:
         data["masked"] = sorted(masked_names | set(data.get("masked") or []))

@@ -11,10 +11,11 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState
 
 from bpmn.errors import ElementProblem
 from bpmn.scheduled_start import ScheduledStartEventDefinition
-from bpmn.timer_schedules import ScheduleError, following, is_cron, schedule_for
+from bpmn.timer_schedules import following, is_cron, schedule_for
 from engine.jobs import JOBS_CREATED
 from engine.models import Job, ProcessDefinition, utcnow
 
@@ -43,12 +44,12 @@ def timer_start_problems(events: dict | None, file: str) -> list[ElementProblem]
 
 def schedule_timer_starts(session: Session, definition: ProcessDefinition) -> None:
     """Make `definition` (the newest version of its key) own the timer start schedules of its key."""
-    if not definition.executable or not definition.spec_json:
-        return
     older = select(ProcessDefinition.id).where(ProcessDefinition.key == definition.key,
                                                ProcessDefinition.id != definition.id)
     session.execute(delete(Job).where(Job.kind == TIMER_START, Job.definition_id.in_(older))
                     .execution_options(synchronize_session=False))
+    if not definition.executable or not definition.spec_json:
+        return  # a version that cannot run ends the old schedules too (it is the newest version)
     now = utcnow()
     for entry in (definition.events or {}).get("timer_starts", []):
         schedule = _first_firing(entry, now)
@@ -59,12 +60,13 @@ def schedule_timer_starts(session: Session, definition: ProcessDefinition) -> No
         JOBS_CREATED.set()
 
 
+def _is_scheduled_start(task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), ScheduledStartEventDefinition)
+
+
 def _scheduled_starts(workflow) -> list:
     """The top-level timer start events of an instance that wait for the engine to fire them."""
-    from SpiffWorkflow.util.task import TaskState
-
-    return [task for task in workflow.get_tasks(state=TaskState.WAITING)
-            if isinstance(getattr(task.task_spec, "event_definition", None), ScheduledStartEventDefinition)]
+    return [task for task in workflow.get_tasks(state=TaskState.WAITING) if _is_scheduled_start(task)]
 
 
 def fire_start_timers(workflow, activity_id: str | None = None) -> bool:
@@ -80,11 +82,9 @@ def fire_start_timers(workflow, activity_id: str | None = None) -> bool:
 
 def waits_only_at_timer_start(workflow) -> bool:
     """True when the instance can go nowhere but through a timer start event (no none start)."""
-    from SpiffWorkflow.util.task import TaskState
-
     live = [t for t in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY)
             if getattr(t.task_spec, "bpmn_id", None)]
-    return bool(live) and len(_scheduled_starts(workflow)) == len(live)
+    return bool(live) and all(t.state == TaskState.WAITING and _is_scheduled_start(t) for t in live)
 
 
 def fire_timer_start(session: Session, job: Job) -> str | None:
@@ -100,11 +100,8 @@ def fire_timer_start(session: Session, job: Job) -> str | None:
         live.resources = deployment_files(session, definition.deployment_id)
         live.history.record("timer_fired", activity_id=job.activity_id, actor=TIMER_ACTOR,
                             data={"due_at": job.due_at.isoformat(), "schedule": job.schedule})
-
-        def leave_start_event():
-            live.workflow.do_engine_steps()  # reach the start events, which wait for their timer
-            fire_start_timers(live.workflow, job.activity_id)
-        live.run(leave_start_event, actor=TIMER_ACTOR)
+        live.run(actor=TIMER_ACTOR)  # to the start events, which wait to be fired
+        live.run(lambda: fire_start_timers(live.workflow, job.activity_id), actor=TIMER_ACTOR)
         save_live_instance(session, live)
         instance_id = live.row.id
     following_due = following(job.schedule or {}, job.due_at, now) if instance_id else None
@@ -116,6 +113,3 @@ def fire_timer_start(session: Session, job: Job) -> str | None:
         job.due_at, job.locked_by, job.locked_until, job.attempts = following_due, None, None, 0
     return instance_id
 
-
-__all__ = ["ScheduleError", "TIMER_START", "timer_start_problems", "fire_start_timers", "fire_timer_start",
-           "schedule_timer_starts", "waits_only_at_timer_start"]

@@ -22,7 +22,6 @@ from SpiffWorkflow.util.task import TaskState
 TOKEN_STATES = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.ERROR
 PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE
 BOUNDARY_SPLIT = ".BoundaryEventSplit"
-ARRIVAL = "fuse_arrival"  # internal_data of a join's synthetic arrival (see arrive_at_join)
 
 
 def is_token(task) -> bool:
@@ -161,6 +160,5 @@ def arrive_at_join(parent, branch, join, data: dict) -> tuple:
     a completed task of the branch's last spec, never run, with the join under it. Returns
     (arrival, join task); the arrival is not an activity that ran and must not be reported."""
     arrival = parent._add_child(branch, TaskState.COMPLETED)
-    arrival.internal_data[ARRIVAL] = True
     arrival.data = deepcopy(data)
     return arrival, place_token(arrival, join, data)

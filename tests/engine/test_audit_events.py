@@ -261,3 +261,13 @@ def test_start_form_fields_marked_sensitive_are_masked_in_the_start_event(sessio
         [first] = events(session, row.id, "instance_started")
         assert first.data["variables"] == {"pin": "***", "name": "Ann"} and first.data["masked"] == ["pin"]
         assert get_instance(session, row.id).variables["pin"] == "4321"
+
+
+def test_sensitive_names_match_whole_words_however_the_name_is_written():
+    from engine.sensitive import SensitiveNames
+
+    names = SensitiveNames()
+    masked = ["password", "userPassword", "db_password", "apiKey", "APIKey", "api-key", "clientSecret",
+              "csrf_token", "accessTokens", "cardNumber", "SSN", "credentials"]
+    kept = ["processName", "classname", "addressNumber", "tokenizer", "passport", "cardholder"]
+    assert [n for n in masked + kept if names._sensitive((n,))] == masked

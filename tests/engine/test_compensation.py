@@ -382,3 +382,12 @@ def test_compensation_that_cannot_run_is_refused_naming_the_element():
     top_level = ('<bpmn:subProcess id="es" triggeredByEvent="true"><bpmn:startEvent id="es_start">'
                  '<bpmn:compensateEventDefinition/></bpmn:startEvent></bpmn:subProcess>')
     assert [e for e, m in problems(top_level) if "belongs in a sub-process" in m] == ["es"]
+    catching = '<bpmn:intermediateCatchEvent id="c"><bpmn:compensateEventDefinition/></bpmn:intermediateCatchEvent>'
+    assert [e for e, m in problems(catching) if "no compensation catch event" in m] == ["c"]
+    second = ('<bpmn:boundaryEvent id="again" attachedToRef="a"><bpmn:compensateEventDefinition/>'
+              '</bpmn:boundaryEvent>' + undo_script("b", "y = 1")
+              + '<bpmn:association id="again_undo" sourceRef="again" targetRef="undo_b"/>')
+    assert [e for e, m in problems(undoable("a", "x = 1") + second) if "second compensation" in m] == ["again"]
+    on_handler = '<bpmn:boundaryEvent id="hb" attachedToRef="undo_a"><bpmn:signalEventDefinition/></bpmn:boundaryEvent>'
+    assert [e for e, m in problems(undoable("a", "x = 1") + on_handler) if "on a compensation handler" in m] == [
+        "undo_a"]
