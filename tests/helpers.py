@@ -6,7 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-CORPUS = ROOT.parent / "shared" / "corpus" / "miwg"
+CORPUS = ROOT / "tests" / "corpus" / "miwg"
+REPRO = ROOT / "tests" / "fixtures" / "repro"
 REFUND_BPMN = SAMPLES / "refund-approval" / "refund-approval.bpmn"
 
 NAMESPACES = (
