@@ -11,7 +11,7 @@ from api.docs import docs
 from api.errors import register_error_handlers
 from api.extensions import db
 from api.logs import init_request_ids
-from engine.db import configure_engine, database_url, engine_options
+from engine.store.db import configure_engine, database_url, engine_options
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 

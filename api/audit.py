@@ -10,8 +10,8 @@ from api.blueprints import api_blueprint, require_admin
 from api.docs import operation
 from api.extensions import db
 from api.schemas import ChainReportSchema, HistoryExportLineSchema, HistoryExportQuerySchema
-from engine.history_export import export_range, history_between
-from engine.history_verify import verify_history
+from engine.history.export import export_range, history_between
+from engine.history.verify import verify_history
 
 bp = api_blueprint("audit", __name__)
 NDJSON = "application/x-ndjson"

@@ -13,7 +13,7 @@ from flask import g, request, session
 
 from api.extensions import db
 from engine.errors import Forbidden
-from engine.identity import Actor, actor_for_token, actor_named
+from engine.identity.users import Actor, actor_for_token, actor_named
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 

@@ -6,7 +6,7 @@ from flask import Blueprint, request
 from api.auth import authenticate
 from api.extensions import db
 from engine.errors import BadRequest, Forbidden
-from engine.identity import Actor
+from engine.identity.users import Actor
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:

@@ -7,9 +7,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from prometheus_client import start_http_server
+from waitress import serve as waitress_serve
 
-from engine.db import open_database
+from api.app import create_app
+from api.logs import configure_logging
+from engine.deployment.deploy import deploy as deploy_files, validate_files
 from engine.errors import FuseError
+from engine.history.verify import verify_all_histories, verify_history
+from engine.identity.users import add_user, create_token
+from engine.store.db import open_database
+from engine.store.schema import upgrade_database
+from engine.worker.worker import Worker
 
 log = logging.getLogger("fuse.cli")
 
@@ -55,11 +64,6 @@ def main():
 @click.option("--no-worker", is_flag=True, help="Do not run due jobs in this process (run `fuse worker`).")
 def serve(host, port, threads, no_worker):
     """Serve the REST API and web pages, with an embedded worker for jobs."""
-    from waitress import serve as waitress_serve
-
-    from api.app import create_app
-    from engine.worker import Worker
-
     _configure_logging()
     worker = None if no_worker else Worker(open_database()).start()
     log.info(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs, metrics: "
@@ -78,12 +82,8 @@ def serve(host, port, threads, no_worker):
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address of --metrics-port.")
 def worker(poll, metrics_port, metrics_host):
     """Run due jobs (async continuations) until interrupted; several may run at once."""
-    from engine.worker import Worker
-
     _configure_logging()
     if metrics_port is not None:
-        from prometheus_client import start_http_server
-
         start_http_server(metrics_port, addr=metrics_host)
         log.info(f"worker metrics on http://{metrics_host}:{metrics_port}/metrics")
     log.info("Fuse worker running; Ctrl-C stops it")
@@ -95,8 +95,6 @@ def worker(poll, metrics_port, metrics_host):
 
 def _configure_logging() -> None:
     """JSON log lines on stderr (FUSE_LOG_FORMAT=text for plain text), at FUSE_LOG_LEVEL."""
-    from api.logs import configure_logging
-
     try:
         configure_logging()
     except ValueError as err:
@@ -117,8 +115,6 @@ def _where(item) -> str:
 @click.option("--allow-non-executable", is_flag=True, help="Keep non-executable processes for viewing.")
 def deploy(files, name, allow_non_executable):
     """Deploy BPMN (and form) files as one deployment."""
-    from engine.deployments import deploy as deploy_files
-
     with unit_of_work() as session:
         result = deploy_files(session, {f.name: f.read_bytes() for f in files}, name, "cli", allow_non_executable)
         verb = "deployed" if result.created else "unchanged, already deployed as"
@@ -134,8 +130,6 @@ def deploy(files, name, allow_non_executable):
 @FILES
 def validate(files):
     """Check BPMN (and form) files as a deployment would, without deploying; exit 1 if invalid."""
-    from engine.deployments import validate_files
-
     with reported_errors():
         report = validate_files({f.name: f.read_bytes() for f in files})
     for process in report.processes:
@@ -155,8 +149,6 @@ def db():
 @db.command()
 def upgrade():
     """Create or upgrade the database schema."""
-    from engine.schema import upgrade_database
-
     upgrade_database()
     click.echo("database is up to date")
 
@@ -171,8 +163,6 @@ def user():
 @click.option("--group", "groups", multiple=True, help="A group of the user (repeatable).")
 def user_add(name, groups):
     """Create a user, or add groups to an existing one."""
-    from engine.identity import add_user
-
     with unit_of_work() as session:
         created = add_user(session, name, list(groups))
         click.echo(f"user {created.name}: groups {', '.join(sorted(g.group for g in created.groups)) or '-'}")
@@ -187,8 +177,6 @@ def token():
 @click.argument("name")
 def token_create(name):
     """Create an API token for user NAME; the token is the last word printed."""
-    from engine.identity import create_token
-
     with unit_of_work() as session:
         click.echo(f"token for {name}: {create_token(session, name)}")
 
@@ -210,8 +198,6 @@ def _chain_line(report) -> str:
 @click.option("--all", "every", is_flag=True, help="Check every instance (prints the broken ones).")
 def audit_verify(instance_id, every):
     """Check INSTANCE_ID's history (or every instance's) against its hash chain; exit 1 if broken."""
-    from engine.history_verify import verify_all_histories, verify_history
-
     if bool(instance_id) == every:
         raise click.UsageError("give an INSTANCE_ID or --all")
     with unit_of_work() as session:

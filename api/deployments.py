@@ -11,8 +11,9 @@ from api.schemas import (
     DefinitionQuerySchema, DefinitionSchema, DeployFormSchema, DeploymentSchema, FormViewSchema, ProblemItemSchema,
     ValidationReportSchema,
 )
-from engine import deployments as engine
-from engine.task_forms import start_form
+from engine.definitions import catalog
+from engine.deployment import deploy as engine
+from engine.definitions.task_forms import start_form
 
 bp = api_blueprint("deployments", __name__)
 
@@ -49,13 +50,13 @@ def uploaded_files() -> dict[str, bytes]:
 @bp.get("/deployments")
 @operation("List deployments, newest first", response=DeploymentSchema(many=True))
 def list_deployments():
-    return DeploymentSchema(many=True).dump(engine.list_deployments(db.session))
+    return DeploymentSchema(many=True).dump(catalog.list_deployments(db.session))
 
 
 @bp.get("/deployments/<deployment_id>")
 @operation("One deployment", response=DeploymentSchema, errors=(401, 404))
 def get_deployment(deployment_id):
-    return DeploymentSchema().dump(engine.get_deployment(db.session, deployment_id))
+    return DeploymentSchema().dump(catalog.get_deployment(db.session, deployment_id))
 
 
 @bp.get("/process-definitions")
@@ -63,13 +64,13 @@ def get_deployment(deployment_id):
            response=DefinitionSchema(many=True), query=DefinitionQuerySchema, errors=(400, 401))
 def list_definitions():
     query = DefinitionQuerySchema().load(request.args)
-    return DefinitionSchema(many=True).dump(engine.list_definitions(db.session, **query))
+    return DefinitionSchema(many=True).dump(catalog.list_definitions(db.session, **query))
 
 
 @bp.get("/process-definitions/<definition_id>")
 @operation("One process definition", response=DefinitionSchema, errors=(401, 404))
 def get_definition(definition_id):
-    return DefinitionSchema().dump(engine.get_definition(db.session, definition_id))
+    return DefinitionSchema().dump(catalog.get_definition(db.session, definition_id))
 
 
 @bp.get("/process-definitions/<definition_id>/start-form")
@@ -82,4 +83,4 @@ def get_start_form(definition_id):
 @operation("The BPMN XML the definition was deployed from", content="application/xml",
            response={"type": "string"}, errors=(401, 404))
 def get_definition_xml(definition_id):
-    return Response(engine.definition_xml(db.session, definition_id), mimetype="application/xml")
+    return Response(catalog.definition_xml(db.session, definition_id), mimetype="application/xml")

@@ -6,7 +6,7 @@ from api.blueprints import api_blueprint, commit, json_body
 from api.docs import operation
 from api.extensions import db
 from api.schemas import DeliverySchema, MessageSchema, SignalSchema
-from engine.messages import broadcast_signal, correlate_message
+from engine.events.messages import broadcast_signal, correlate_message
 
 bp = api_blueprint("events", __name__)
 

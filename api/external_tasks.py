@@ -10,7 +10,7 @@ from api.schemas import (
     ExtendLockSchema, FetchAndLockSchema, InstanceSchema, LockedTaskSchema, WorkerBpmnErrorSchema,
     WorkerCompleteSchema, WorkerFailureSchema,
 )
-from engine import external_tasks as engine
+from engine.tasks import external_tasks as engine
 from engine.errors import Forbidden
 
 bp = api_blueprint("external_tasks", __name__)

@@ -8,7 +8,7 @@ from api.blueprints import api_blueprint, commit, json_body
 from api.docs import operation
 from api.extensions import db
 from api.schemas import CompleteTaskSchema, IncidentQuerySchema, IncidentSchema
-from engine import incidents as engine
+from engine.incidents import incidents as engine
 
 bp = api_blueprint("incidents", __name__)
 

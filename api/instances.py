@@ -11,8 +11,8 @@ from api.schemas import (
     HistoryEventSchema, InstanceDiagramSchema, InstancePageSchema, InstanceQuerySchema, InstanceSchema,
     ReasonQuerySchema, StartInstanceSchema, VariablesSchema,
 )
-from engine import instances as engine
-from engine.diagram import instance_bpmn, instance_diagram
+from engine.instances import commands as engine
+from engine.reports.diagram import instance_bpmn, instance_diagram
 
 bp = api_blueprint("instances", __name__)
 

@@ -1,5 +1,5 @@
 """Log lines of `fuse serve` and `fuse worker`: one JSON object per line (or plain text), naming the
-instance, activity, job and request they are about (engine.log_context), and request ids.
+instance, activity, job and request they are about (engine.telemetry.log_context), and request ids.
 
 FUSE_LOG_FORMAT=json (default) or text; FUSE_LOG_LEVEL=INFO (default), DEBUG, WARNING, ERROR.
 """
@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from flask import Flask, g, request
 
-from engine.log_context import FIELDS, bind_log_context, current_log_context, unbind_log_context
+from engine.telemetry.log_context import FIELDS, bind_log_context, current_log_context, unbind_log_context
 
 REQUEST_ID_HEADER = "X-Request-ID"
 FORMATS = ("json", "text")

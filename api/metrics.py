@@ -14,7 +14,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encode
 from api.docs import operation
 from api.extensions import db
 from engine.errors import Unauthorized
-from engine.metrics_collector import DatabaseCollector
+from engine.reports.metrics_collector import DatabaseCollector
 
 bp = Blueprint("metrics", __name__)
 METRICS_TEXT = {"type": "string", "description": "Prometheus text exposition format 0.0.4 (OpenMetrics "

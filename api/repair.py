@@ -7,7 +7,7 @@ from api.docs import operation
 from api.extensions import db
 from api.instances import instance_response
 from api.schemas import InstanceSchema, MigrateSchema, MoveTokenSchema, RepairSchema, RewindSchema
-from engine import migration, repair
+from engine.repair import migration, repair
 
 bp = api_blueprint("repair", __name__)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
 
-from engine.states import InstanceState
+from engine.store.states import InstanceState
 
 
 class UtcDateTime(fields.DateTime):

@@ -11,8 +11,8 @@ from api.instances import instance_response
 from api.schemas import (
     AssignSchema, CompleteTaskSchema, FormViewSchema, InstanceSchema, TaskQuerySchema, TaskSchema,
 )
-from engine import user_tasks as engine
-from engine.task_forms import task_form
+from engine.tasks import user_tasks as engine
+from engine.definitions.task_forms import task_form
 
 bp = api_blueprint("tasks", __name__)
 

@@ -18,8 +18,8 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from api.auth import check_csrf, csrf_token, start_session
 from api.extensions import db
 from engine.errors import Forbidden, Unauthorized
-from engine.identity import Actor, actor_named, sign_in
-from engine.instances import count_summary
+from engine.identity.users import Actor, actor_named, sign_in
+from engine.instances.commands import count_summary
 
 bp = Blueprint("web", __name__)
 

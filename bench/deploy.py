@@ -50,9 +50,9 @@ def fuse_compile(data: bytes):
 
 
 def fuse_deployer(directory: str):
-    from engine.db import open_database
-    from engine.deployments import deploy
-    from engine.schema import upgrade_database
+    from engine.store.db import open_database
+    from engine.deployment.deploy import deploy
+    from engine.store.schema import upgrade_database
 
     url = f"sqlite:///{directory}/deploy.db"
     upgrade_database(url)

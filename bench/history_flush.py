@@ -35,10 +35,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=30)
     args = parser.parse_args(argv)
 
-    from engine.db import open_database
-    from engine.history import HistoryRecorder
-    from engine.models import ProcessDefinition, ProcessInstance, Deployment, utcnow
-    from engine.schema import upgrade_database
+    from engine.store.db import open_database
+    from engine.history.recorder import HistoryRecorder
+    from engine.store.models import ProcessDefinition, ProcessInstance, Deployment, utcnow
+    from engine.store.schema import upgrade_database
 
     with tempfile.TemporaryDirectory(prefix="fuse-bench-history-") as directory:
         url = f"sqlite:///{directory}/fuse.db"

@@ -153,9 +153,9 @@ def sqlite_url(directory: str) -> str:
 
 def engine_setup(directory: str, models: list[Model]):
     """A migrated SQLite database in `directory` with every model deployed; returns a session factory."""
-    from engine.db import open_database
-    from engine.deployments import deploy
-    from engine.schema import upgrade_database
+    from engine.store.db import open_database
+    from engine.deployment.deploy import deploy
+    from engine.store.schema import upgrade_database
 
     url = sqlite_url(directory)
     upgrade_database(url)
@@ -168,9 +168,9 @@ def engine_setup(directory: str, models: list[Model]):
 
 def engine_instance(sessions, model: Model) -> Callable[[dict[str, list[float]]], None]:
     """One instance through the engine API: start (+ complete), each in its own transaction."""
-    from engine.identity import Actor
-    from engine.instances import open_tasks, start_instance
-    from engine.user_tasks import complete_task
+    from engine.identity.users import Actor
+    from engine.instances.commands import open_tasks, start_instance
+    from engine.tasks.user_tasks import complete_task
 
     actor = Actor(ACTOR_NAME, frozenset({"admin"}))
 

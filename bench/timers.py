@@ -9,7 +9,7 @@ all with the same `due` instant T, so that every timer falls due at once. T is s
 pilot run (a few instances of a day-long timer, left waiting) so that the setup ends before it.
 
 Paths, each on a database of its own, each started at T:
-  in-process   engine.worker.Worker(sessions, batch=B).run_once() in a loop until no job is left
+  in-process   engine.worker.worker.Worker(sessions, batch=B).run_once() in a loop until no job is left
   processes    P `fuse worker --poll 0.05` subprocesses on the same database, started before T
                (--processes 0 leaves this path out)
 
@@ -71,7 +71,7 @@ def expect(condition: bool, message: str) -> None:
 
 
 def utcnow() -> datetime:
-    from engine.models import utcnow as engine_now
+    from engine.store.models import utcnow as engine_now
 
     return engine_now()
 
@@ -81,7 +81,7 @@ def utcnow() -> datetime:
 @contextmanager
 def fresh_database(directory: str, name: str, postgres: str | None):
     """A migrated, empty database: a SQLite file in `directory`, or a new schema on `postgres`."""
-    from engine.schema import upgrade_database
+    from engine.store.schema import upgrade_database
 
     if not postgres:
         url = f"sqlite:///{Path(directory) / f'{name}.db'}"
@@ -107,8 +107,8 @@ def fresh_database(directory: str, name: str, postgres: str | None):
 
 def start_many(sessions, count: int, due: datetime, commit_every: int) -> list[str]:
     """Start `count` instances waiting for `due`, committing every `commit_every`; returns their ids."""
-    from engine.identity import Actor
-    from engine.instances import start_instance
+    from engine.identity.users import Actor
+    from engine.instances.commands import start_instance
 
     actor, ids = Actor(ACTOR_NAME, frozenset({"admin"})), []
     variables = {"due": due.isoformat() + "+00:00"}
@@ -125,8 +125,8 @@ def setup(url: str, count: int, commit_every: int) -> tuple[object, list[str], d
 
     Returns (sessions, instance ids, T, setup seconds).
     """
-    from engine.db import open_database
-    from engine.deployments import deploy
+    from engine.store.db import open_database
+    from engine.deployment.deploy import deploy
 
     sessions = open_database(url)
     began = time.perf_counter()
@@ -149,7 +149,7 @@ def due_times(sessions, ids: list[str]) -> dict[str, datetime]:
     """The due_at of each instance's timer job (one per instance, checked)."""
     from sqlalchemy import select
 
-    from engine.models import Job
+    from engine.store.models import Job
 
     with sessions() as session:
         rows = dict(session.execute(select(Job.instance_id, Job.due_at).where(Job.kind == "timer")).all())
@@ -168,7 +168,7 @@ def lateness(sessions, due: dict[str, datetime]) -> list[float]:
     """Seconds from each timer's due time to its instance's end; every instance must have completed."""
     from sqlalchemy import select
 
-    from engine.models import ProcessInstance
+    from engine.store.models import ProcessInstance
 
     with sessions() as session:  # the pilot's instances (still waiting) are left out
         rows = [r for r in session.execute(select(ProcessInstance.id, ProcessInstance.state, ProcessInstance.ended_at)
@@ -183,7 +183,7 @@ def last_end(sessions) -> datetime:
     """When the last instance ended."""
     from sqlalchemy import func, select
 
-    from engine.models import ProcessInstance
+    from engine.store.models import ProcessInstance
 
     with sessions() as session:
         return session.scalar(select(func.max(ProcessInstance.ended_at)).where(ProcessInstance.definition_key == KEY))
@@ -193,7 +193,7 @@ def open_timer_jobs(sessions) -> int:
     """Jobs due now and not yet run (the pilot's are not due)."""
     from sqlalchemy import func, select
 
-    from engine.models import Job
+    from engine.store.models import Job
 
     with sessions() as session:
         return session.scalar(select(func.count()).select_from(Job).where(Job.due_at <= utcnow()))
@@ -203,7 +203,7 @@ def open_timer_jobs(sessions) -> int:
 
 def bench_in_process(url: str, count: int, batch: int, commit_every: int) -> Result:
     """One Worker in this process: run_once() until it finds nothing due."""
-    from engine.worker import Worker
+    from engine.worker.worker import Worker
 
     sessions, ids, due, setup_seconds = setup(url, count, commit_every)
     jobs_due = due_times(sessions, ids)

@@ -6,7 +6,7 @@ SpiffWorkflow 3.2 parses no compensation, so Fuse rewrites a copy of the file be
 - a compensation event sub-process (inside a sub-process) moves into a process of its own too, its compensation
   start event made a plain one;
 - compensation throw and end events, and cancel end events, stay: bpmn.compensation_specs parses them into
-  Fuse's specs, which the engine runs (engine.compensation).
+  Fuse's specs, which the engine runs (engine.runtime.compensation).
 What moved is kept in a CompensationCatalogue; attach_compensation then adds the handler processes to the
 specs a process runs with and writes on every process spec which of its activities are compensable:
 `spec.compensation = {"activities": {activity id: {"handler", "spec", "inner"}}}` (`handler`: the BPMN id of

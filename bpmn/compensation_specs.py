@@ -1,7 +1,7 @@
 """Fuse's specs for events that compensate, their parsers and their serializer converters.
 
 A compensating event (a compensation throw or end event, or a cancel end event in a transaction) does not
-run like other tasks: when it becomes ready the engine (engine.compensation) starts the handlers of the
+run like other tasks: when it becomes ready the engine (engine.runtime.compensation) starts the handlers of the
 completed activities it compensates, one after another, each as a sub-workflow hosted by the event's task;
 the event completes only once all of them finished (BPMN's waitForCompletion="true" - always, in Fuse).
 """
@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from bpmn.namespaces import bpmn
 
-COMPENSATING = "fuse_compensating"  # internal_data: the compensation under way (engine.compensation)
+COMPENSATING = "fuse_compensating"  # internal_data: the compensation under way (engine.runtime.compensation)
 COMPENSATED = "fuse_compensated"    # internal_data: everything is compensated, the event may complete
 
 

@@ -5,7 +5,7 @@ when the event reaches the top of a process, and never interrupts anything. Fuse
 every event sub-process together with the scope that holds it (the process, or an embedded
 sub-process), where it waits at its start event like a boundary event waits on its activity:
 messages and signals find it through the subscription table, timers through the job table, errors
-and escalations through engine.event_routing, at any depth. engine.event_subprocesses decides what
+and escalations through engine.runtime.event_routing, at any depth. engine.runtime.event_subprocesses decides what
 happens when one fires (interrupt the scope, or run beside it).
 
 So that the engine needs no XML at run time, this pass writes into the specs' `extensions`:

@@ -1,4 +1,4 @@
-"""Timer start events of a process: Fuse schedules them (engine.timer_starts), SpiffWorkflow must not.
+"""Timer start events of a process: Fuse schedules them (engine.events.timer_starts), SpiffWorkflow must not.
 
 SpiffWorkflow would evaluate the timer itself when an instance begins (a cron cycle fails there as a
 Python expression) and, for a cycle, keep adding tokens to that one instance. Here the start event

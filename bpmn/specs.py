@@ -126,7 +126,7 @@ SERVICE_DONE = "fuse_service_done"  # internal_data: the engine called the handl
 
 class ServiceTask(SpiffServiceTask):
     """A service (or send, or handler-bound business rule) task. The engine calls its handler
-    before running it (engine.service_calls); running it then only completes it."""
+    before running it (engine.runtime.service_calls); running it then only completes it."""
 
     def _run_hook(self, my_task):
         if not my_task.internal_data.pop(SERVICE_DONE, False):

@@ -1,9 +1,9 @@
-"""Alembic environment: the URL comes from engine.schema.upgrade_database, never from an ini file."""
+"""Alembic environment: the URL comes from engine.store.schema.upgrade_database, never from an ini file."""
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.db import configure_engine, engine_options
-from engine.models import Base
+from engine.store.db import configure_engine, engine_options
+from engine.store.models import Base
 
 url = context.config.attributes["url"]
 engine = configure_engine(create_engine(url, **engine_options(url)))

@@ -10,9 +10,9 @@ import pytest
 
 from api.app import create_app
 from api.extensions import db
-from engine.db import open_database
-from engine.identity import add_user, create_token
-from engine.schema import upgrade_database
+from engine.store.db import open_database
+from engine.identity.users import add_user, create_token
+from engine.store.schema import upgrade_database
 
 POSTGRES_URL = os.environ.get("FUSE_TEST_POSTGRES_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.deployments import deploy
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, start_instance
-from engine.history import instance_history
-from engine.models import EventSubscription, Job, UserTask
-from engine.user_tasks import complete_task
+from engine.deployment.deploy import deploy
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, start_instance
+from engine.history.recorder import instance_history
+from engine.store.models import EventSubscription, Job, UserTask
+from engine.tasks.user_tasks import complete_task
 from helpers import bpmn_document, flow, script_task
 
 ADMIN = Actor("admin", frozenset({"admin"}))

@@ -11,7 +11,7 @@ vouches for them from the upgrade on). `at` gets an index for exports by time ra
 from alembic import op
 import sqlalchemy as sa
 
-from engine.history_chain import chain_rows, plain_json
+from engine.history.chain import chain_rows, plain_json
 
 
 revision = '0009'

@@ -5,11 +5,11 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from api.cli import main
-from engine.db import open_database
-from engine.deployments import deploy
-from engine.identity import Actor
-from engine.instances import start_instance
-from engine.models import HistoryEvent
+from engine.store.db import open_database
+from engine.deployment.deploy import deploy
+from engine.identity.users import Actor
+from engine.instances.commands import start_instance
+from engine.store.models import HistoryEvent
 from helpers import one_script_process
 
 ADMIN = Actor("admin", frozenset({"admin"}))

@@ -5,9 +5,9 @@ import json
 import re
 
 from api.extensions import db
-from engine.diagram import instance_diagram
-from engine.history import HistoryRecorder
-from engine.instances import get_instance
+from engine.reports.diagram import instance_diagram
+from engine.history.recorder import HistoryRecorder
+from engine.instances.commands import get_instance
 from helpers import ROOT, bpmn_document, deploy, flow, loop_process, one_script_process, start, user_task_process
 
 NOT_REACHED = {"state": "not_reached", "entered": 0, "completed": 0, "active": 0, "cancelled": 0, "failed": 0,

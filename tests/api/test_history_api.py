@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, update
 
 from api.extensions import db
-from engine import history_export
-from engine.models import HistoryEvent
+from engine.history import export as history_export
+from engine.store.models import HistoryEvent
 from helpers import deploy, one_script_process, start
 
 EVENTS = HistoryEvent.__table__

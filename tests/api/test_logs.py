@@ -10,7 +10,7 @@ import pytest
 
 from api.logs import JsonFormatter, TextFormatter, configure_logging
 from engine.handlers.registry import register
-from engine.log_context import log_context
+from engine.telemetry.log_context import log_context
 from helpers import bpmn_document, deploy, flow, one_script_process, start
 
 

@@ -125,8 +125,8 @@ def test_overdue_tasks_are_listed(client, auth):
 
 
 def test_a_message_sent_early_is_buffered_until_the_instance_waits(client, auth, database_url):
-    from engine.db import open_database
-    from engine.worker import Worker
+    from engine.store.db import open_database
+    from engine.worker.worker import Worker
 
     gate = with_defs(bpmn_document(
         '<bpmn:startEvent id="start"/><bpmn:userTask id="prepare"/>'

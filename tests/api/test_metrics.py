@@ -13,8 +13,8 @@ from api.app import create_app
 from api.extensions import db
 from engine.handlers.base import BpmnError
 from engine.handlers.registry import register
-from engine.jobs import acquire_jobs
-from engine.models import Job, utcnow
+from engine.jobs.queue import acquire_jobs
+from engine.store.models import Job, utcnow
 from helpers import bpmn_document, deploy, flow, one_script_process, start, user_task_process
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-from engine.db import open_database
+from engine.store.db import open_database
 from engine.handlers.base import BpmnError
 from engine.handlers.registry import register
-from engine.worker import Worker
+from engine.worker.worker import Worker
 from helpers import bpmn_document, deploy, flow, start
 
 CALLS = {"flaky_failures_left": 0}

@@ -4,7 +4,7 @@ and the Camunda attributes that name those variables are honoured without a warn
 from __future__ import annotations
 
 from bpmn.compiler import compile_models
-from engine.serialization import SpecCache, dump_specs
+from engine.store.serialization import SpecCache, dump_specs
 from event_helpers import chain, error, escalation, event, model, sub_process, user_task
 
 CAUGHT = model(

@@ -60,7 +60,7 @@ def test_zeebe_extensions_are_read_into_one_dict():
 
 
 def test_extensions_survive_storing_the_spec():
-    from engine.serialization import SpecCache, dump_specs
+    from engine.store.serialization import SpecCache, dump_specs
 
     process = compile_models({"m.bpmn": bpmn_document(CAMUNDA_TASK)}).processes[0]
     spec, _ = SpecCache().specs("d1", lambda: dump_specs(process.spec, process.subprocess_specs))

@@ -13,10 +13,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from e2e.support import FUSE, HTTP_TIMEOUT_S, LIBC, _die_with_parent, free_port
-from engine.db import open_database
-from engine.deployments import deploy
-from engine.identity import Actor
-from engine.instances import start_instance
+from engine.store.db import open_database
+from engine.deployment.deploy import deploy
+from engine.identity.users import Actor
+from engine.instances.commands import start_instance
 from helpers import bpmn_document, flow, script_task
 
 WAIT_S = 20

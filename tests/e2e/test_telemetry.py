@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from engine.db import open_database
-from engine.models import ProcessInstance
+from engine.store.db import open_database
+from engine.store.models import ProcessInstance
 from helpers import SAMPLES
 
 SAMPLE = SAMPLES / "telemetry" / "telemetry.bpmn"

@@ -2,7 +2,7 @@
 effect: the job's lock expires, another worker takes it, and the instance goes on from its last
 committed state. Real worker processes, on SQLite and PostgreSQL.
 
-The job lock lasts engine.jobs.DEFAULT_LOCK (5 minutes). Rather than wait for it, or give the
+The job lock lasts engine.jobs.queue.DEFAULT_LOCK (5 minutes). Rather than wait for it, or give the
 worker a lock setting only tests would use, the test expires it the way time would: it sets the
 job row's locked_until into the past, in the database, after the kill.
 """
@@ -21,12 +21,12 @@ from sqlalchemy import select, update
 
 from e2e.slow_handler import LOG, SLEEP
 from e2e.support import LIBC, _die_with_parent
-from engine.db import open_database
-from engine.deployments import deploy
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import get_instance, start_instance
-from engine.models import Job, utcnow
+from engine.store.db import open_database
+from engine.deployment.deploy import deploy
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, start_instance
+from engine.store.models import Job, utcnow
 from helpers import bpmn_document, flow
 
 FUSE = Path(sys.executable).with_name("fuse")

@@ -5,13 +5,13 @@ import threading
 
 from sqlalchemy import func, select
 
-from engine.deployments import deploy
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, start_instance
-from engine.jobs import acquire_jobs
-from engine.models import Job
-from engine.worker import Worker
+from engine.deployment.deploy import deploy
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, start_instance
+from engine.jobs.queue import acquire_jobs
+from engine.store.models import Job
+from engine.worker.worker import Worker
 from helpers import bpmn_document, flow
 
 ADMIN = Actor("admin", frozenset({"admin"}))
@@ -95,7 +95,7 @@ def test_two_workers_never_take_the_same_job(sessions):
 
 
 def test_suspended_instances_jobs_wait_and_terminated_ones_go(sessions):
-    from engine.instances import resume_instance, suspend_instance, terminate_instance
+    from engine.instances.commands import resume_instance, suspend_instance, terminate_instance
 
     with sessions() as session:
         deploy(session, {"a.bpmn": model('camunda:asyncBefore="true"')}, None, "admin")

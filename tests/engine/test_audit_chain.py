@@ -9,16 +9,16 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import delete, insert, update
 
-from engine.db import open_database
-from engine.deployments import deploy
-from engine.history import HistoryRecorder, instance_history
-from engine.history_chain import event_hash
-from engine.history_verify import verify_all_histories, verify_history
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, start_instance
-from engine.models import HistoryEvent, ProcessInstance
-from engine.schema import alembic_config
-from engine.user_tasks import complete_task
+from engine.store.db import open_database
+from engine.deployment.deploy import deploy
+from engine.history.recorder import HistoryRecorder, instance_history
+from engine.history.chain import event_hash
+from engine.history.verify import verify_all_histories, verify_history
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, start_instance
+from engine.store.models import HistoryEvent, ProcessInstance
+from engine.store.schema import alembic_config
+from engine.tasks.user_tasks import complete_task
 from helpers import bpmn_document, flow, one_script_process, script_task, user_task_process
 
 ADMIN = Actor("admin", frozenset({"admin"}))

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 
-from engine.deployments import deploy
+from engine.deployment.deploy import deploy
 from engine.handlers import registry
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, patch_variables, start_instance
-from engine.models import ProcessDefinition
-from engine.user_tasks import complete_task
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, patch_variables, start_instance
+from engine.store.models import ProcessDefinition
+from engine.tasks.user_tasks import complete_task
 from helpers import bpmn_document, flow, one_script_process, script_task
 
 ADMIN = Actor("admin", frozenset({"admin"}))
@@ -264,7 +264,7 @@ def test_start_form_fields_marked_sensitive_are_masked_in_the_start_event(sessio
 
 
 def test_sensitive_names_match_whole_words_however_the_name_is_written():
-    from engine.sensitive import SensitiveNames
+    from engine.history.sensitive import SensitiveNames
 
     names = SensitiveNames()
     masked = ["password", "userPassword", "db_password", "apiKey", "APIKey", "api-key", "clientSecret",

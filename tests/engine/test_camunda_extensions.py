@@ -1,10 +1,10 @@
 """Camunda 7 and Camunda 8 extensions are read and change what runs."""
 from __future__ import annotations
 
-from engine.deployments import deploy
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import open_tasks, start_instance
+from engine.deployment.deploy import deploy
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import open_tasks, start_instance
 from helpers import bpmn_document, flow
 
 ADMIN = Actor("admin", frozenset({"admin", "finance"}))
@@ -69,7 +69,7 @@ CHILD = ('<bpmn:process id="child" isExecutable="true"><bpmn:startEvent id="c_st
 
 
 def test_camunda_8_user_task_and_called_element(sessions):
-    from engine.user_tasks import complete_task
+    from engine.tasks.user_tasks import complete_task
 
     form = b'{"id": "approve-form", "type": "default", "components": [{"type": "checkbox", "key": "ok", "label": "OK"}]}'
     files = {"z.bpmn": bpmn_document(ZEEBE, "z", extra=CHILD), "approve.form": form}
@@ -161,7 +161,7 @@ def test_camunda_in_out_mappings_pass_exactly_what_they_name(sessions):
 
 
 def test_multi_instance_over_a_collection_makes_one_task_per_element(sessions):
-    from engine.user_tasks import complete_task
+    from engine.tasks.user_tasks import complete_task
 
     body = ('<bpmn:startEvent id="start"/><bpmn:userTask id="review" camunda:assignee="${reviewer}">'
             '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${reviewers}" '

@@ -5,14 +5,14 @@ import pytest
 
 from bpmn.compiler import compile_models
 from bpmn.errors import ModelProblems
-from engine.deployments import deploy
+from engine.deployment.deploy import deploy
 from engine.handlers import registry
 from engine.handlers.base import BpmnError
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, start_instance, terminate_instance
-from engine.user_tasks import complete_task
-from engine.worker import Worker
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, start_instance, terminate_instance
+from engine.tasks.user_tasks import complete_task
+from engine.worker.worker import Worker
 from helpers import bpmn_document, flow, script_task
 
 ADMIN = Actor("admin", frozenset({"admin", "finance"}))

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import threading
 
-from engine.deployments import deploy
+from engine.deployment.deploy import deploy
 from engine.errors import Conflict
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, start_instance
-from engine.user_tasks import complete_task
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, start_instance
+from engine.tasks.user_tasks import complete_task
 from helpers import bpmn_document, flow, script_task
 
 ADMIN = Actor("admin", frozenset({"admin", "finance"}))

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.deployments import deploy
+from engine.deployment.deploy import deploy
 from engine.errors import InvalidModel, MalformedXml
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, start_instance
-from engine.user_tasks import complete_task
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, start_instance
+from engine.tasks.user_tasks import complete_task
 from helpers import CORPUS
 
 ADMIN = Actor("admin", frozenset({"admin"}))
@@ -36,8 +36,8 @@ def work_as_external_worker(session, instance_id: str) -> bool:
     """Fetch, lock and complete the instance's external tasks, as a worker would; True if any."""
     from sqlalchemy import select
 
-    from engine.external_tasks import complete_external_task, fetch_and_lock
-    from engine.models import ExternalTask
+    from engine.tasks.external_tasks import complete_external_task, fetch_and_lock
+    from engine.store.models import ExternalTask
 
     topics = {row.topic for row in session.scalars(select(ExternalTask).where(ExternalTask.instance_id == instance_id))}
     locked = fetch_and_lock(session, "corpus-worker", 10, [{"name": t} for t in topics]) if topics else []

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import NotFound
-from engine.job_runner import run_job
-from engine.messages import broadcast_signal, correlate_message
-from engine.models import Job
-from engine.worker import Worker
+from engine.worker.job_runner import run_job
+from engine.events.messages import broadcast_signal, correlate_message
+from engine.store.models import Job
+from engine.worker.worker import Worker
 from event_helpers import (
     ADMIN, chain, complete, event, look, model, script, start_model, sub_process, timer, user_task,
 )

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.deployments import deploy
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import start_instance
+from engine.deployment.deploy import deploy
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import start_instance
 from helpers import bpmn_document, flow, script_task
 
 ADMIN = Actor("tester", frozenset({"admin"}))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 import textwrap
 
-from engine.deployments import deploy
+from engine.deployment.deploy import deploy
 from engine.handlers import registry
-from engine.identity import Actor
-from engine.instances import get_instance, start_instance
-from engine.worker import Worker
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, start_instance
+from engine.worker.worker import Worker
 from helpers import bpmn_document, flow
 
 ADMIN = Actor("admin", frozenset({"admin"}))

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from statistics import median
 
-from engine.deployments import deploy
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import start_instance
+from engine.deployment.deploy import deploy
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import start_instance
 from helpers import loop_process
 
 ADMIN = Actor("tester", frozenset({"admin"}))
@@ -72,8 +72,8 @@ def test_sub_process_in_a_loop_runs_and_finished_sub_processes_leave_the_state(s
 
 
 def test_loops_through_boundary_events_and_parallel_branches_keep_the_state_flat(sessions):
-    from engine.instances import open_tasks
-    from engine.user_tasks import complete_task
+    from engine.instances.commands import open_tasks
+    from engine.tasks.user_tasks import complete_task
     from helpers import bpmn_document, flow, script_task
 
     model = bpmn_document(

@@ -7,17 +7,19 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from engine.deployments import deploy, latest_definition
+from engine.definitions.catalog import latest_definition
+
+from engine.deployment.deploy import deploy
 from engine.errors import Conflict, Forbidden, ValidationFailed
 from engine.handlers.registry import register
-from engine.history import instance_history
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, patch_variables, start_instance, suspend_instance
-from engine.migration import migrate_instance
-from engine.models import ExternalTask, Incident
-from engine.repair import move_token, retry_instance, rewind_instance
-from engine.replay import last_entry, variables_before
-from engine.user_tasks import complete_task
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, patch_variables, start_instance, suspend_instance
+from engine.repair.migration import migrate_instance
+from engine.store.models import ExternalTask, Incident
+from engine.repair.repair import move_token, retry_instance, rewind_instance
+from engine.history.replay import last_entry, variables_before
+from engine.tasks.user_tasks import complete_task
 from helpers import bpmn_document, flow, script_task
 
 ADMIN = Actor("admin", frozenset({"admin"}))
@@ -377,7 +379,7 @@ def test_migrate_moves_a_suspended_instance_to_the_next_version(sessions):
         [event] = events(session, instance_id, "instance_migrated")
         assert event.data["before"]["definition_id"] == v1 and event.data["after"]["definition_id"] == v2
         assert event.data["reason"] == "release 2"
-        from engine.instances import resume_instance
+        from engine.instances.commands import resume_instance
         resume_instance(session, instance_id, ADMIN)
         session.commit()
         row = complete(session, instance_id, "review")
@@ -400,7 +402,7 @@ def test_migrate_with_a_mapping_and_refusals_with_reasons(sessions):
         assert activities(row) == ["sign_off"]
         [task] = open_tasks(session, instance_id)
         assert task.activity_id == "sign_off"
-        from engine.instances import resume_instance
+        from engine.instances.commands import resume_instance
         resume_instance(session, instance_id, ADMIN)
         session.commit()
         assert complete(session, instance_id, "sign_off").state == "completed"

@@ -1,4 +1,4 @@
-"""Tests for engine.sandbox: every escape is refused with a clear error, ordinary
+"""Tests for engine.scripting.sandbox: every escape is refused with a clear error, ordinary
 data work still runs, and the process keeps serving afterwards."""
 import threading
 import time
@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine import sandbox
-from engine.sandbox import ScriptError, ScriptTimeout, evaluate_expression, execute_script
+from engine.scripting import sandbox
+from engine.scripting.sandbox import ScriptError, ScriptTimeout, evaluate_expression, execute_script
 
 LIMIT = 0.5
 

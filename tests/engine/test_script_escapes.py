@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from engine.deployments import deploy
-from engine.identity import Actor
-from engine.instances import start_instance
+from engine.deployment.deploy import deploy
+from engine.identity.users import Actor
+from engine.instances.commands import start_instance
 from helpers import one_script_process
 
 ADMIN = Actor("tester", frozenset({"admin"}))

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import select, update
 
 from bpmn.timer_schedules import ScheduleError, following, schedule_for
-from engine.deployments import deploy, validate_files
+from engine.deployment.deploy import deploy, validate_files
 from engine.errors import InvalidModel
-from engine.identity import Actor
-from engine.instances import list_instances, start_instance
-from engine.job_runner import run_job
-from engine.models import Job, ProcessInstance, utcnow
-from engine.worker import Worker
+from engine.identity.users import Actor
+from engine.instances.commands import list_instances, start_instance
+from engine.worker.job_runner import run_job
+from engine.store.models import Job, ProcessInstance, utcnow
+from engine.worker.worker import Worker
 from helpers import bpmn_document, flow
 
 ADMIN = Actor("admin", frozenset({"admin"}))

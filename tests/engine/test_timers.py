@@ -5,11 +5,11 @@ import time
 
 from sqlalchemy import select
 
-from engine.deployments import deploy
-from engine.identity import Actor
-from engine.instances import get_instance, open_tasks, resume_instance, start_instance, suspend_instance
-from engine.models import Job
-from engine.worker import Worker
+from engine.deployment.deploy import deploy
+from engine.identity.users import Actor
+from engine.instances.commands import get_instance, open_tasks, resume_instance, start_instance, suspend_instance
+from engine.store.models import Job
+from engine.worker.worker import Worker
 from helpers import bpmn_document, flow
 
 ADMIN = Actor("admin", frozenset({"admin"}))
@@ -71,7 +71,7 @@ def test_boundary_timer_escalates_a_late_task_and_a_done_task_cancels_it(session
         late = start_instance(session, ADMIN, definition_key="sla", variables={"sla": "PT0.2S"}).id
         on_time = start_instance(session, ADMIN, definition_key="sla", variables={"sla": "PT5S"}).id
         session.commit()
-        from engine.user_tasks import complete_task
+        from engine.tasks.user_tasks import complete_task
         complete_task(session, open_tasks(session, on_time)[0].id, ADMIN, {})
         session.commit()
     settle(sessions, 1.0, until=state_of(late))
@@ -110,7 +110,7 @@ REMIND = bpmn_document(
 
 
 def test_a_non_interrupting_boundary_cycle_repeats_while_the_task_waits(sessions):
-    from engine.instances import history
+    from engine.instances.commands import history
 
     with sessions() as session:
         deploy(session, {"r.bpmn": REMIND}, None, "admin")

@@ -1,7 +1,7 @@
 """Form fields marked sensitive, in every form format, and how the history masks them."""
 from __future__ import annotations
 
-from engine.sensitive import SensitiveNames
+from engine.history.sensitive import SensitiveNames
 from forms.loader import load_form
 from forms.sensitive import sensitive_fields
 

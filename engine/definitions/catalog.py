@@ -1,0 +1,52 @@
+"""Deployed definitions and deployments, read back: by id, by key, the newest version, the uploaded XML."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.store.lookup import get_or_raise
+from engine.store.models import Deployment, DeploymentResource, ProcessDefinition
+
+
+def list_deployments(session: Session) -> list[Deployment]:
+    return list(session.scalars(select(Deployment).order_by(Deployment.created_at.desc())))
+
+
+def get_deployment(session: Session, deployment_id: str) -> Deployment:
+    return get_or_raise(session, Deployment, deployment_id, "deployment")
+
+
+def list_definitions(session: Session, key: str | None = None, latest: bool = False) -> list[ProcessDefinition]:
+    """Definitions, optionally of one key and/or only the newest version of each key."""
+    query = select(ProcessDefinition)
+    if key:
+        query = query.where(ProcessDefinition.key == key)
+    if latest:
+        newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+                  .group_by(ProcessDefinition.key).subquery())
+        query = query.join(newest, (ProcessDefinition.key == newest.c.key)
+                           & (ProcessDefinition.version == newest.c.version))
+    return list(session.scalars(query.order_by(ProcessDefinition.key, ProcessDefinition.version)))
+
+
+def get_definition(session: Session, definition_id: str) -> ProcessDefinition:
+    return get_or_raise(session, ProcessDefinition, definition_id, "process definition")
+
+
+def latest_definition(session: Session, key: str) -> ProcessDefinition:
+    """The newest version of a key (on the hot path of every start: one indexed query)."""
+    found = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                            .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    if found is None:
+        raise NotFound(f"no process definition with key {key}")
+    return found
+
+
+def definition_xml(session: Session, definition_id: str) -> bytes:
+    """The BPMN file the definition was deployed from, byte for byte."""
+    definition = get_definition(session, definition_id)
+    resource = session.scalars(select(DeploymentResource).where(
+        DeploymentResource.deployment_id == definition.deployment_id,
+        DeploymentResource.name == definition.resource_name)).one()
+    return resource.content

@@ -1,0 +1,122 @@
+"""Forms of user tasks and start events: the model a person fills in, and checking what they sent."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from engine.definitions.catalog import get_definition
+from engine.errors import InvalidModel, NotFound, ValidationFailed
+from engine.definitions.form_sources import FormNotFound, form_source
+from engine.store.models import ProcessDefinition, ProcessInstance, UserTask
+from engine.store.serialization import SPECS
+from bpmn.errors import ElementProblem
+from forms.loader import load_form
+from forms.model import FormError, FormModel
+from forms.validation import validate_submission
+
+
+@dataclass
+class FormView:
+    """What a page needs to show a form: its schema, UI hints, and the values to start from."""
+
+    schema: dict
+    ui_schema: dict
+    data: dict
+
+
+def _element_extensions(definition: ProcessDefinition, activity_id: str) -> dict:
+    spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
+    for process in (spec, *subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) == activity_id:
+                return getattr(task_spec, "extensions", None) or {}
+    return {}
+
+
+def _start_extensions(definition: ProcessDefinition) -> tuple[str | None, dict]:
+    """The (first) start event of the process that has a form, and its extensions."""
+    spec, _ = SPECS.specs(definition.id, lambda: definition.spec_json)
+    for start in spec.start.outputs:
+        extensions = getattr(start, "extensions", None) or {}
+        if extensions.get("form"):
+            return start.bpmn_id, extensions
+    return None, {}
+
+
+def form_model(session: Session, definition: ProcessDefinition, extensions: dict, element_id: str | None
+               ) -> FormModel | None:
+    """The form an element refers to, loaded into Fuse's model; InvalidModel if it cannot be."""
+    try:
+        source = form_source(session, definition, extensions)
+        if source is None:
+            return None
+        return load_form(source.kind, source.document, source.name, source.ui_document)
+    except (FormNotFound, FormError) as err:
+        raise InvalidModel(str(err), [ElementProblem(element_id, None, str(err), definition.resource_name)]) from None
+
+
+def _view(model: FormModel, variables: dict) -> FormView:
+    data = {**model.defaults}
+    for name in model.schema.get("properties", {}):
+        if name in variables:
+            data[name] = variables[name]
+    return FormView(model.schema, model.ui_schema, data)
+
+
+def task_form(session: Session, task: UserTask) -> FormView:
+    """The task's form with the instance's current values (404 when the task has no form)."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    definition = get_definition(session, instance.definition_id)
+    model = form_model(session, definition, _element_extensions(definition, task.activity_id), task.activity_id)
+    if model is None:
+        raise NotFound(f"task {task.id} has no form")
+    return _view(model, instance.variables)
+
+
+def start_form(session: Session, definition_id: str) -> FormView:
+    definition = get_definition(session, definition_id)
+    element_id, extensions = _start_extensions(definition)
+    model = form_model(session, definition, extensions, element_id)
+    if model is None:
+        raise NotFound(f"process definition {definition_id} has no start form")
+    return _view(model, {})
+
+
+def checked(model: FormModel | None, variables: dict) -> dict:
+    """The submitted variables, typed as the form says; ValidationFailed lists every bad field."""
+    if model is None:
+        return variables
+    coerced, errors = validate_submission(model, variables)
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) need attention",
+                               errors=[error.as_dict() for error in errors])
+    return coerced
+
+
+def _model_for_checking(session, definition, extensions, element_id) -> FormModel | None:
+    """The form to check a submission against. A form the model names but nobody deployed does not
+    block the work (Camunda does not check forms at all); deploying warns about it, and reading
+    the form answers 422 naming it."""
+    try:
+        return form_model(session, definition, extensions, element_id)
+    except InvalidModel:
+        return None
+
+
+def check_task_submission(session: Session, task: UserTask, instance: ProcessInstance, variables: dict
+                          ) -> tuple[dict, FormModel | None]:
+    """The submission, typed as the task's form says, and that form (None if it has none); values
+    of read-only fields are not taken from a person (the form shows them, the process owns them)."""
+    definition = get_definition(session, instance.definition_id)
+    extensions = _element_extensions(definition, task.activity_id)
+    model = _model_for_checking(session, definition, extensions, task.activity_id)
+    if model is not None:
+        read_only = {path for path, hints in model.ui_schema.get("fields", {}).items() if hints.get("readonly")}
+        variables = {name: value for name, value in variables.items() if name not in read_only}
+    return checked(model, variables), model
+
+
+def check_start_submission(session: Session, definition: ProcessDefinition, variables: dict) -> dict:
+    element_id, extensions = _start_extensions(definition)
+    return checked(_model_for_checking(session, definition, extensions, element_id), variables)

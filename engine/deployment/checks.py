@@ -1,0 +1,99 @@
+"""What a deployment is checked for besides the BPMN itself: file names, forms, handlers, timers, policies.
+
+Errors stop the deployment; warnings are returned with it (and by POST /validate, from the same functions).
+"""
+from __future__ import annotations
+
+from bpmn.compiler import Compilation, is_model_file
+from bpmn.errors import ElementProblem
+from engine.definitions.form_sources import files_named
+from engine.errors import BadRequest
+from engine.events.timer_starts import timer_start_problems
+from engine.handlers.policy import check_policy_document
+from engine.handlers.registry import find_handler
+from engine.runtime.service_calls import handler_name
+from forms.loader import load_form
+from forms.model import FormError
+from forms.resources import is_form_file
+
+
+HANDLER_FILE_SUFFIXES = (".policy.json", ".joblib")
+# Form files that stand alone (a .uischema.json only completes its .schema.json).
+FORM_KINDS = {".form": "camunda-form", ".schema.json": "json-schema"}
+
+
+def check_file_names(files: dict[str, bytes]) -> None:
+    if not files:
+        raise BadRequest("no files: send one or more 'file' parts")
+    unknown = [n for n in files
+               if not (is_model_file(n) or is_form_file(n) or n.lower().endswith(HANDLER_FILE_SUFFIXES))]
+    if unknown:
+        raise BadRequest(f"unsupported file type: {', '.join(unknown)} (expected .bpmn, .dmn, .form, "
+                         ".schema.json, .uischema.json, .policy.json or .joblib)")
+    if not any(n.lower().endswith((".bpmn", ".bpmn20.xml", ".bpmn2")) for n in files):
+        raise BadRequest("a deployment needs at least one .bpmn file")
+
+
+def form_warnings(files: dict[str, bytes]) -> list[ElementProblem]:
+    """What each deployed form asks for that Fuse cannot honour (named by form and component)."""
+    warnings = []
+    for name, content in sorted(files.items()):
+        kind = FORM_KINDS.get(next((s for s in FORM_KINDS if name.lower().endswith(s)), ""))
+        if kind is None:
+            continue
+        try:
+            model = load_form(kind, content, name)
+        except FormError as err:
+            warnings.append(ElementProblem(None, None, err.message, name))
+            continue
+        warnings.extend(ElementProblem(None, None, message, name) for message in model.warnings)
+    return warnings
+
+
+def missing_forms(compiled: Compilation, files: dict[str, bytes]) -> list[ElementProblem]:
+    """A warning for every form file an element names that is not in the deployment."""
+    warnings = []
+    for process in compiled.processes:
+        for spec in all_task_specs(process):
+            for name in files_named(getattr(spec, "extensions", None) or {}):
+                if name not in files:
+                    warnings.append(ElementProblem(spec.bpmn_id, None, f"form file {name} is not in this deployment: "
+                                                   "the task runs without form checks", process.resource_name))
+    return warnings
+
+
+def unknown_handlers(compiled: Compilation) -> list[ElementProblem]:
+    """A warning for each task bound to a handler name nobody registered (and not an external topic)."""
+    warnings = []
+    for process in compiled.processes:
+        for spec in all_task_specs(process):
+            handler = (getattr(spec, "extensions", None) or {}).get("handler")
+            name, external = handler_name(handler) if handler else (None, True)
+            if name and not external and find_handler(name) is None:
+                warnings.append(ElementProblem(spec.bpmn_id, None, f"no handler is registered under the name "
+                                               f"'{name}': the task will open an incident until one is",
+                                               process.resource_name))
+    return warnings
+
+
+def all_task_specs(process):
+    if process.spec is None:
+        return []
+    return [s for p in (process.spec, *process.subprocess_specs.values()) for s in p.task_specs.values()]
+
+
+def timer_problems(compiled: Compilation) -> list[ElementProblem]:
+    """Timer start events of executable processes that no schedule can be made of."""
+    return [problem for process in compiled.processes if process.executable
+            for problem in timer_start_problems(process.events, process.resource_name)]
+
+
+def policy_problems(files: dict[str, bytes]) -> list[ElementProblem]:
+    """Every problem of every policy file (JSON shape, rules that do not compile)."""
+    return [ElementProblem(None, None, message, name) for name, content in sorted(files.items())
+            if name.lower().endswith(".policy.json") for message in check_policy_document(content, name)]
+
+
+def deployment_warnings(compiled: Compilation, files: dict[str, bytes]) -> list[ElementProblem]:
+    """Every warning of a deployment of these files; POST /validate reports the same list."""
+    return compiled.warnings + form_warnings(files) + missing_forms(compiled, files) + unknown_handlers(compiled)

@@ -1,0 +1,183 @@
+"""Messages and signals from outside: start instances at message/signal start events, or wake the
+instances waiting for them (receive tasks, catch events, boundary events, event sub-processes)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+
+from engine.definitions.catalog import list_definitions
+from engine.definitions.files import deployment_files
+from engine.errors import Conflict, NotFound
+from engine.events.subscriptions import waiting_for_events
+from engine.identity.users import Actor
+from engine.runtime.live import LiveInstance, new_live_instance, open_live_instance
+from engine.runtime.observer import find_task
+from engine.runtime.saving import save_live_instance
+from engine.scripting.script_engine import evaluate
+from engine.store.models import BufferedMessage, EventSubscription, ProcessInstance, utcnow
+from engine.store.states import MESSAGE, SIGNAL, InstanceState
+
+
+@dataclass
+class Delivery:
+    """What an event did: instances it started and woke, or whether it was buffered for later."""
+
+    started: list[str] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+    buffered: bool = False
+
+
+def deliver_to_task(task, name: str, variables: dict) -> None:
+    """Hand an event to one waiting task: its variables join the instance's data."""
+    task.data.update(variables)
+    definition = task.task_spec.event_definition
+    if isinstance(definition, MessageEventDefinition):
+        # SpiffWorkflow's Camunda messages store their payload under a result variable when the
+        # task completes; point it at a variable we set anyway so nothing extra appears.
+        key = next(iter(variables), f"{name}_received")
+        task.internal_data[definition.name] = {"payload": variables.get(key, True), "result_var": key}
+    task._set_internal_data(event_fired=True)
+    task.task_spec._update(task)
+
+
+def _matching(session: Session, kind: str, name: str, business_key: str | None,
+              correlation_keys: dict | None) -> list[EventSubscription]:
+    query = (select(EventSubscription).join(ProcessInstance, ProcessInstance.id == EventSubscription.instance_id)
+             .where(EventSubscription.kind == kind, EventSubscription.name == name,
+                    ProcessInstance.state == InstanceState.ACTIVE.value))
+    if business_key is not None:
+        query = query.where(ProcessInstance.business_key == business_key)
+    found = list(session.scalars(query.order_by(EventSubscription.created_at, EventSubscription.id)))
+    if correlation_keys:
+        wanted = {str(v) for v in correlation_keys.values()}
+        found = [s for s in found if s.correlation_value in wanted]
+    return found
+
+
+def _wake(session: Session, subscription: EventSubscription, name: str, variables: dict, actor: Actor,
+          kind: str) -> bool:
+    live = open_live_instance(session, subscription.instance_id)
+    task = find_task(live.workflow, subscription.task_id)
+    if task is None or (task, kind, name) not in [(t, k, n) for t, k, n in waiting_for_events(live.workflow)]:
+        return False
+    live.history.record(f"{kind}_received", activity_id=task.task_spec.bpmn_id, actor=actor.name,
+                        data={"name": name, "variables": variables})
+    live.run(lambda: deliver_to_task(task, name, variables), actor=actor.name)
+    save_live_instance(session, live)
+    return True
+
+
+def _start_at(session: Session, kind: str, name: str, variables: dict, business_key: str | None,
+              actor: Actor) -> list[str]:
+    """Start the latest version of every process with a start event for this message or signal."""
+    key = "message_starts" if kind == MESSAGE else "signal_starts"
+    started = []
+    for definition in list_definitions(session, latest=True):
+        if name not in (definition.events or {}).get(key, []) or not definition.executable:
+            continue
+        live = new_live_instance(definition, {}, business_key, actor.name)
+        live.resources = deployment_files(session, definition.deployment_id)
+        live.history.record(f"{kind}_received", actor=actor.name, data={"name": name, "variables": variables})
+
+        live.run(actor=actor.name)  # to the start events, which wait for their event
+
+        def trigger(live: LiveInstance = live):
+            for task, task_kind, task_name in waiting_for_events(live.workflow):
+                if task_kind == kind and task_name == name and task.task_spec.bpmn_id:
+                    deliver_to_task(task, name, variables)
+                    return
+        live.run(trigger, actor=actor.name)
+        save_live_instance(session, live)
+        started.append(live.row.id)
+    return started
+
+
+def correlate_message(session: Session, actor: Actor, name: str, *, business_key: str | None = None,
+                      correlation_keys: dict | None = None, variables: dict | None = None,
+                      deliver_to_all: bool = False, ttl_ms: int = 0) -> Delivery:
+    """Deliver a message to the one instance waiting for it (all with `deliver_to_all`), or start
+    instances at its message start events; 409 when several would take it. When nothing takes it:
+    buffered for `ttl_ms` (a task that starts waiting for it meanwhile gets it), else 404."""
+    variables = variables or {}
+    waiting = _matching(session, MESSAGE, name, business_key, correlation_keys)
+    instances = {s.instance_id for s in waiting}
+    if len(instances) > 1 and not deliver_to_all:
+        raise Conflict(f"message {name} matches {len(instances)} instances; narrow it with business_key or "
+                       "correlation_keys, or send it with all=true")
+    delivery = Delivery()
+    done = set()
+    for subscription in waiting:
+        if subscription.instance_id not in done and _wake(session, subscription, name, variables, actor, MESSAGE):
+            done.add(subscription.instance_id)
+            delivery.delivered.append(subscription.instance_id)
+    if not delivery.delivered:
+        delivery.started = _start_at(session, MESSAGE, name, variables, business_key, actor)
+    if not delivery.delivered and not delivery.started:
+        if ttl_ms > 0:
+            session.add(BufferedMessage(id=str(uuid.uuid4()), name=name, business_key=business_key,
+                                        correlation_keys=correlation_keys or {}, variables=variables,
+                                        expires_at=utcnow() + timedelta(milliseconds=ttl_ms), created_at=utcnow()))
+            delivery.buffered = True
+            return delivery
+        raise NotFound(f"no instance waits for message {name} and no process starts with it")
+    return delivery
+
+
+def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict | None = None) -> Delivery:
+    """Deliver a signal to every waiting catch event, and start every process with a signal start."""
+    variables = variables or {}
+    delivery = Delivery()
+    for subscription in _matching(session, SIGNAL, name, None, None):
+        if _wake(session, subscription, name, variables, actor, SIGNAL):
+            if subscription.instance_id not in delivery.delivered:
+                delivery.delivered.append(subscription.instance_id)
+    delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)
+    return delivery
+
+
+def deliver_thrown_events(session: Session, live: LiveInstance) -> None:
+    """Messages and signals thrown inside an instance (throw and end events, send tasks) that it did
+    not catch itself go to the other instances, like events from outside (a save step)."""
+    if not live.workflow.bpmn_events:
+        return
+    live.history.flush(session, live.row)
+    _deliver(session, live)
+    live.history.flush(session, live.row)
+
+
+def _deliver(session: Session, live: LiveInstance) -> None:
+    actor = Actor(f"instance:{live.row.id}", frozenset())
+    for event in live.workflow.get_events():
+        definition, payload = event.event_definition, event.payload
+        variables = _thrown_variables(payload)
+        if isinstance(definition, SignalEventDefinition):
+            broadcast_signal(session, actor, definition.name, variables)
+        elif isinstance(definition, MessageEventDefinition):
+            try:
+                correlate_message(session, actor, definition.name, variables=variables, deliver_to_all=False,
+                                  correlation_keys=_thrown_correlation(live, definition.name))
+            except (NotFound, Conflict) as err:
+                live.history.record("message_not_delivered", data={"name": definition.name, "reason": err.detail})
+
+
+def _thrown_correlation(live: LiveInstance, name: str) -> dict | None:
+    """The correlation key a thrown message carries: its zeebe:subscription correlationKey,
+    evaluated in the throwing instance (as Camunda 8 does)."""
+    expression = ((live.definition.events or {}).get("messages", {}).get(name) or {}).get("correlation_key")
+    if not expression:
+        return None
+    value = evaluate(expression, live.variables())
+    return {"correlation_key": value} if value is not None else None
+
+
+def _thrown_variables(payload) -> dict:
+    if isinstance(payload, dict) and set(payload) == {"payload", "result_var"}:  # a Camunda message
+        return {payload["result_var"]: payload["payload"]} if payload.get("result_var") else {}
+    return dict(payload) if isinstance(payload, dict) else {}

@@ -1,0 +1,167 @@
+"""Process instances: start, read, list, control (suspend, resume, terminate) and variables."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.definitions.catalog import get_definition, latest_definition
+from engine.errors import BadRequest, Conflict, Forbidden
+from engine.store.lookup import get_or_raise
+from engine.history.recorder import instance_history
+from engine.identity.users import Actor
+from engine.definitions.files import deployment_files
+from engine.runtime.live import LiveInstance, new_live_instance, open_live_instance
+from engine.runtime.saving import save_live_instance
+from engine.runtime.observer import change_record
+from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
+from engine.store.states import InstanceState, UserTaskState
+from engine.definitions.task_forms import check_start_submission
+from engine.runtime.start_events import fire_start_timers, waits_only_at_timer_start
+
+
+@dataclass
+class InstancePage:
+    items: list[ProcessInstance]
+    total: int
+    page: int
+    per_page: int
+
+
+def start_instance(session: Session, actor: Actor, *, definition_key: str | None = None,
+                   definition_id: str | None = None, business_key: str | None = None,
+                   variables: dict | None = None, force: bool = False) -> ProcessInstance:
+    """Create an instance and run it to its first wait state.
+
+    A definition deployed from an isExecutable="false" process starts only with `force`.
+    """
+    if bool(definition_key) == bool(definition_id):
+        raise BadRequest("give exactly one of definition_key and definition_id")
+    definition = (get_definition(session, definition_id) if definition_id
+                  else latest_definition(session, definition_key))
+    if not definition.executable and not force:
+        raise Conflict(f"process {definition.key} is marked isExecutable=\"false\"; "
+                       "start it with force=true to run it anyway")
+    if not definition.spec_json:
+        raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
+                       "(see the deployment's warnings)")
+    variables = check_start_submission(session, definition, variables or {})
+    live = new_live_instance(definition, variables, business_key, actor.name)
+    live.resources = deployment_files(session, definition.deployment_id)
+    live.run(actor=actor.name)
+    if waits_only_at_timer_start(live.workflow):
+        # Started by hand, a process whose only start is a timer leaves through it at once (Camunda 7).
+        live.run(lambda: fire_start_timers(live.workflow), actor=actor.name)
+    save_live_instance(session, live)
+    return live.row
+
+
+def get_instance(session: Session, instance_id: str) -> ProcessInstance:
+    return get_or_raise(session, ProcessInstance, instance_id, "process instance")
+
+
+def list_instances(session: Session, *, state: str | None = None, definition_key: str | None = None,
+                   business_key: str | None = None, page: int = 1, per_page: int = 50) -> InstancePage:
+    query = select(ProcessInstance)
+    if state:
+        query = query.where(ProcessInstance.state == InstanceState(state).value)
+    if definition_key:
+        query = query.where(ProcessInstance.definition_key == definition_key)
+    if business_key:
+        query = query.where(ProcessInstance.business_key == business_key)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id)
+                            .offset((page - 1) * per_page).limit(per_page))
+    return InstancePage(list(items), total, page, per_page)
+
+
+def open_tasks(session: Session, instance_id: str) -> list[UserTask]:
+    return list(session.scalars(select(UserTask).where(
+        UserTask.instance_id == instance_id, UserTask.state == UserTaskState.OPEN.value
+    ).order_by(UserTask.created_at)))
+
+
+def _controlled(session: Session, instance_id: str, actor: Actor) -> LiveInstance:
+    """Open an instance for a control command: its starter or an admin may control it."""
+    live = open_live_instance(session, instance_id)
+    if not (actor.is_admin or actor.name == live.row.started_by):
+        raise Forbidden(f"{actor.name} may not control instance {instance_id}: "
+                        "only its starter or an admin may")
+    return live
+
+
+def _require(live: LiveInstance, *allowed: InstanceState, doing: str) -> None:
+    if live.state not in allowed:
+        raise Conflict(f"cannot {doing} an instance that is {live.state.value}")
+
+
+def _switch_state(session: Session, instance_id: str, actor: Actor, reason: str | None, *,
+                  source: InstanceState, target: InstanceState, event: str, doing: str) -> ProcessInstance:
+    live = _controlled(session, instance_id, actor)
+    _require(live, source, doing=doing)
+    live.row.state = target.value
+    live.history.record(event, actor=actor.name, data={"reason": reason})
+    save_live_instance(session, live)
+    return live.row
+
+
+def suspend_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
+    """Stop an active instance from moving on: its tasks cannot be worked on until resumed."""
+    return _switch_state(session, instance_id, actor, reason, source=InstanceState.ACTIVE,
+                         target=InstanceState.SUSPENDED, event="instance_suspended", doing="suspend")
+
+
+def resume_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
+    return _switch_state(session, instance_id, actor, reason, source=InstanceState.SUSPENDED,
+                         target=InstanceState.ACTIVE, event="instance_resumed", doing="resume")
+
+
+def terminate_instance(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> ProcessInstance:
+    """Cancel everything still running; the instance is kept, in state `terminated`."""
+    live = _controlled(session, instance_id, actor)
+    _require(live, InstanceState.ACTIVE, InstanceState.SUSPENDED, InstanceState.FAILED, doing="terminate")
+    live.workflow.cancel()
+    live.observer.scan()
+    live.row.state = InstanceState.TERMINATED.value
+    live.row.ended_at = utcnow()
+    live.history.record("instance_terminated", actor=actor.name, data={"reason": reason})
+    save_live_instance(session, live)
+    return live.row
+
+
+def patch_variables(session: Session, instance_id: str, actor: Actor, values: dict) -> ProcessInstance:
+    """Merge values into the instance's variables (running or suspended instances only)."""
+    live = _controlled(session, instance_id, actor)
+    _require(live, InstanceState.ACTIVE, InstanceState.SUSPENDED, InstanceState.FAILED, doing="change variables of")
+    before = live.variables()
+    live.set_variables(values)
+    live.history.record("variables_changed", actor=actor.name, data=change_record(values, before, ()))
+    save_live_instance(session, live)
+    return live.row
+
+
+def history(session: Session, instance_id: str) -> list[HistoryEvent]:
+    get_instance(session, instance_id)
+    return instance_history(session, instance_id)
+
+
+@dataclass
+class InstanceView:
+    """An instance as callers see it: the row plus its open user tasks."""
+
+    instance: ProcessInstance
+    open_tasks: list[UserTask]
+
+
+def view_instance(session: Session, row: ProcessInstance) -> InstanceView:
+    return InstanceView(row, open_tasks(session, row.id))
+
+
+def count_summary(session: Session) -> dict:
+    """How many definitions and active instances there are (for the landing page)."""
+    return {
+        "definitions": session.scalar(select(func.count()).select_from(ProcessDefinition)),
+        "active": session.scalar(select(func.count()).select_from(ProcessInstance)
+                                 .where(ProcessInstance.state == InstanceState.ACTIVE.value)),
+    }

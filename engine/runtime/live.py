@@ -1,0 +1,178 @@
+"""An instance in memory for the length of one command: its row, its workflow, its new history."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from engine.definitions.files import deployment_files
+from engine.definitions.sensitive_fields import definition_names
+from engine.errors import NotFound
+from engine.history.recorder import HistoryRecorder
+from engine.runtime.event_routing import use_scoped_events
+from engine.runtime.event_subprocesses import is_dormant_part
+from engine.runtime.io_mapping import attach_io_mappings, initiator_variables
+from engine.runtime.observer import ActivityObserver, all_workflows
+from engine.runtime.runner import Runner
+from engine.runtime.service_calls import CallSite, ServiceCaller
+from engine.scripting.script_engine import FuseScriptEngine
+from engine.store.models import ProcessDefinition, ProcessInstance, utcnow
+from engine.store.serialization import SPECS, load_state
+from engine.store.states import InstanceState
+from engine.telemetry.log_context import log_context
+
+log = logging.getLogger("fuse.instance")
+LIVE_STATES = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.ERROR
+INTERNAL_KEYS = {"data_objects"}
+
+
+def json_safe(data: dict) -> dict:
+    """Variables as the API and the JSON columns see them (dates become ISO strings)."""
+    return json.loads(json.dumps(data, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+
+
+def _no_resources(name: str) -> bytes:
+    raise KeyError(f"no deployed file named {name}")
+
+
+@dataclass
+class LiveInstance:
+    row: ProcessInstance
+    definition: ProcessDefinition
+    workflow: BpmnWorkflow
+    history: HistoryRecorder
+    observer: ActivityObserver
+    # Files deployed with the model, by name (policies, model files) for handlers.
+    resources: Callable[[str], bytes] = _no_resources
+    # False until the instance's row was first written: save steps then know nothing is stored yet.
+    stored: bool = False
+
+    @property
+    def state(self) -> InstanceState:
+        return InstanceState(self.row.state)
+
+    def live_tasks(self, states: int = LIVE_STATES) -> list:
+        return [t for wf in all_workflows(self.workflow) for t in wf.tasks.values()
+                if t.state & states and getattr(t.task_spec, "bpmn_id", None) and not is_dormant_part(t)]
+
+    def variables(self) -> dict:
+        """Process variables: the workflow's data once ended, else the newest data of live tasks."""
+        if self.workflow.is_completed():
+            data = dict(self.workflow.data)
+        else:
+            data = {}
+            for task in sorted(self.live_tasks(), key=lambda t: t.last_state_change):
+                data.update(task.data)
+        return json_safe({k: v for k, v in data.items() if k not in INTERNAL_KEYS})
+
+    def set_variables(self, values: dict) -> None:
+        """Merge values into every live task, so that whatever runs next sees them."""
+        for task in self.live_tasks():
+            task.data.update(values)
+
+    def run(self, action: Callable[[], None] | None = None, actor: str | None = None) -> None:
+        """Do `action` (if any) and run on to the next wait state; a failure fails the instance."""
+        with log_context(instance_id=self.row.id):
+            try:
+                if action is not None:
+                    action()
+                site = CallSite(self.row.id, self.row.business_key, self.history, self.resources)
+                Runner(self.workflow, self.observer, ServiceCaller(site)).run_until_wait()
+            except Exception as err:  # noqa: BLE001 - any failure of the model fails the instance, not the server
+                self.observer.scan()
+                self.fail(err, actor)
+
+    def fail(self, err: Exception, actor: str | None) -> None:
+        task = getattr(err, "task", None)
+        spec = getattr(task, "task_spec", None) or getattr(err, "task_spec", None)
+        activity_id = getattr(spec, "bpmn_id", None)
+        error = {"message": str(err) or type(err).__name__, "activity_id": activity_id,
+                 "line": getattr(err, "line_number", None) or None}
+        self.row.state = InstanceState.FAILED.value
+        self.row.error = error
+        self.history.record("instance_failed", activity_id=activity_id,
+                            activity_name=getattr(spec, "bpmn_name", None), actor=actor, data=error)
+        log.error("instance failed: %s", error["message"], extra={
+            **self.log_fields(), "activity_id": activity_id})
+
+    def log_fields(self) -> dict:
+        """What a log line about this instance names."""
+        return {"instance_id": self.row.id, "definition_key": self.row.definition_key}
+
+
+def _script_engine() -> FuseScriptEngine:
+    return FuseScriptEngine()
+
+
+def new_live_instance(definition: ProcessDefinition, variables: dict, business_key: str | None,
+                      actor: str | None) -> LiveInstance:
+    """A fresh instance of `definition`, not yet run and not yet in the session."""
+    spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
+    attach_io_mappings(spec, subprocess_specs)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine())
+    use_scoped_events(workflow)
+    workflow.task_tree.data.update({**initiator_variables(spec, actor), **variables})
+    row = ProcessInstance(
+        id=str(uuid.uuid4()), definition_id=definition.id, definition_key=definition.key,
+        business_key=business_key, state=InstanceState.ACTIVE.value, variables={}, active_activities=[],
+        workflow_state="", lock_version=0, history_seq=0, started_by=actor, created_at=utcnow())
+    history = HistoryRecorder(sensitive=definition_names(definition))
+    history.record("instance_started", actor=actor,
+                   data={"variables": json_safe(variables), "business_key": business_key,
+                         "definition_id": definition.id})
+    live = LiveInstance(row, definition, workflow, history,
+                        ActivityObserver(workflow, history, definition.activities, definition.key))
+    log.info("instance started", extra=live.log_fields())
+    return live
+
+
+def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
+    """Take the instance's write lock (the first write of the transaction) and load it fresh.
+
+    The UPDATE takes a row lock on PostgreSQL and the write lock on SQLite, so two commands on
+    one instance run one after the other and the second sees what the first committed.
+    """
+    result = session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                             .values(lock_version=ProcessInstance.lock_version + 1))
+    if result.rowcount == 0:
+        raise NotFound(f"process instance {instance_id} does not exist")
+    session.expire_all()
+    return session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                           .execution_options(populate_existing=True)).one()
+
+
+def claim_unchanged(session: Session, row: ProcessInstance) -> bool:
+    """Take the write lock of an instance read without it, if nobody changed it since; False if
+    somebody did (the caller then drops what it computed)."""
+    result = session.execute(update(ProcessInstance).where(
+        ProcessInstance.id == row.id, ProcessInstance.lock_version == row.lock_version
+    ).values(lock_version=ProcessInstance.lock_version + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    set_committed_value(row, "lock_version", row.lock_version + 1)
+    return True
+
+
+def open_live_instance(session: Session, instance_id: str, lock: bool = True) -> LiveInstance:
+    """Rebuild an instance's workflow, locking it first (or, with lock=False, reading it unlocked:
+    see claim_unchanged)."""
+    row = lock_instance(session, instance_id) if lock else session.get(ProcessInstance, instance_id)
+    if row is None:
+        raise NotFound(f"process instance {instance_id} does not exist")
+    definition = session.get(ProcessDefinition, row.definition_id)
+    spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
+    attach_io_mappings(spec, subprocess_specs)
+    workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
+    use_scoped_events(workflow)
+    history = HistoryRecorder(sensitive=definition_names(definition))
+    return LiveInstance(row, definition, workflow, history,
+                        ActivityObserver(workflow, history, definition.activities, definition.key),
+                        deployment_files(session, definition.deployment_id), stored=True)

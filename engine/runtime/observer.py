@@ -1,0 +1,132 @@
+"""Turns SpiffWorkflow task state changes into history events (entered, completed, cancelled)."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine.runtime.event_subprocesses import is_dormant_part
+from engine.runtime.compensation import note_completion
+from engine.runtime.gateway_decisions import gateway_decision
+from engine.history.recorder import HistoryRecorder
+from engine.telemetry.metrics import activity_completed
+
+ACTIVE = TaskState.WAITING | TaskState.READY | TaskState.STARTED
+# Who did a task's work when it was not a person completing it: "handler:<name>", or an external
+# worker's id (kept in the task, which may complete in a later command).
+ACTOR = "fuse_actor"
+# When the task was entered (time.time()), kept in the task so it survives until it completes.
+ENTERED_AT = "fuse_entered_at"
+
+
+def all_workflows(workflow) -> list:
+    """The top workflow and every sub-process workflow it holds."""
+    return [workflow, *workflow.subprocesses.values()]
+
+
+def find_task(workflow, task_id: str):
+    """The task with this id in the workflow or any of its sub-processes; None when it is gone."""
+    key = UUID(task_id)
+    return next((task for wf in all_workflows(workflow) if (task := wf.tasks.get(key)) is not None), None)
+
+
+def change_record(updated: dict, previous: dict, removed) -> dict:
+    """A `variables_changed` event's data: {"set": {name: new}, "before": {name: old, for names that
+    existed}, "removed": [names], "masked": [names shown as "***"]} (the history fills in "masked")."""
+    removed = sorted(removed)
+    names = [*updated, *removed]
+    return {"set": updated, "before": {name: previous[name] for name in names if name in previous},
+            "removed": removed, "masked": []}
+
+
+def variable_changes(task) -> dict | None:
+    """What a finished task changed in the data it inherited, or None when nothing changed."""
+    parent = task.parent
+    if parent is None:
+        return None
+    updated = DeepMerge.get_updated_keys(parent.data, task.data)
+    removed = DeepMerge.get_deleted_keys(parent.data, task.data)
+    if not updated and not removed:
+        return None
+    return change_record(updated, parent.data, removed)
+
+
+def _ends_a_wait(task, before, now) -> bool:
+    """Whether a task's change from state `before` to `now` may leave a job of it behind (engine.jobs.queue):
+    it waited, or it is a timer (one that waited unseen, in a dormant event sub-process), or it was
+    cancelled."""
+    if before == TaskState.WAITING or now == TaskState.CANCELLED:
+        return True
+    return now != TaskState.WAITING and isinstance(getattr(task.task_spec, "event_definition", None),
+                                                   TimerEventDefinition)
+
+
+class ActivityObserver:
+    """Remembers the state of every BPMN element's task and records what changed since."""
+
+    def __init__(self, workflow, recorder: HistoryRecorder, activities: dict, definition_key: str = ""):
+        self.workflow, self.recorder, self.activities = workflow, recorder, activities
+        self.definition_key = definition_key
+        self.known: dict = {}
+        self.entered: set = set()
+        self.actors: dict = {}  # task id -> who finished it (user tasks), for the history
+        # Set when a task stopped waiting (fired, got its event, was cancelled): its job may have to go.
+        self.waits_ended = False
+        for task in self._tasks():
+            self.known[task.id] = task.state
+            if task.state & (ACTIVE | TaskState.COMPLETED | TaskState.ERROR):
+                self.entered.add(task.id)
+
+    def _tasks(self):
+        for wf in all_workflows(self.workflow):
+            for task in wf.tasks.values():
+                # A dormant event sub-process is a subscription, not an activity, until it fires.
+                if getattr(task.task_spec, "bpmn_id", None) and not is_dormant_part(task):
+                    yield task
+
+    def scan(self) -> None:
+        """Record events for tasks whose state changed since the last scan."""
+        known, seen = self.known, {}
+        for task in self._tasks():
+            state = task.state
+            seen[task.id] = state
+            if known.get(task.id) == state:
+                continue
+            if state & (ACTIVE | TaskState.COMPLETED) and task.id not in self.entered:
+                self.entered.add(task.id)
+                self._record("activity_entered", task)
+                task.internal_data[ENTERED_AT] = task.last_state_change
+            if state == TaskState.COMPLETED:
+                self._record("activity_completed", task)
+                if decision := gateway_decision(task, self.activities.get(task.task_spec.bpmn_id, {})):
+                    self._record("gateway_decided", task, decision)
+                note_completion(task)
+                self._measure(task)
+                if changes := variable_changes(task):
+                    self._record("variables_changed", task, changes)
+            elif state == TaskState.CANCELLED and task.id in self.entered:
+                self._record("activity_cancelled", task)
+            if _ends_a_wait(task, known.get(task.id), state):
+                self.waits_ended = True
+        self.known = seen
+        self.entered.intersection_update(seen)
+
+    def ignore(self, task) -> None:
+        """Never report this task: it was made up (a join's arrival put down by a repair), not run."""
+        self.known[task.id] = task.state
+        self.entered.add(task.id)
+
+    def _measure(self, task) -> None:
+        entered_at = task.internal_data.pop(ENTERED_AT, None)
+        if entered_at is not None:  # None: entered before Fuse measured durations
+            activity_completed(self.definition_key, task.task_spec.bpmn_id, task.last_state_change - entered_at)
+
+    def _record(self, type: str, task, data: dict | None = None) -> None:
+        bpmn_id = task.task_spec.bpmn_id
+        info = self.activities.get(bpmn_id, {})
+        payload = {"type": info.get("type"), **(data or {})} if type != "variables_changed" else data
+        done_by = (self.actors.get(task.id) or task.internal_data.get(ACTOR)) if type != "activity_entered" else None
+        self.recorder.record(type, activity_id=bpmn_id, actor=done_by,
+                             activity_name=info.get("name") or task.task_spec.bpmn_name, data=payload)

@@ -1,0 +1,147 @@
+"""External tasks: service tasks done by workers outside Fuse, over REST (fetch-and-lock, complete, fail).
+
+A worker locks tasks of its topics for a while; only the lock's holder may complete, fail or extend
+it, and an expired lock makes the task available again. Locking is one UPDATE that re-checks the
+lock in its WHERE clause, so two workers fetching at once never get the same task.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from bpmn.specs import SERVICE_DONE
+from engine.runtime.async_boundaries import EXTERNAL, tasks_marked
+from engine.store.claiming import claimable
+from engine.errors import Conflict
+from engine.runtime.live import LiveInstance, open_live_instance
+from engine.runtime.saving import save_live_instance
+from engine.store.lookup import get_or_raise
+from engine.store.models import ExternalTask, ProcessInstance, utcnow
+from engine.runtime.observer import ACTOR, all_workflows, find_task
+from engine.runtime.service_calls import ATTEMPTS, HANDLER_OUTPUTS, open_incident, throw_bpmn_error
+from engine.store.states import InstanceState
+
+
+def sync_external_tasks(session: Session, live: LiveInstance) -> None:
+    """A row for every task waiting for a worker; rows whose task went away are removed."""
+    workflows = all_workflows(live.workflow)
+    waiting = {} if live.state == InstanceState.TERMINATED else {
+        str(t.id): t for t in tasks_marked(workflows, EXTERNAL)}
+    # Rows exist only for tasks that carry (or carried, if since cancelled) the marker: without any,
+    # a save need not look at the table at all.
+    ever_external = any(t.internal_data.get(EXTERNAL) for wf in workflows for t in wf.tasks.values())
+    if not ever_external and live.state != InstanceState.TERMINATED:
+        return
+    rows = {r.id: r for r in session.scalars(select(ExternalTask).where(ExternalTask.instance_id == live.row.id))}
+    for task_id, row in rows.items():
+        if task_id not in waiting:
+            session.delete(row)
+    for task_id, task in waiting.items():
+        if task_id not in rows:
+            session.add(ExternalTask(id=task_id, instance_id=live.row.id, activity_id=task.task_spec.bpmn_id,
+                                     topic=task.internal_data[EXTERNAL], created_at=utcnow()))
+
+
+@dataclass
+class LockedTask:
+    id: str
+    topic: str
+    instance_id: str
+    activity_id: str | None
+    business_key: str | None
+    variables: dict
+    retries: int | None
+    lock_expires_at: datetime
+
+
+def fetch_and_lock(session: Session, worker_id: str, max_tasks: int, topics: list[dict]) -> list[LockedTask]:
+    """Lock up to `max_tasks` available tasks of the given topics for this worker (committed)."""
+    now, locked = utcnow(), []
+    for topic in topics:
+        if len(locked) >= max_tasks:
+            break
+        until = now + timedelta(milliseconds=int(topic.get("lock_duration_ms") or 60_000))
+        free = or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at < now)
+        active = select(ProcessInstance.id).where(ProcessInstance.state == InstanceState.ACTIVE.value)
+        candidates = (select(ExternalTask.id).where(ExternalTask.topic == topic["name"], free,
+                                                    ExternalTask.instance_id.in_(active))
+                      .order_by(ExternalTask.created_at).limit(max_tasks - len(locked)))
+        session.execute(update(ExternalTask).where(and_(ExternalTask.id.in_(claimable(session, candidates, ExternalTask)),
+                                                        free))
+                        .values(worker_id=worker_id, lock_expires_at=until)
+                        .execution_options(synchronize_session=False))
+        session.commit()
+        rows = session.scalars(select(ExternalTask).where(ExternalTask.worker_id == worker_id,
+                                                          ExternalTask.lock_expires_at == until,
+                                                          ExternalTask.topic == topic["name"]))
+        locked.extend(_locked(session, row) for row in rows)
+    return locked
+
+
+def _locked(session: Session, row: ExternalTask) -> LockedTask:
+    instance = session.get(ProcessInstance, row.instance_id)
+    return LockedTask(row.id, row.topic, row.instance_id, row.activity_id, instance.business_key,
+                      instance.variables, row.retries, row.lock_expires_at)
+
+
+def _held_by(session: Session, task_id: str, worker_id: str) -> tuple[ExternalTask, LiveInstance, object]:
+    row = get_or_raise(session, ExternalTask, task_id, "external task")
+    live = open_live_instance(session, row.instance_id)
+    session.refresh(row)
+    if row.worker_id != worker_id or row.lock_expires_at is None or row.lock_expires_at < utcnow():
+        raise Conflict(f"external task {task_id} is not locked by worker {worker_id}")
+    task = find_task(live.workflow, task_id)
+    if task is None or not task.internal_data.get(EXTERNAL):
+        raise Conflict(f"external task {task_id} no longer waits")
+    return row, live, task
+
+
+def complete_external_task(session: Session, task_id: str, worker_id: str, variables: dict) -> ProcessInstance:
+    row, live, task = _held_by(session, task_id, worker_id)
+    task.internal_data.pop(EXTERNAL, None)
+    task.internal_data.pop(ATTEMPTS, None)
+    task.data.update(variables)
+    task.internal_data[HANDLER_OUTPUTS] = list(variables)
+    task.internal_data[SERVICE_DONE] = True
+    task.internal_data[ACTOR] = worker_id
+    live.history.record("external_task_completed", activity_id=row.activity_id, actor=worker_id,
+                        data={"topic": row.topic, "variables": variables})
+    live.run(actor=worker_id)
+    save_live_instance(session, live)
+    return live.row
+
+
+def fail_external_task(session: Session, task_id: str, worker_id: str, error_message: str,
+                       retries: int, retry_timeout_ms: int) -> None:
+    """A worker could not do it: available again after the timeout while retries remain, else an incident."""
+    row, live, task = _held_by(session, task_id, worker_id)
+    live.history.record("external_task_failed", activity_id=row.activity_id, actor=worker_id,
+                        data={"error": error_message, "retries": retries})
+    if retries > 0:
+        row.retries, row.error_message, row.worker_id = retries, error_message, None
+        row.lock_expires_at = utcnow() + timedelta(milliseconds=max(0, retry_timeout_ms))
+        live.history.flush(session, live.row)
+        return
+    task.internal_data.pop(EXTERNAL, None)
+    open_incident(task, error_message, live.history, live.row.id)
+    save_live_instance(session, live)
+
+
+def bpmn_error_external_task(session: Session, task_id: str, worker_id: str, code: str, message: str,
+                             variables: dict) -> ProcessInstance:
+    row, live, task = _held_by(session, task_id, worker_id)
+    task.internal_data.pop(EXTERNAL, None)
+    live.run(lambda: throw_bpmn_error(task, code, message, variables, live.history), actor=worker_id)
+    save_live_instance(session, live)
+    return live.row
+
+
+def extend_lock(session: Session, task_id: str, worker_id: str, new_duration_ms: int) -> ExternalTask:
+    row = get_or_raise(session, ExternalTask, task_id, "external task")
+    if row.worker_id != worker_id or row.lock_expires_at is None or row.lock_expires_at < utcnow():
+        raise Conflict(f"external task {task_id} is not locked by worker {worker_id}")
+    row.lock_expires_at = utcnow() + timedelta(milliseconds=new_duration_ms)
+    return row

@@ -1,0 +1,80 @@
+"""Running one job: release the task it holds and run the instance on (see engine.jobs.queue)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict, NotFound
+from engine.events.messages import deliver_to_task
+from engine.events.subscriptions import buffered_match, correlation_value
+from engine.events.timer_starts import TIMER_START, fire_timer_start
+from engine.runtime.async_boundaries import release
+from engine.runtime.live import LiveInstance, claim_unchanged, open_live_instance
+from engine.runtime.observer import find_task
+from engine.runtime.saving import save_live_instance
+from engine.runtime.timers import TIMER
+from engine.store.models import Job
+from engine.store.states import MESSAGE, InstanceState
+from engine.telemetry.log_context import log_context
+
+
+@dataclass
+class JobOutcome:
+    job_id: str
+    instance_id: str | None
+    ran: bool
+
+
+def run_job(session: Session, job_id: str) -> JobOutcome:
+    """Run one job in the caller's transaction: release its task and run the instance on.
+
+    The instance is read and run WITHOUT its lock, so a slow handler does not block other writers
+    (on SQLite, the whole database); the result is written only if nobody changed the instance
+    meanwhile, otherwise the job is tried again (Conflict).
+    """
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"job {job_id} does not exist")
+    with log_context(job_id=job_id, instance_id=job.instance_id):
+        return _run(session, job)
+
+
+def _run(session: Session, job: Job) -> JobOutcome:
+    job_id = job.id
+    if job.kind == TIMER_START:
+        return JobOutcome(job_id, fire_timer_start(session, job), True)
+    live = open_live_instance(session, job.instance_id, lock=False)
+    task = find_task(live.workflow, job.task_id)
+    waiting = task is not None and live.state == InstanceState.ACTIVE and not (
+        job.kind == TIMER and task.state != TaskState.WAITING)
+    if waiting:
+        if job.kind == MESSAGE:
+            waiting = _hand_over_buffered_message(session, job, live, task)
+        else:
+            release(task)
+            live.history.record("job_executed", activity_id=job.activity_id, actor="worker",
+                                data={"kind": job.kind, "attempt": job.attempts + 1})
+            live.run(actor="worker")
+    if not claim_unchanged(session, live.row):
+        raise Conflict(f"instance {job.instance_id} changed while job {job_id} ran; it will run again")
+    session.execute(delete(Job).where(Job.id == job_id))
+    if waiting:
+        save_live_instance(session, live)
+    return JobOutcome(job_id, job.instance_id, waiting)
+
+
+def _hand_over_buffered_message(session: Session, job: Job, live: LiveInstance, task) -> bool:
+    """Give a waiting task the buffered message it subscribed to (if it has not expired meanwhile)."""
+    name = task.task_spec.event_definition.name
+    message = buffered_match(session, name, live.row.business_key, correlation_value(live, task, name))
+    if message is None:
+        return False
+    session.delete(message)
+    live.history.record("message_received", activity_id=job.activity_id, actor="worker",
+                        data={"name": name, "variables": message.variables, "buffered_since": message.created_at.isoformat()})
+    live.run(lambda: deliver_to_task(task, name, message.variables), actor="worker")
+    return True
