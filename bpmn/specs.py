@@ -13,6 +13,8 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as C
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
+from bpmn.decisions import FeelDecisionEngine
+
 
 class UserTask(CamundaUserTask):
     """A user task that also keeps who may work on it (SpiffWorkflow drops these attributes).
@@ -94,6 +96,10 @@ class BusinessRuleTask(CamundaBusinessRuleTask):
     """A DMN decision; with a result variable (camunda:resultVariable + mapDecisionResult, or
     zeebe:calledDecision resultVariable) the result goes there, shaped as Camunda shapes it;
     without one, each output becomes a variable of its own name (SpiffWorkflow's way)."""
+
+    def __init__(self, wf_spec, bpmn_id, dmnEngine, **kwargs):
+        # Parsed or restored from JSON, the table is decided with FEEL (bpmn.decisions).
+        super().__init__(wf_spec, bpmn_id, FeelDecisionEngine(dmnEngine.decision_table), **kwargs)
 
     def _run_hook(self, my_task):
         extensions = getattr(self, "extensions", None) or {}

@@ -7,6 +7,9 @@
     expr.evaluate(vars)    -> the value; ExpressionError on any failure
     expr.variables         -> frozenset of top-level variable names the expression may read
     expr.text              -> the text as given
+    compile_unary_tests(text)       -> FeelUnaryTests: a decision table's input entry (`"a", "b"`,
+                                       `< 10`, `not([1..5])`, `-`, `? > x`; blank means any input)
+    tests.matches(value, vars)      -> True, False or None (null: it cannot say) for an input value
 
 FEEL semantics, not Python's: an unknown name is null, and an operator or function applied
 to values it does not fit gives null instead of failing (`"a" + 1` is null, `null > 1` is
@@ -16,14 +19,16 @@ compiled to closures; user text is never given to Python's eval or exec.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Mapping
 
 from bpmn.expressions.compiled import CompiledExpression
 from bpmn.expressions.errors import ExpressionError
-from bpmn.expressions.feel_compiler import compile_tree
+from bpmn.expressions.feel_access import Scope
+from bpmn.expressions.feel_compiler import INPUT, compile_tree, compile_unary_tree
 from bpmn.expressions.feel_syntax import parse_feel
 
-__all__ = ["ExpressionError", "FeelExpression", "compile_feel", "is_feel"]
+__all__ = ["ExpressionError", "FeelExpression", "FeelUnaryTests", "compile_feel", "compile_unary_tests",
+           "is_feel"]
 
 
 def is_feel(text: Any) -> bool:
@@ -52,3 +57,32 @@ def _compile(text: str) -> FeelExpression:
     except ExpressionError as err:
         raise type(err)(err.message, expression=text, position=err.position) from None
     return FeelExpression(text, run, names)
+
+
+class FeelUnaryTests(CompiledExpression):
+    """Compiled unary tests; immutable and safe to share between threads."""
+
+    __slots__ = ()
+
+    def matches(self, value: Any, variables: Mapping[str, Any]) -> bool | None:
+        """Whether `value` passes the tests (null when it cannot be told); ExpressionError on failure."""
+        return self.evaluate(Scope({INPUT: value}, variables))
+
+
+def compile_unary_tests(text: str) -> FeelUnaryTests:
+    """Parse and compile a decision table's input entry once (results are cached per text)."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"unary tests must be a string, not {type(text).__name__}")
+    return _compile_tests(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_tests(text: str) -> FeelUnaryTests:
+    if not text.strip():  # an empty cell, like '-', lets any input through
+        return FeelUnaryTests(text, lambda variables: True, frozenset())
+    tree, offset = parse_feel(text, start="unary_tests")
+    try:
+        run, names = compile_unary_tree(tree, offset)
+    except ExpressionError as err:
+        raise type(err)(err.message, expression=text, position=err.position) from None
+    return FeelUnaryTests(text, run, names)

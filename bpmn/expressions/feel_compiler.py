@@ -3,8 +3,9 @@
 Promise: the closures read only the variables mapping they are called with (and scopes
 built from it), never run Python eval/exec, and give null for FEEL type errors. Compiling
 raises ExpressionError (position = column in the full text) for an unknown function or a
-wrong argument count; evaluating raises it only when an iteration runs away.
-`compile_tree` also reports the top-level variable names the tree may read.
+wrong argument count; evaluating raises it only when an iteration runs away or an `assert`
+fails. `compile_tree` also reports the top-level variable names the tree may read;
+`compile_unary_tree` does the same for unary tests, which read the input value as `INPUT`.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ _COMPARISON = {"EQ": (values.equal, operator.eq), "NE": (values.not_equal, opera
 # What a built-in raises for arguments it does not fit; FEEL calls that a type error: null.
 _TYPE_ERRORS = (TypeError, ValueError, ArithmeticError, LookupError, re.error)
 _FAST = values.FAST_NUMBERS
+# The name unary tests read their input value by (`?` in FEEL; no FEEL name can be spelled so).
+INPUT = "?"
 
 
 def compile_tree(tree: Tree, offset: int) -> tuple[Evaluator, frozenset[str]]:
@@ -42,13 +45,22 @@ def compile_tree(tree: Tree, offset: int) -> tuple[Evaluator, frozenset[str]]:
     return build_guarded(compiler, tree, offset)
 
 
+def compile_unary_tree(tree: Tree, offset: int) -> tuple[Evaluator, frozenset[str]]:
+    """Closure telling whether the input value (the variable `INPUT`) passes the unary tests in
+    `tree` (parsed with start="unary_tests"): true, false, or null when it cannot say."""
+    compiler = _Compiler(offset, unary=True)
+    return build_guarded(compiler, tree, offset)
+
+
 def _constant(value: Any) -> Evaluator:
     return lambda variables: value
 
 
 class _Compiler:
-    def __init__(self, offset: int):
+    def __init__(self, offset: int, unary: bool = False):
         self.offset = offset
+        self.unary = unary
+        self.input_reads = 0  # how many `?` have been compiled so far
         self.names: set[str] = set()
         self.bound: list[str] = []  # names bound by enclosing iterations, filters and contexts
 
@@ -97,6 +109,13 @@ class _Compiler:
             self.names.add(name)
         # An unknown name is null in FEEL, not an error.
         return lambda variables: variables.get(name)
+
+    def _input_value(self, node: Tree) -> Evaluator:
+        if not self.unary:
+            raise ExpressionSyntaxError("syntax error: '?' is the input value, known only in a decision "
+                                        "table's input entries", position=self.pos(node))
+        self.input_reads += 1
+        return lambda variables: variables.get(INPUT)
 
     def _list(self, node: Tree) -> Evaluator:
         elements = [self.build(child) for child in node.children if child is not None]
@@ -286,3 +305,56 @@ class _Compiler:
 
     def _every(self, node: Tree) -> Evaluator:
         return quantifier(*self._iterations(node), wanted=False)
+
+    # --- unary tests: a decision table's input entry, tried on the input value -----------------
+
+    def _unary_tests(self, node: Tree) -> Evaluator:
+        return self.build(node.children[0])
+
+    def _any_input(self, node: Tree) -> Evaluator:
+        return _constant(True)
+
+    def _negated_tests(self, node: Tree) -> Evaluator:
+        positive = self.build(node.children[1])
+
+        def negated(variables: Mapping[str, Any]) -> Any:
+            outcome = positive(variables)
+            return None if outcome is None else not outcome
+        return negated
+
+    def _positive_tests(self, node: Tree) -> Evaluator:
+        """Several tests: true if any is (stopping there), else null if any is null, else false."""
+        tests = [self.build(child) for child in node.children]
+        if len(tests) == 1:
+            return tests[0]
+        return lambda variables: values.any_of(_until_true(tests, variables))
+
+    def _test_compare(self, node: Tree) -> Evaluator:
+        test = self._test(node)
+        return lambda variables: test(variables.get(INPUT), variables)
+
+    def _test_expr(self, node: Tree) -> Evaluator:
+        """As Camunda's FEEL engine: an expression with `?` is the test itself; any other matches
+        when it is true, when it is a list holding the input or a range around it, or when it
+        equals the input (a bare `true`/`false` only by equality)."""
+        reads, expression_node = self.input_reads, node.children[0]
+        expected = self.build(expression_node)
+        if self.input_reads > reads:
+            return lambda variables: outcome if isinstance(outcome := expected(variables), bool) else None
+        literal = expression_node.data == "keyword"
+
+        def test(variables: Mapping[str, Any]) -> Any:
+            value = expected(variables)
+            if value is True and not literal:
+                return True
+            return matches_test(variables.get(INPUT), value)
+        return test
+
+
+def _until_true(tests: list[Evaluator], variables: Mapping[str, Any]) -> list:
+    outcomes = []
+    for test in tests:
+        outcomes.append(test(variables))
+        if outcomes[-1] is True:
+            break
+    return outcomes

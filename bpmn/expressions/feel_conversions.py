@@ -1,5 +1,6 @@
 """FEEL's built-in conversion and temporal functions: `string`, `number`, `date`, `time`,
 `date and time`, `duration`, `years and months duration`, `now`, `today`, `day of week`, ...
+and Camunda 8's `last day of month`.
 
 Promise, as FEEL wants it: text that is no valid value and arguments of the wrong type give
 null rather than raising (Python's ValueError for, say, month 13 is turned into null by the
@@ -7,6 +8,7 @@ caller, as for every built-in).
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
@@ -109,6 +111,10 @@ _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", 
                 "September", "October", "November", "December")
 
 
+def _last_day_of_month(value: dt.date) -> dt.date:
+    return dt.date(value.year, value.month, calendar.monthrange(value.year, value.month)[1])
+
+
 def _on_date(op: Callable[[dt.date], Any]) -> Callable[[Any], Any]:
     return lambda value: op(value) if isinstance(value, dt.date) else None
 
@@ -128,4 +134,5 @@ CONVERSION_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
     "day of year": (_on_date(lambda d: d.timetuple().tm_yday), 1, 1),
     "week of year": (_on_date(lambda d: d.isocalendar()[1]), 1, 1),
     "month of year": (_on_date(lambda d: _MONTH_NAMES[d.month - 1]), 1, 1),
+    "last day of month": (_on_date(_last_day_of_month), 1, 1),
 }

@@ -1,5 +1,6 @@
-"""FEEL syntax: parses one FEEL expression (DMN 1.3, as Camunda 8 / Zeebe write it) into a
-lark tree with an LALR grammar.
+"""FEEL syntax: parses one FEEL expression (DMN 1.3, as Camunda 8 / Zeebe write it), or the
+unary tests of a decision table's input entry (`"gold", "silver"`, `< 10`, `not([1..5])`, `-`,
+`? > x`), into a lark tree with an LALR grammar.
 
 Promise: `parse_feel` either returns a tree or raises ExpressionSyntaxError whose position
 is a 0-based column into the full text (the leading '=' and indentation included).
@@ -21,10 +22,10 @@ KEYWORDS = ("true", "false", "null", "if", "then", "else", "for", "in", "return"
 
 # FEEL function names may contain spaces (`string length(s)`), which a lexer cannot tell
 # from two names in general. Two adjacent names are valid nowhere else in FEEL, so words
-# (none a keyword) directly followed by '(' are read as one function name; the two names
-# holding the keyword 'and' are spelled out.
+# (none a keyword) directly followed by '(' are read as one function name; the three names
+# holding a keyword ('and', 'or', 'else') are spelled out.
 _WORD = r"(?!(?:%s)\b)(?!\d)\w+" % "|".join(KEYWORDS)
-_FUNC_NAME = (r"(?:date\s+and\s+time|years\s+and\s+months\s+duration"
+_FUNC_NAME = (r"(?:date\s+and\s+time|years\s+and\s+months\s+duration|get\s+or\s+else"
               rf"|{_WORD}(?:\s+{_WORD})+)(?=\s*\()")
 
 # Precedence, loosest first (DMN 1.3, section 10.3.2.1): if/for/some/every, or, and,
@@ -32,6 +33,13 @@ _FUNC_NAME = (r"(?:date\s+and\s+time|years\s+and\s+months\s+duration"
 # Operators are named terminals so the tree keeps them, with their column.
 GRAMMAR = r"""
 ?start: expr
+
+unary_tests: positive_tests
+           | NOT "(" positive_tests ")"                      -> negated_tests
+           | MINUS                                           -> any_input
+positive_tests: unary_test ("," unary_test)*
+unary_test: (LT | GT | LE | GE) sum                          -> test_compare
+          | expr                                             -> test_expr
 
 ?expr: or_expr
      | IF expr THEN expr ELSE expr                           -> if_
@@ -73,6 +81,7 @@ tests: test
         | AT_STRING                                          -> temporal
         | (TRUE | FALSE | NULL)                              -> keyword
         | NAME                                               -> var
+        | QMARK                                              -> input_value
         | (NAME | FUNC_NAME) "(" [args] ")"                  -> call
         | "(" expr ")"
         | "[" [expr ("," expr)*] "]"                         -> list
@@ -97,6 +106,8 @@ BETWEEN: "between"
 TRUE: "true"
 FALSE: "false"
 NULL: "null"
+NOT: "not"
+QMARK: "?"
 EQ: "="
 NE: "!="
 LT: "<"
@@ -160,7 +171,8 @@ def unescape(text: str) -> str:
 @functools.cache
 def _parser() -> Lark:
     # Built on first use: importing the engine should not pay for grammar analysis.
-    return Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return Lark(GRAMMAR, parser="lalr", start=["start", "unary_tests"], propagate_positions=True,
+                maybe_placeholders=True)
 
 
 # lark does not document its parser as thread-safe; parses are rare (results are cached).
@@ -175,14 +187,15 @@ def split_body(text: str) -> tuple[str, int]:
     return text[offset:], offset
 
 
-def parse_feel(text: str) -> tuple[Tree, int]:
-    """Parse `text` ('=' optional); returns the tree and the column where the expression starts."""
+def parse_feel(text: str, start: str = "start") -> tuple[Tree, int]:
+    """Parse `text` ('=' optional) as an expression (or, with start="unary_tests", as unary tests);
+    returns the tree and the column where the expression starts."""
     body, offset = split_body(text)
     if not body.strip():
         raise ExpressionSyntaxError("syntax error: empty expression", text, offset)
     try:
         with _parse_lock:
-            tree = _parser().parse(body)
+            tree = _parser().parse(body, start=start)
     except UnexpectedInput as err:
         message, pos = _describe_syntax_error(err, body)
         raise ExpressionSyntaxError(f"syntax error: {message}", text, offset + pos) from None

@@ -25,6 +25,9 @@ FAST_NUMBERS = frozenset({int, float})
 # 2**x for an int exponent above this would take seconds and megabytes; FEEL numbers are
 # 34-digit decimals anyway, so such powers are computed in floating point instead.
 _MAX_EXACT_POWER_BITS = 4096
+# The longest text one built-in may build (`string join`, `replace`, `to json`): a list of a
+# thousand references to one long string would otherwise become gigabytes in one call.
+MAX_TEXT = 10_000_000
 
 
 @dataclass(frozen=True)
