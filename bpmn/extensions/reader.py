@@ -13,7 +13,7 @@ HONOURED_ATTRIBUTES = {
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority", "formKey",
     "formRef", "formRefBinding", "formRefVersion", "collection", "elementVariable", "decisionRef",
     "initiator", "resultVariable", "calledElementBinding", "mapDecisionResult", "asyncBefore", "asyncAfter",
-    "class", "expression", "delegateExpression", "type", "topic",
+    "async", "class", "expression", "delegateExpression", "type", "topic",
     "errorCodeVariable", "errorMessageVariable", "escalationCodeVariable", "errorMessage",
 }
 HARMLESS_ATTRIBUTES = {"historyTimeToLive", "versionTag", "isStartableInTasklist", "candidateStarterGroups",
