@@ -13,6 +13,7 @@ from engine.store.serialization import SPECS
 from bpmn.errors import ElementProblem
 from forms.loader import load_form
 from forms.model import FormError, FormModel
+from forms.read_only import with_process_values, without_read_only
 from forms.validation import validate_submission
 
 
@@ -107,14 +108,14 @@ def _model_for_checking(session, definition, extensions, element_id) -> FormMode
 def check_task_submission(session: Session, task: UserTask, instance: ProcessInstance, variables: dict
                           ) -> tuple[dict, FormModel | None]:
     """The submission, typed as the task's form says, and that form (None if it has none); values
-    of read-only fields are not taken from a person (the form shows them, the process owns them)."""
+    of read-only fields are not taken from a person (the form shows them, the process owns them), and
+    the form's checks (required, type) see the process's values there."""
     definition = get_definition(session, instance.definition_id)
     extensions = _element_extensions(definition, task.activity_id)
     model = _model_for_checking(session, definition, extensions, task.activity_id)
-    if model is not None:
-        read_only = {path for path, hints in model.ui_schema.get("fields", {}).items() if hints.get("readonly")}
-        variables = {name: value for name, value in variables.items() if name not in read_only}
-    return checked(model, variables), model
+    if model is None:
+        return variables, None
+    return without_read_only(model, checked(model, with_process_values(model, variables, instance.variables))), model
 
 
 def check_start_submission(session: Session, definition: ProcessDefinition, variables: dict) -> dict:

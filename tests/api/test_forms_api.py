@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import REFUND_BPMN, SAMPLES, bpmn_document, deploy, flow, start
+from helpers import REFUND_BPMN, REPRO, SAMPLES, bpmn_document, deploy, flow, start
 
 REFUND_FORM = SAMPLES / "refund-approval" / "refund-approval.form"
 
@@ -78,6 +78,25 @@ def test_read_only_fields_keep_the_process_values(client, auth):
     done = client.post(f"/api/v1/tasks/{task['id']}/complete",
                        json={"variables": {"approved": True, "amount": 1}}, headers=auth["alice"])
     assert done.status_code == 200 and done.json["variables"]["amount"] == 250
+
+
+def test_a_read_only_required_field_is_satisfied_by_the_process_value(client, auth):
+    deploy(client, auth["demo"], ("readonly-required.bpmn", (REPRO / "readonly-required.bpmn").read_bytes()),
+           ("readonly-required.form", (REPRO / "readonly-required.form").read_bytes()))
+    task = start(client, auth["demo"], "readonlyRequired", {"x": "hello"}).json["open_tasks"][0]
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    done = client.post(url, json={"variables": {"y": "filled", "x": "changed"}}, headers=auth["demo"])
+    assert done.status_code == 200, done.json
+    assert done.json["variables"]["x"] == "hello" and done.json["variables"]["y"] == "filled"
+
+
+def test_a_read_only_required_field_the_process_lacks_is_still_required(client, auth):
+    deploy(client, auth["demo"], ("readonly-required.bpmn", (REPRO / "readonly-required.bpmn").read_bytes()),
+           ("readonly-required.form", (REPRO / "readonly-required.form").read_bytes()))
+    task = start(client, auth["demo"], "readonlyRequired").json["open_tasks"][0]
+    refused = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"x": "typed"}},
+                          headers=auth["demo"])
+    assert refused.status_code == 422 and [e["field"] for e in refused.json["errors"]] == ["/x"]
 
 
 def test_a_form_that_was_not_deployed_is_a_warning_and_does_not_block_work(client, auth):
