@@ -110,6 +110,28 @@ def test_a_form_that_was_not_deployed_is_a_warning_and_does_not_block_work(clien
     assert done.status_code == 200 and done.json["state"] == "completed"
 
 
+def test_a_camunda_forms_app_key_uses_the_form_deployed_under_that_file_name(client, auth):
+    model = REFUND_BPMN.read_bytes().replace(b"camunda-forms:deployment:refund-approval.form",
+                                             b"camunda-forms:app:forms/refund-approval.form")
+    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", model),
+                      ("refund-approval.form", REFUND_FORM.read_bytes()))
+    assert deployed.status_code == 201 and deployed.json["warnings"] == []
+    task = start(client, auth["demo"], "refund_approval", {"amount": 250, "reason": "late", "customer": "c"}
+                 ).json["open_tasks"][0]
+    form = client.get(f"/api/v1/tasks/{task['id']}/form", headers=auth["alice"])
+    assert form.status_code == 200 and form.json["schema"]["properties"]["approved"]["type"] == "boolean"
+    refused = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {}}, headers=auth["alice"])
+    assert refused.status_code == 422 and [e["field"] for e in refused.json["errors"]] == ["/approved"]
+
+
+def test_an_app_form_that_was_not_deployed_is_a_warning_naming_the_task(client, auth):
+    model = REFUND_BPMN.read_bytes().replace(b"camunda-forms:deployment:refund-approval.form",
+                                             b"camunda-forms:app:refund-approval.form")
+    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", model))
+    assert [(w["element_id"], "refund-approval.form" in w["message"]) for w in deployed.json["warnings"]] == [
+        ("finance_approval", True)]
+
+
 GENERATED = """<bpmn:startEvent id="start"/>
 <bpmn:userTask id="order" camunda:formKey="generated">
   <bpmn:extensionElements><camunda:formData>
