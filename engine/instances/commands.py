@@ -48,7 +48,7 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
         raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
                        "(see the deployment's warnings)")
     variables = check_start_submission(session, definition, variables or {})
-    live = new_live_instance(definition, variables, business_key, actor.name)
+    live = new_live_instance(session, definition, variables, business_key, actor.name)
     if starts := event_only_starts(live.workflow.spec):
         raise Conflict(f"process {definition.key} starts only by its events ({', '.join(starts)}): send one of "
                        "their messages or signals instead of starting it by hand", start_events=starts)

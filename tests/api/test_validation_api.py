@@ -32,14 +32,14 @@ def test_invalid_model_gets_every_error_with_element_and_line(client, auth):
 def test_unhonoured_extensions_are_warnings_naming_the_element(client, auth):
     model = bpmn_document(
         '<bpmn:startEvent id="start"/>'
-        '<bpmn:userTask id="approve" camunda:priority="5" camunda:candidateGroups="finance" camunda:madeUp="1" camunda:calledElementVersion="2">'
+        '<bpmn:userTask id="approve" camunda:priority="5" camunda:candidateGroups="finance" camunda:madeUp="1" camunda:decisionRefVersion="2">'
         '<bpmn:extensionElements><camunda:taskListener event="create" class="x.Y"/></bpmn:extensionElements>'
         '</bpmn:userTask><bpmn:endEvent id="end"/>' + flow("f1", "start", "approve") + flow("f2", "approve", "end"))
     model = model.replace(b'<bpmn:process id="p"', b'<bpmn:process id="p" camunda:historyTimeToLive="180"')
     report = validate(client, auth["bob"], ("m.bpmn", model)).json
     assert report["valid"] is True
     warned = {(w["element_id"], w["message"].split()[0]) for w in report["warnings"]}
-    assert warned == {("approve", "camunda:calledElementVersion"), ("approve", "camunda:madeUp"),
+    assert warned == {("approve", "camunda:decisionRefVersion"), ("approve", "camunda:madeUp"),
                       ("approve", "camunda:taskListener")}
     deployed = deploy(client, auth["demo"], ("m.bpmn", model))
     assert deployed.status_code == 201 and len(deployed.json["warnings"]) == 3
