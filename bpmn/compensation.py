@@ -167,7 +167,8 @@ def attach_compensation(spec, subprocess_specs: dict, parser, catalogue: Compens
                       if name not in subprocess_specs]:
         for name in missing:
             subprocess_specs[name] = parser.get_spec(name)
-            subprocess_specs.update(parser.get_subprocess_specs(name))
+            subprocess_specs.update({called: sub for called, sub in parser.get_subprocess_specs(
+                name, require_call_activity_specs=False).items() if sub is not None})
     specs = {spec.name: spec, **subprocess_specs}
     for process in specs.values():
         for task_spec in process.task_specs.values():

@@ -6,7 +6,9 @@ from functools import cached_property
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
+from bpmn.call_binding import parse_spec_name, version_tag
 from bpmn.checks import check_process, missing_decision_refs
 from bpmn.compensation import CompensationCatalogue, attach_compensation, prepare_for_spiff
 from bpmn.errors import ElementProblem, ModelProblems
@@ -39,13 +41,14 @@ class CompiledProcess:
     activities: dict = field(default_factory=dict)
     executable: bool = True
     events: dict = field(default_factory=dict)
+    version_tag: str | None = None
 
 
-# Bumped whenever the same file compiles into specs that behave differently (this one: Fuse-scheduled
-# timer starts, compensation, scoped event sub-processes). It is part of a deployment's checksum, so
-# deploying unchanged files after an upgrade makes new versions compiled the new way; running
-# instances keep the definition they started with.
-COMPILER_GENERATION = 2
+# Bumped whenever the same file compiles into specs that behave differently (2: Fuse-scheduled timer starts,
+# compensation, scoped event sub-processes; 3: called processes found when the call starts, by binding). It is
+# part of a deployment's checksum, so deploying unchanged files after an upgrade makes new versions compiled the
+# new way; running instances keep the definition they started with.
+COMPILER_GENERATION = 3
 
 
 def is_model_file(name: str) -> bool:
@@ -225,7 +228,13 @@ class _Compiler:
     def _build(self, key: str) -> CompiledProcess | None:
         file, process, executable = self.processes[key]
         try:
-            spec, subprocess_specs = self.parser.get_spec(key), self.parser.get_subprocess_specs(key)
+            spec = self.parser.get_spec(key)
+            # Called processes other than those bound to this deployment are found when the call starts.
+            found = self.parser.get_subprocess_specs(key, require_call_activity_specs=False)
+            subprocess_specs = {name: sub for name, sub in found.items() if sub is not None}
+            if uncallable := self._uncallable(spec, subprocess_specs, [n for n, sub in found.items() if sub is None]):
+                (self.problems if executable else self.warnings).extend(_viewing(uncallable, executable))
+                return None
             attach_compensation(spec, subprocess_specs, self.parser, self.compensation)
             prepare_event_scopes(spec, subprocess_specs, self._elements)
         except Exception as err:  # noqa: BLE001
@@ -237,7 +246,17 @@ class _Compiler:
             spec, subprocess_specs = None, {}
         return CompiledProcess(key=key, name=process.get("name"), resource_name=file, spec=spec,
                                subprocess_specs=subprocess_specs, activities=activity_catalogue(process),
-                               executable=executable, events=event_catalogue(self.roots[key], process))
+                               executable=executable, events=event_catalogue(self.roots[key], process),
+                               version_tag=version_tag(process))
+
+    def _uncallable(self, spec, subprocess_specs: dict, missing: list[str]) -> list[ElementProblem]:
+        """Call activities bound to this deployment whose process it does not hold (named by call activity)."""
+        missing = [name for name in missing if parse_spec_name(name) is None]
+        return [self.lines.problem(task_spec.bpmn_id, f"calls process '{task_spec.spec}' from its own deployment "
+                                   "(calledElementBinding/bindingType deployment), but no process of this "
+                                   "deployment has that id")
+                for process in (spec, *subprocess_specs.values()) for task_spec in process.task_specs.values()
+                if isinstance(task_spec, SubWorkflowTask) and task_spec.spec in missing]
 
 
 def _viewing(found: list[ElementProblem], executable: bool) -> list[ElementProblem]:

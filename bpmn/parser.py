@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent, StartEvent
 
+from bpmn.call_binding import BindingError, call_binding
 from bpmn.compensation_specs import with_compensation
 from bpmn.extensions.reader import read_extensions
 from bpmn.event_scopes import StartEventParser
@@ -95,14 +96,18 @@ class FuseUserTaskParser(ExtensionsMixin, UserTaskParser):
 
 
 class FuseCallActivityParser(ExtensionsMixin, CallActivityParser):
-    """Camunda 8 names the called process in zeebe:calledElement, not in calledElement."""
+    """Camunda 8 names the called process in zeebe:calledElement, not in calledElement; the sub-process spec
+    name says how the called process is found (bpmn.call_binding)."""
 
     def create_task(self):
-        process_id = self.node.get("calledElement") or read_extensions(self.node).get("call", {}).get("process_id")
-        if not process_id:
+        try:
+            binding = call_binding(self.node)
+        except BindingError as err:
+            self.raise_validation_exception(str(err))
+        if binding is None:
             self.raise_validation_exception("call activity names no process: set calledElement "
                                             "(Camunda 7) or zeebe:calledElement processId (Camunda 8)")
-        return self.spec_class(self.spec, self.bpmn_id, subworkflow_spec=process_id, **self.bpmn_attributes)
+        return self.spec_class(self.spec, self.bpmn_id, subworkflow_spec=binding.spec_name, **self.bpmn_attributes)
 
 
 class FuseScriptTaskParser(ExtensionsMixin, ScriptTaskParser):

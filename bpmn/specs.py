@@ -13,6 +13,7 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as C
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
+from bpmn.call_binding import parse_spec_name
 from bpmn.decisions import FeelDecisionEngine
 
 
@@ -61,6 +62,19 @@ class CallActivity(SpiffCallActivity):
 
     def _call(self) -> dict:
         return (getattr(self, "extensions", None) or {}).get("call", {})
+
+    def start_workflow(self, my_task):
+        """A called process not compiled in is found when the call starts: the engine sets
+        `resolve_called_process(spec_name) -> bool` on the top workflow (bpmn.call_binding)."""
+        top = my_task.workflow.top_workflow
+        binding = parse_spec_name(self.spec)
+        if binding is not None and self.spec not in top.subprocess_specs:
+            resolve = getattr(top, "resolve_called_process", None)
+            if resolve is None or not resolve(self.spec):
+                my_task.error()
+                raise WorkflowTaskException(f"call activity {self.bpmn_id} calls {binding.describe()}, "
+                                            "which is not deployed", task=my_task)
+        super().start_workflow(my_task)
 
     def copy_data(self, my_task, subworkflow):
         call = self._call()

@@ -103,11 +103,13 @@ def read_camunda(node: etree._Element) -> dict:
     _handler(node, dct)
     _call(node, dct)
     _caught_event(node, dct)
-    for attribute, key in (("resultVariable", "result_variable"), ("asyncBefore", "async_before"),
-                           ("asyncAfter", "async_after")):
-        if _attr(node, attribute) is not None:
-            value = _attr(node, attribute)
-            dct[key] = value == "true" if key.startswith("async") else value
+    if _attr(node, "resultVariable") is not None:
+        dct["result_variable"] = _attr(node, "resultVariable")
+    for attributes, key in ((("asyncBefore", "async"), "async_before"), (("asyncAfter",), "async_after")):
+        values = [_attr(node, a) for a in attributes if _attr(node, a) is not None]
+        if values:
+            # camunda:async is Camunda 7's older spelling of asyncBefore; Camunda honours either being true.
+            dct[key] = "true" in values
     cycles = _extension(node, "failedJobRetryTimeCycle")
     if cycles and (cycles[0].text or "").strip():
         dct["retry_time_cycle"] = cycles[0].text.strip()

@@ -12,15 +12,14 @@ from bpmn.extensions.zeebe import read_zeebe
 HONOURED_ATTRIBUTES = {
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority", "formKey",
     "formRef", "formRefBinding", "formRefVersion", "collection", "elementVariable", "decisionRef",
-    "initiator", "resultVariable", "calledElementBinding", "mapDecisionResult", "asyncBefore", "asyncAfter",
-    "class", "expression", "delegateExpression", "type", "topic",
+    "initiator", "resultVariable", "calledElementBinding", "calledElementVersion", "calledElementVersionTag",
+    "versionTag", "mapDecisionResult", "asyncBefore", "asyncAfter",
+    "async", "class", "expression", "delegateExpression", "type", "topic",
     "errorCodeVariable", "errorMessageVariable", "escalationCodeVariable", "errorMessage",
 }
-HARMLESS_ATTRIBUTES = {"historyTimeToLive", "versionTag", "isStartableInTasklist", "candidateStarterGroups",
+HARMLESS_ATTRIBUTES = {"historyTimeToLive", "isStartableInTasklist", "candidateStarterGroups",
                        "candidateStarterUsers", "jobPriority", "taskPriority", "exclusive"}
 NOT_YET = {
-    "calledElementVersion": "is ignored: the latest deployed version is called",
-    "calledElementVersionTag": "is ignored: the latest deployed version is called",
     "decisionRefBinding": "is ignored: the decision deployed with the model is used",
     "decisionRefVersion": "is ignored: the decision deployed with the model is used",
 }
@@ -34,7 +33,7 @@ HONOURED_ELEMENTS = {
                                      "taskSchedule", "formDefinition", "calledElement", "script",
                                      "properties", "property", "priorityDefinition", "calledDecision",
                                      "loopCharacteristics", "taskDefinition", "taskHeaders", "header",
-                                     "userTaskForm", "subscription")}
+                                     "userTaskForm", "subscription", "versionTag")}
 NOT_YET_ELEMENTS = {
 }
 

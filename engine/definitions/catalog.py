@@ -50,3 +50,15 @@ def definition_xml(session: Session, definition_id: str) -> bytes:
         DeploymentResource.deployment_id == definition.deployment_id,
         DeploymentResource.name == definition.resource_name)).one()
     return resource.content
+
+
+def called_definition(session: Session, key: str, *, version: int | None = None,
+                      version_tag: str | None = None) -> ProcessDefinition | None:
+    """The runnable definition a call activity calls: the newest version of `key` (with `version_tag` if given),
+    or exactly `version`; None when there is none."""
+    query = select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.executable.is_(True))
+    if version is not None:
+        query = query.where(ProcessDefinition.version == version)
+    if version_tag is not None:
+        query = query.where(ProcessDefinition.version_tag == version_tag)
+    return session.scalars(query.order_by(ProcessDefinition.version.desc()).limit(1)).first()

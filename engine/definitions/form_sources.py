@@ -62,14 +62,30 @@ def _spiff_properties(session, definition, extensions) -> FormSource | None:
     return FormSource("json-schema", _required(session, definition, schema_file), schema_file, ui)
 
 
+DEPLOYMENT_FORM = "camunda-forms:deployment:"
+# Camunda 7 reads these from the process application's web app; Fuse has none, so the deployment holds them.
+APP_FORM = "camunda-forms:app:"
+
+
+def app_form_names(path: str) -> tuple[str, ...]:
+    """The deployed file names camunda-forms:app:PATH is found under: PATH itself, else its last part
+    (a web app keeps forms in folders, a deployment is a flat list of files)."""
+    file_name = path.rsplit("/", 1)[-1]
+    return (path,) if file_name == path else (path, file_name)
+
+
 def _deployment_form(session, definition, extensions) -> FormSource | None:
-    """camunda:formKey="camunda-forms:deployment:FILE.form"."""
+    """camunda:formKey="camunda-forms:deployment:FILE.form" or "camunda-forms:app:PATH/FILE.form"."""
     key = extensions.get("form", {}).get("key") or ""
-    prefix = "camunda-forms:deployment:"
-    if not key.startswith(prefix):
-        return None
-    name = key[len(prefix):]
-    return FormSource("camunda-form", _required(session, definition, name), name)
+    if key.startswith(DEPLOYMENT_FORM):
+        name = key[len(DEPLOYMENT_FORM):]
+        return FormSource("camunda-form", _required(session, definition, name), name)
+    if key.startswith(APP_FORM):
+        for name in app_form_names(key[len(APP_FORM):]):
+            if (content := _resource(session, definition.deployment_id, name)) is not None:
+                return FormSource("camunda-form", content, name)
+        _required(session, definition, key[len(APP_FORM):])  # raises FormNotFound naming it
+    return None
 
 
 def _embedded_form(session, definition, extensions) -> FormSource | None:
@@ -142,15 +158,38 @@ def form_id_of(document: bytes) -> str | None:
 
 
 
-
-def files_named(extensions: dict) -> list[str]:
-    """The deployment files an element's form reference names (json:, camunda-forms:deployment:, spiff)."""
+def files_named(extensions: dict) -> list[tuple[str, ...]]:
+    """The deployment files an element's form reference names (json:, camunda-forms:deployment:,
+    camunda-forms:app:, spiff), each as the names it may be deployed under."""
     form, properties = extensions.get("form", {}), extensions.get("properties", {})
     key = form.get("key") or ""
     named = []
     if key.startswith("json:"):
-        named.append(f"{key[len('json:'):]}.schema.json")
-    if key.startswith("camunda-forms:deployment:"):
-        named.append(key[len("camunda-forms:deployment:"):])
-    named.extend(v for k, v in properties.items() if k in ("formJsonSchemaFilename", "formUiSchemaFilename") and v)
+        named.append((f"{key[len('json:'):]}.schema.json",))
+    if key.startswith(DEPLOYMENT_FORM):
+        named.append((key[len(DEPLOYMENT_FORM):],))
+    if key.startswith(APP_FORM):
+        named.append(app_form_names(key[len(APP_FORM):]))
+    named.extend((v,) for k, v in properties.items() if k in ("formJsonSchemaFilename", "formUiSchemaFilename") and v)
     return named
+
+
+# Form keys Fuse shows; any other key names a form only Camunda's own web apps (or the user's) could show.
+SHOWN_KEY_PREFIXES = ("json:", DEPLOYMENT_FORM, APP_FORM, "camunda-forms:bpmn:")
+UNSHOWN_KEY_REASONS = (
+    ("embedded:", "embedded HTML forms are not supported"),
+    ("app:", "forms served by a Camunda web application are not supported"),
+)
+
+
+def unshown_form(extensions: dict) -> str | None:
+    """Why Fuse cannot show the form an element's form key names (None when it can, or there is none):
+    the task then accepts any variables, unchecked."""
+    form = extensions.get("form", {})
+    key = form.get("key") or ""
+    if not key or key.startswith(SHOWN_KEY_PREFIXES) or form.get("fields") or form.get("ref") or form.get("form_id"):
+        return None
+    reason = next((why for prefix, why in UNSHOWN_KEY_REASONS if key.startswith(prefix)),
+                  "the key's scheme is not one Fuse knows (json:, camunda-forms:deployment:, camunda-forms:app:, "
+                  "camunda-forms:bpmn:)")
+    return f"form key '{key}' names a form Fuse cannot show ({reason}): the task accepts any variables unchecked"

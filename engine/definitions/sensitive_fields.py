@@ -49,12 +49,15 @@ def definition_names(definition: ProcessDefinition) -> SensitiveNames:
     key = (definition.id, os.environ.get(ENV_VARIABLE, ""))
     names = _BY_DEFINITION.get(key)
     if names is None:
-        paths = [path for info in (definition.activities or {}).values()
-                 for path in (info.get("sensitive_fields") or ())]
         if len(_BY_DEFINITION) >= _CACHE_SIZE:
             _BY_DEFINITION.clear()
-        names = _BY_DEFINITION[key] = SensitiveNames().with_fields(paths)
+        names = _BY_DEFINITION[key] = SensitiveNames().with_fields(sensitive_paths(definition))
     return names
+
+
+def sensitive_paths(definition: ProcessDefinition) -> list[str]:
+    """The sensitive form fields of every element of `definition`."""
+    return [path for info in (definition.activities or {}).values() for path in (info.get("sensitive_fields") or ())]
 
 
 def with_form_fields(names: SensitiveNames, model: FormModel | None) -> SensitiveNames:

@@ -13,6 +13,7 @@ from engine.store.serialization import SPECS
 from bpmn.errors import ElementProblem
 from forms.loader import load_form
 from forms.model import FormError, FormModel
+from forms.read_only import with_process_values, without_read_only
 from forms.validation import validate_submission
 
 
@@ -25,13 +26,24 @@ class FormView:
     data: dict
 
 
-def _element_extensions(definition: ProcessDefinition, activity_id: str) -> dict:
+def _element_extensions(definition: ProcessDefinition, activity_id: str) -> dict | None:
     spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
     for process in (spec, *subprocess_specs.values()):
         for task_spec in process.task_specs.values():
             if getattr(task_spec, "bpmn_id", None) == activity_id:
                 return getattr(task_spec, "extensions", None) or {}
-    return {}
+    return None
+
+
+def _task_element(session: Session, instance: ProcessInstance, activity_id: str) -> tuple[ProcessDefinition, dict]:
+    """The definition a task's element belongs to (the instance's, or a process one of its call activities
+    called: its forms come from that deployment) and the element's extensions."""
+    definition = get_definition(session, instance.definition_id)
+    called = [session.get(ProcessDefinition, i) for i in (instance.called_definitions or {}).values()]
+    for candidate in (definition, *(c for c in called if c is not None)):
+        if (extensions := _element_extensions(candidate, activity_id)) is not None:
+            return candidate, extensions
+    return definition, {}
 
 
 def _start_extensions(definition: ProcessDefinition) -> tuple[str | None, dict]:
@@ -67,8 +79,8 @@ def _view(model: FormModel, variables: dict) -> FormView:
 def task_form(session: Session, task: UserTask) -> FormView:
     """The task's form with the instance's current values (404 when the task has no form)."""
     instance = session.get(ProcessInstance, task.instance_id)
-    definition = get_definition(session, instance.definition_id)
-    model = form_model(session, definition, _element_extensions(definition, task.activity_id), task.activity_id)
+    definition, extensions = _task_element(session, instance, task.activity_id)
+    model = form_model(session, definition, extensions, task.activity_id)
     if model is None:
         raise NotFound(f"task {task.id} has no form")
     return _view(model, instance.variables)
@@ -107,14 +119,13 @@ def _model_for_checking(session, definition, extensions, element_id) -> FormMode
 def check_task_submission(session: Session, task: UserTask, instance: ProcessInstance, variables: dict
                           ) -> tuple[dict, FormModel | None]:
     """The submission, typed as the task's form says, and that form (None if it has none); values
-    of read-only fields are not taken from a person (the form shows them, the process owns them)."""
-    definition = get_definition(session, instance.definition_id)
-    extensions = _element_extensions(definition, task.activity_id)
+    of read-only fields are not taken from a person (the form shows them, the process owns them), and
+    the form's checks (required, type) see the process's values there."""
+    definition, extensions = _task_element(session, instance, task.activity_id)
     model = _model_for_checking(session, definition, extensions, task.activity_id)
-    if model is not None:
-        read_only = {path for path, hints in model.ui_schema.get("fields", {}).items() if hints.get("readonly")}
-        variables = {name: value for name, value in variables.items() if name not in read_only}
-    return checked(model, variables), model
+    if model is None:
+        return variables, None
+    return without_read_only(model, checked(model, with_process_values(model, variables, instance.variables))), model
 
 
 def check_start_submission(session: Session, definition: ProcessDefinition, variables: dict) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bpmn.compiler import Compilation, is_model_file
 from bpmn.errors import ElementProblem
-from engine.definitions.form_sources import files_named
+from engine.definitions.form_sources import files_named, unshown_form
 from engine.errors import BadRequest
 from engine.events.timer_starts import timer_start_problems
 from engine.handlers.policy import check_policy_document
@@ -55,11 +55,19 @@ def missing_forms(compiled: Compilation, files: dict[str, bytes]) -> list[Elemen
     warnings = []
     for process in compiled.processes:
         for spec in all_task_specs(process):
-            for name in files_named(getattr(spec, "extensions", None) or {}):
-                if name not in files:
-                    warnings.append(ElementProblem(spec.bpmn_id, None, f"form file {name} is not in this deployment: "
-                                                   "the task runs without form checks", process.resource_name))
+            for names in files_named(getattr(spec, "extensions", None) or {}):
+                if not any(name in files for name in names):
+                    warnings.append(ElementProblem(spec.bpmn_id, None, f"form file {names[-1]} is not in this "
+                                                   "deployment: the task runs without form checks",
+                                                   process.resource_name))
     return warnings
+
+
+def unshown_forms(compiled: Compilation) -> list[ElementProblem]:
+    """A warning for every element whose form key names a form Fuse cannot show."""
+    return [ElementProblem(spec.bpmn_id, None, reason, process.resource_name)
+            for process in compiled.processes for spec in all_task_specs(process)
+            if (reason := unshown_form(getattr(spec, "extensions", None) or {}))]
 
 
 def unknown_handlers(compiled: Compilation) -> list[ElementProblem]:
@@ -96,4 +104,5 @@ def policy_problems(files: dict[str, bytes]) -> list[ElementProblem]:
 
 def deployment_warnings(compiled: Compilation, files: dict[str, bytes]) -> list[ElementProblem]:
     """Every warning of a deployment of these files; POST /validate reports the same list."""
-    return compiled.warnings + form_warnings(files) + missing_forms(compiled, files) + unknown_handlers(compiled)
+    return (compiled.warnings + form_warnings(files) + missing_forms(compiled, files) + unshown_forms(compiled)
+            + unknown_handlers(compiled))

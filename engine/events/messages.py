@@ -82,7 +82,7 @@ def _start_at(session: Session, kind: str, name: str, variables: dict, business_
     for definition in list_definitions(session, latest=True):
         if name not in (definition.events or {}).get(key, []) or not definition.executable:
             continue
-        live = new_live_instance(definition, {}, business_key, actor.name)
+        live = new_live_instance(session, definition, {}, business_key, actor.name)
         live.resources = deployment_files(session, definition.deployment_id)
         live.history.record(f"{kind}_received", actor=actor.name, data={"name": name, "variables": variables})
 

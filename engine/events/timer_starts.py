@@ -69,7 +69,7 @@ def fire_timer_start(session: Session, job: Job) -> str | None:
     now = utcnow()
     instance_id = None
     if definition is not None and definition.spec_json:
-        live = new_live_instance(definition, {}, None, TIMER_ACTOR)
+        live = new_live_instance(session, definition, {}, None, TIMER_ACTOR)
         live.resources = deployment_files(session, definition.deployment_id)
         live.history.record("timer_fired", activity_id=job.activity_id, actor=TIMER_ACTOR,
                             data={"due_at": job.due_at.isoformat(), "schedule": job.schedule})

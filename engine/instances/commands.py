@@ -18,7 +18,8 @@ from engine.runtime.observer import change_record
 from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.store.states import InstanceState, UserTaskState
 from engine.definitions.task_forms import check_start_submission
-from engine.runtime.start_events import fire_start_timers, waits_only_at_timer_start
+from engine.runtime.start_events import (event_only_starts, fire_start_timers, leave_through_start_event,
+                                         sole_waiting_event_start, waits_only_at_timer_start)
 
 
 @dataclass
@@ -47,12 +48,17 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
         raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
                        "(see the deployment's warnings)")
     variables = check_start_submission(session, definition, variables or {})
-    live = new_live_instance(definition, variables, business_key, actor.name)
+    live = new_live_instance(session, definition, variables, business_key, actor.name)
+    if starts := event_only_starts(live.workflow.spec):
+        raise Conflict(f"process {definition.key} starts only by its events ({', '.join(starts)}): send one of "
+                       "their messages or signals instead of starting it by hand", start_events=starts)
     live.resources = deployment_files(session, definition.deployment_id)
     live.run(actor=actor.name)
     if waits_only_at_timer_start(live.workflow):
         # Started by hand, a process whose only start is a timer leaves through it at once (Camunda 7).
         live.run(lambda: fire_start_timers(live.workflow), actor=actor.name)
+    elif (event_start := sole_waiting_event_start(live.workflow)) is not None:
+        live.run(lambda: leave_through_start_event(live.workflow, event_start), actor=actor.name)
     save_live_instance(session, live)
     return live.row
 

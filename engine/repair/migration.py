@@ -105,6 +105,10 @@ def plan_migration(live: LiveInstance, target: ProcessDefinition, mapping: dict)
         return plan
     plan.spec, plan.subprocess_specs = SPECS.specs(target.id, lambda: target.spec_json)
     attach_io_mappings(plan.spec, plan.subprocess_specs)
+    # Processes the instance called (engine.runtime.called_processes) are no part of either version: a
+    # running one keeps the version it runs, and the target's calls find theirs by name as before.
+    for name, spec in live.workflow.subprocess_specs.items():
+        plan.subprocess_specs.setdefault(name, spec)
     new_specs: dict = {}  # workflow -> its spec in the target
     for workflow in running_scopes(live.workflow):
         holder = holder_of(workflow)

@@ -17,6 +17,7 @@ from engine.definitions.files import deployment_files
 from engine.definitions.sensitive_fields import definition_names
 from engine.errors import NotFound
 from engine.history.recorder import HistoryRecorder
+from engine.runtime.called_processes import CalledProcessResolver, restore_called_specs, sensitive_names
 from engine.runtime.event_routing import use_scoped_events
 from engine.runtime.event_subprocesses import is_dormant_part
 from engine.runtime.io_mapping import attach_io_mappings, initiator_variables
@@ -112,7 +113,13 @@ def _script_engine() -> FuseScriptEngine:
     return FuseScriptEngine()
 
 
-def new_live_instance(definition: ProcessDefinition, variables: dict, business_key: str | None,
+def _call_processes_from(session: Session, live: LiveInstance) -> LiveInstance:
+    """Let the instance's call activities find the processes they call (see bpmn.specs.CallActivity)."""
+    live.workflow.resolve_called_process = CalledProcessResolver(session, live)
+    return live
+
+
+def new_live_instance(session: Session, definition: ProcessDefinition, variables: dict, business_key: str | None,
                       actor: str | None) -> LiveInstance:
     """A fresh instance of `definition`, not yet run and not yet in the session."""
     spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
@@ -131,7 +138,7 @@ def new_live_instance(definition: ProcessDefinition, variables: dict, business_k
     live = LiveInstance(row, definition, workflow, history,
                         ActivityObserver(workflow, history, definition.activities, definition.key))
     log.info("instance started", extra=live.log_fields())
-    return live
+    return _call_processes_from(session, live)
 
 
 def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
@@ -170,9 +177,10 @@ def open_live_instance(session: Session, instance_id: str, lock: bool = True) ->
     definition = session.get(ProcessDefinition, row.definition_id)
     spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
     attach_io_mappings(spec, subprocess_specs)
+    called = restore_called_specs(session, row, subprocess_specs)
     workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
     use_scoped_events(workflow)
-    history = HistoryRecorder(sensitive=definition_names(definition))
-    return LiveInstance(row, definition, workflow, history,
-                        ActivityObserver(workflow, history, definition.activities, definition.key),
-                        deployment_files(session, definition.deployment_id), stored=True)
+    history = HistoryRecorder(sensitive=sensitive_names(definition_names(definition), called))
+    return _call_processes_from(session, LiveInstance(
+        row, definition, workflow, history, ActivityObserver(workflow, history, definition.activities, definition.key),
+        deployment_files(session, definition.deployment_id), stored=True))

@@ -91,6 +91,8 @@ class ProcessDefinition(Base):
     executable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # {"messages": {name: {"correlation_key": expr}}, "message_starts": [...], "signal_starts": [...]}
     events: Mapped[dict | None] = mapped_column(JSON)
+    # camunda:versionTag (or zeebe:versionTag): call activities with binding versionTag find versions by it.
+    version_tag: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deployment: Mapped[Deployment] = relationship(back_populates="definitions", lazy="select")
 
@@ -114,6 +116,8 @@ class ProcessInstance(Base):
     # Variable name -> the history event that last set it (see engine/history/variable_sources.py).
     variable_sources: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[dict | None] = mapped_column(JSON)
+    # Call-activity spec name -> the definition it resolved to when first called (engine/runtime/called_processes.py)
+    called_definitions: Mapped[dict | None] = mapped_column(JSON)
     # True while the instance has rows in event_subscriptions (saves skip the table otherwise).
     waits_for_events: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     started_by: Mapped[str | None] = mapped_column(String(120))

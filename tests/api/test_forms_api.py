@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import REFUND_BPMN, SAMPLES, bpmn_document, deploy, flow, start
+from helpers import REFUND_BPMN, REPRO, SAMPLES, bpmn_document, deploy, flow, start
 
 REFUND_FORM = SAMPLES / "refund-approval" / "refund-approval.form"
 
@@ -80,6 +80,25 @@ def test_read_only_fields_keep_the_process_values(client, auth):
     assert done.status_code == 200 and done.json["variables"]["amount"] == 250
 
 
+def test_a_read_only_required_field_is_satisfied_by_the_process_value(client, auth):
+    deploy(client, auth["demo"], ("readonly-required.bpmn", (REPRO / "readonly-required.bpmn").read_bytes()),
+           ("readonly-required.form", (REPRO / "readonly-required.form").read_bytes()))
+    task = start(client, auth["demo"], "readonlyRequired", {"x": "hello"}).json["open_tasks"][0]
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    done = client.post(url, json={"variables": {"y": "filled", "x": "changed"}}, headers=auth["demo"])
+    assert done.status_code == 200, done.json
+    assert done.json["variables"]["x"] == "hello" and done.json["variables"]["y"] == "filled"
+
+
+def test_a_read_only_required_field_the_process_lacks_is_still_required(client, auth):
+    deploy(client, auth["demo"], ("readonly-required.bpmn", (REPRO / "readonly-required.bpmn").read_bytes()),
+           ("readonly-required.form", (REPRO / "readonly-required.form").read_bytes()))
+    task = start(client, auth["demo"], "readonlyRequired").json["open_tasks"][0]
+    refused = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"x": "typed"}},
+                          headers=auth["demo"])
+    assert refused.status_code == 422 and [e["field"] for e in refused.json["errors"]] == ["/x"]
+
+
 def test_a_form_that_was_not_deployed_is_a_warning_and_does_not_block_work(client, auth):
     deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", REFUND_BPMN.read_bytes()))
     assert any("refund-approval.form" in w["message"] for w in deployed.json["warnings"])
@@ -89,6 +108,28 @@ def test_a_form_that_was_not_deployed_is_a_warning_and_does_not_block_work(clien
     done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"approved": True}},
                        headers=auth["alice"])
     assert done.status_code == 200 and done.json["state"] == "completed"
+
+
+def test_a_camunda_forms_app_key_uses_the_form_deployed_under_that_file_name(client, auth):
+    model = REFUND_BPMN.read_bytes().replace(b"camunda-forms:deployment:refund-approval.form",
+                                             b"camunda-forms:app:forms/refund-approval.form")
+    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", model),
+                      ("refund-approval.form", REFUND_FORM.read_bytes()))
+    assert deployed.status_code == 201 and deployed.json["warnings"] == []
+    task = start(client, auth["demo"], "refund_approval", {"amount": 250, "reason": "late", "customer": "c"}
+                 ).json["open_tasks"][0]
+    form = client.get(f"/api/v1/tasks/{task['id']}/form", headers=auth["alice"])
+    assert form.status_code == 200 and form.json["schema"]["properties"]["approved"]["type"] == "boolean"
+    refused = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {}}, headers=auth["alice"])
+    assert refused.status_code == 422 and [e["field"] for e in refused.json["errors"]] == ["/approved"]
+
+
+def test_an_app_form_that_was_not_deployed_is_a_warning_naming_the_task(client, auth):
+    model = REFUND_BPMN.read_bytes().replace(b"camunda-forms:deployment:refund-approval.form",
+                                             b"camunda-forms:app:refund-approval.form")
+    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", model))
+    assert [(w["element_id"], "refund-approval.form" in w["message"]) for w in deployed.json["warnings"]] == [
+        ("finance_approval", True)]
 
 
 GENERATED = """<bpmn:startEvent id="start"/>

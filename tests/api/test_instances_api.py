@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import deploy, one_script_process, start, user_task_process
+from helpers import bpmn_document, deploy, flow, one_script_process, start, user_task_process
 
 
 @pytest.fixture
@@ -92,3 +92,58 @@ def test_suspend_resume_terminate_are_recorded_with_who_and_why(client, auth, de
                        ("instance_terminated", "demo", "duplicate")]
     assert [e["seq"] for e in history] == list(range(1, len(history) + 1))
     assert client.get(f"/api/v1/tasks/{task}", headers=auth["demo"]).json["state"] == "cancelled"
+
+
+EVENT_SUB_PROCESS = ('<bpmn:subProcess id="cancelled" triggeredByEvent="true"><bpmn:startEvent id="cancel">'
+                     '<bpmn:signalEventDefinition signalRef="cancel_signal"/></bpmn:startEvent><bpmn:endEvent id="gone"/>'
+                     + flow("f_cancel", "cancel", "gone") + '</bpmn:subProcess>')
+
+
+def event_start_process(process_id: str, *starts: str, body: str = "") -> bytes:
+    """Start events of the given kinds ("message", "signal", "timer", "none") all leading to user task 'approve'."""
+    definitions = {"message": '<bpmn:messageEventDefinition messageRef="m_{id}"/>',
+                   "signal": '<bpmn:signalEventDefinition signalRef="s_{id}"/>', "none": "",
+                   "timer": '<bpmn:timerEventDefinition><bpmn:timeDate>2099-01-01T00:00:00Z</bpmn:timeDate>'
+                            '</bpmn:timerEventDefinition>'}
+    extra = '<bpmn:signal id="cancel_signal" name="cancel"/>'
+    for index, kind in enumerate(starts):
+        start_id = f"{kind}_start_{index}"
+        body += (f'<bpmn:startEvent id="{start_id}">{definitions[kind].format(id=start_id)}</bpmn:startEvent>'
+                 + flow(f"f_{start_id}", start_id, "approve"))
+        if kind == "message":
+            extra += f'<bpmn:message id="m_{start_id}" name="{process_id}_{start_id}"/>'
+        if kind == "signal":
+            extra += f'<bpmn:signal id="s_{start_id}" name="{process_id}_{start_id}"/>'
+    body += '<bpmn:userTask id="approve"/><bpmn:endEvent id="end"/>' + flow("f_end", "approve", "end")
+    return bpmn_document(body, process_id, extra=extra)
+
+
+def test_a_process_started_only_by_events_is_refused_naming_its_start_events(client, auth):
+    deployed = deploy(client, auth["demo"], ("e.bpmn", event_start_process("events", "message", "signal")),
+                      ("m.bpmn", event_start_process("messages", "message", "message")))
+    assert deployed.status_code == 201, deployed.json
+    for key, named in (("events", ["message_start_0", "signal_start_1"]),
+                       ("messages", ["message_start_0", "message_start_1"])):
+        refused = start(client, auth["bob"], key)
+        assert refused.status_code == 409 and refused.content_type == "application/problem+json"
+        assert refused.json["type"] == "urn:fuse:problem:conflict"
+        assert refused.json["start_events"] == named and all(n in refused.json["detail"] for n in named)
+    assert client.get("/api/v1/process-instances", headers=auth["demo"]).json["total"] == 0
+
+
+@pytest.mark.parametrize("kind", ["message", "signal", "timer"])
+def test_a_process_with_one_event_start_started_by_hand_leaves_through_it_as_in_camunda_7(client, auth, kind):
+    # The event sub-process waits for its own event: it does not hold the start back.
+    deploy(client, auth["demo"], ("e.bpmn", event_start_process("single", kind, body=EVENT_SUB_PROCESS)))
+    started = start(client, auth["bob"], "single", {"amount": 5})
+    assert started.status_code == 201, started.json
+    assert [t["activity_id"] for t in started.json["open_tasks"]] == ["approve"]
+    assert started.json["variables"] == {"amount": 5}
+
+
+@pytest.mark.parametrize("by_hand", ["none", "timer"])
+def test_a_none_or_timer_start_beside_event_starts_is_the_one_started_by_hand(client, auth, by_hand):
+    deploy(client, auth["demo"], ("e.bpmn", event_start_process("mixed", "message", by_hand, "signal")))
+    started = start(client, auth["bob"], "mixed")
+    assert started.status_code == 201 and [t["activity_id"] for t in started.json["open_tasks"]] == ["approve"]
+    assert [a["activity_id"] for a in started.json["active_activities"]] == ["approve"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from helpers import bpmn_document, deploy, flow, one_script_process, start, user_task_process
+from helpers import REFUND_BPMN, REPRO, bpmn_document, deploy, flow, one_script_process, start, user_task_process
 
 
 def validate(client, headers, *files):
@@ -32,14 +32,14 @@ def test_invalid_model_gets_every_error_with_element_and_line(client, auth):
 def test_unhonoured_extensions_are_warnings_naming_the_element(client, auth):
     model = bpmn_document(
         '<bpmn:startEvent id="start"/>'
-        '<bpmn:userTask id="approve" camunda:priority="5" camunda:candidateGroups="finance" camunda:madeUp="1" camunda:calledElementVersion="2">'
+        '<bpmn:userTask id="approve" camunda:priority="5" camunda:candidateGroups="finance" camunda:madeUp="1" camunda:decisionRefVersion="2">'
         '<bpmn:extensionElements><camunda:taskListener event="create" class="x.Y"/></bpmn:extensionElements>'
         '</bpmn:userTask><bpmn:endEvent id="end"/>' + flow("f1", "start", "approve") + flow("f2", "approve", "end"))
     model = model.replace(b'<bpmn:process id="p"', b'<bpmn:process id="p" camunda:historyTimeToLive="180"')
     report = validate(client, auth["bob"], ("m.bpmn", model)).json
     assert report["valid"] is True
     warned = {(w["element_id"], w["message"].split()[0]) for w in report["warnings"]}
-    assert warned == {("approve", "camunda:calledElementVersion"), ("approve", "camunda:madeUp"),
+    assert warned == {("approve", "camunda:decisionRefVersion"), ("approve", "camunda:madeUp"),
                       ("approve", "camunda:taskListener")}
     deployed = deploy(client, auth["demo"], ("m.bpmn", model))
     assert deployed.status_code == 201 and len(deployed.json["warnings"]) == 3
@@ -75,3 +75,33 @@ def test_non_executable_process_is_kept_for_viewing_and_started_only_when_asked(
     forced = client.post("/api/v1/process-instances", json={"definition_key": "viewing", "force": True},
                          headers=auth["demo"])
     assert forced.status_code == 201 and forced.json["state"] == "active"
+
+
+def form_key_model(key: str, process_id: str = "p") -> bytes:
+    return user_task_process(process_id, f'camunda:formKey="{key}"')
+
+
+def test_forms_fuse_cannot_show_are_warnings_naming_the_element(client, auth):
+    for key in ("embedded:app:forms/approve.html", "embedded:deployment:approve.html", "app:approve.jsf",
+                "ApproveVacation"):
+        report = validate(client, auth["bob"], ("m.bpmn", form_key_model(key))).json
+        assert [(w["element_id"], key in w["message"]) for w in report["warnings"]] == [("approve", True)], key
+    for key in ("camunda-forms:bpmn:userTaskForm_1",):
+        assert validate(client, auth["bob"], ("m.bpmn", form_key_model(key))).json["warnings"] == []
+
+
+def test_validate_reports_exactly_the_warnings_a_deployment_would(client, auth):
+    models = [
+        [("refund-approval.bpmn", REFUND_BPMN.read_bytes())],  # its form file is missing
+        [("m.bpmn", form_key_model("embedded:app:forms/approve.html", "embedded"))],
+        [("m.bpmn", form_key_model("camunda-forms:app:missing.form", "app"))],
+        [("m.bpmn", user_task_process("ext", 'camunda:madeUp="1" camunda:async="true"'))],
+        [("readonly-required.bpmn", (REPRO / "readonly-required.bpmn").read_bytes()),
+         ("readonly-required.form", (REPRO / "readonly-required.form").read_bytes())],
+    ]
+    for files in models:
+        validated = validate(client, auth["bob"], *files).json["warnings"]
+        deployed = deploy(client, auth["demo"], *files).json["warnings"]
+        assert validated == deployed, files[0][0]
+    missing = validate(client, auth["bob"], *models[0]).json["warnings"]
+    assert [w["element_id"] for w in missing if "refund-approval.form" in w["message"]] == ["finance_approval"]

@@ -111,3 +111,16 @@ def test_suspended_instances_jobs_wait_and_terminated_ones_go(sessions):
         resume_instance(session, waiting, ADMIN)
         session.commit()
     assert Worker(sessions).run_once() == 1
+
+
+def test_the_older_async_spelling_runs_the_task_in_a_job_without_a_warning(sessions):
+    with sessions() as session:
+        result = deploy(session, {"a.bpmn": model('camunda:async="true"')}, None, "admin")
+        assert [w.message for w in result.warnings if "async" in w.message] == []
+        instance = start_instance(session, ADMIN, definition_key="async")
+        session.commit()
+        assert [a["activity_id"] for a in instance.active_activities] == ["work"]
+        assert "done" not in instance.variables and jobs(session) == 1
+    assert Worker(sessions).run_once() == 1
+    with sessions() as session:
+        assert get_instance(session, instance.id).variables["done"] is True
