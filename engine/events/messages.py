@@ -61,17 +61,42 @@ def _matching(session: Session, kind: str, name: str, business_key: str | None,
     return found
 
 
-def _wake(session: Session, subscription: EventSubscription, name: str, variables: dict, actor: Actor,
+def _by_instance(subscriptions: list[EventSubscription]) -> dict[str, list[EventSubscription]]:
+    """Subscriptions grouped by instance, in the order their instances first appear."""
+    grouped: dict[str, list[EventSubscription]] = {}
+    for subscription in subscriptions:
+        grouped.setdefault(subscription.instance_id, []).append(subscription)
+    return grouped
+
+
+def _wake(session: Session, instance_id: str, task_ids: list[str], name: str, variables: dict, actor: Actor,
           kind: str) -> bool:
-    live = open_live_instance(session, subscription.instance_id)
-    task = find_task(live.workflow, subscription.task_id)
-    if task is None or (task, kind, name) not in [(t, k, n) for t, k, n in waiting_for_events(live.workflow)]:
+    """Deliver the event to every one of these tasks of the instance still waiting for it, in one
+    open and save of the instance (as Camunda delivers to each waiting execution); False if none."""
+    live = open_live_instance(session, instance_id)
+    waiting = [task for task, k, n in waiting_for_events(live.workflow) if (k, n) == (kind, name)]
+    tasks = [task for task_id in task_ids if (task := find_task(live.workflow, task_id)) in waiting]
+    if not tasks:
         return False
-    live.history.record(f"{kind}_received", activity_id=task.task_spec.bpmn_id, actor=actor.name,
-                        data={"name": name, "variables": variables})
-    live.run(lambda: deliver_to_task(task, name, variables), actor=actor.name)
+    for task in tasks:
+        live.history.record(f"{kind}_received", activity_id=task.task_spec.bpmn_id, actor=actor.name,
+                            data={"name": name, "variables": variables})
+
+    def deliver():
+        for task in tasks:
+            deliver_to_task(task, name, variables)
+    live.run(deliver, actor=actor.name)
     save_live_instance(session, live)
     return True
+
+
+def _wake_all(session: Session, subscriptions: list[EventSubscription], name: str, variables: dict, actor: Actor,
+              kind: str) -> list[str]:
+    """Wake every instance with a matching subscription; returns the ids of those that took it."""
+    # Read before any save: saving an instance rewrites its subscription rows.
+    grouped = {instance_id: [s.task_id for s in found] for instance_id, found in _by_instance(subscriptions).items()}
+    return [instance_id for instance_id, task_ids in grouped.items()
+            if _wake(session, instance_id, task_ids, name, variables, actor, kind)]
 
 
 def _start_at(session: Session, kind: str, name: str, variables: dict, business_key: str | None,
@@ -111,12 +136,7 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
     if len(instances) > 1 and not deliver_to_all:
         raise Conflict(f"message {name} matches {len(instances)} instances; narrow it with business_key or "
                        "correlation_keys, or send it with all=true")
-    delivery = Delivery()
-    done = set()
-    for subscription in waiting:
-        if subscription.instance_id not in done and _wake(session, subscription, name, variables, actor, MESSAGE):
-            done.add(subscription.instance_id)
-            delivery.delivered.append(subscription.instance_id)
+    delivery = Delivery(delivered=_wake_all(session, waiting, name, variables, actor, MESSAGE))
     if not delivery.delivered:
         delivery.started = _start_at(session, MESSAGE, name, variables, business_key, actor)
     if not delivery.delivered and not delivery.started:
@@ -133,11 +153,8 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
 def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict | None = None) -> Delivery:
     """Deliver a signal to every waiting catch event, and start every process with a signal start."""
     variables = variables or {}
-    delivery = Delivery()
-    for subscription in _matching(session, SIGNAL, name, None, None):
-        if _wake(session, subscription, name, variables, actor, SIGNAL):
-            if subscription.instance_id not in delivery.delivered:
-                delivery.delivered.append(subscription.instance_id)
+    delivery = Delivery(delivered=_wake_all(session, _matching(session, SIGNAL, name, None, None), name, variables,
+                                            actor, SIGNAL))
     delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)
     return delivery
 
