@@ -41,11 +41,11 @@ class CompiledProcess:
     events: dict = field(default_factory=dict)
 
 
-# Bumped whenever the same file compiles into specs that behave differently (this one: Fuse-scheduled
-# timer starts, compensation, scoped event sub-processes). It is part of a deployment's checksum, so
-# deploying unchanged files after an upgrade makes new versions compiled the new way; running
-# instances keep the definition they started with.
-COMPILER_GENERATION = 2
+# Bumped whenever the same file compiles into specs that behave differently (3: event-based gateways
+# that wait; 2: Fuse-scheduled timer starts, compensation, scoped event sub-processes). It is part of
+# a deployment's checksum, so deploying unchanged files after an upgrade makes new versions compiled
+# the new way; running instances keep the definition they started with.
+COMPILER_GENERATION = 3
 
 
 def is_model_file(name: str) -> bool:
@@ -101,7 +101,7 @@ def _timer_start(start: etree._Element, definition: etree._Element) -> list[dict
 
 def activity_catalogue(process: etree._Element) -> dict:
     """element id -> {type, name} for every flow node of a process (sub-processes included); deciding
-    gateways also list their "outgoing" flows."""
+    and event-based gateways also list their "outgoing" flows."""
     catalogue = {}
     for node in process.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN_NS}}}"):
@@ -114,12 +114,14 @@ def activity_catalogue(process: etree._Element) -> dict:
 
 
 DECIDING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+# Gateways whose history names the flow they took: by condition, or by the event that came first.
+CHOOSING_GATEWAYS = (*DECIDING_GATEWAYS, "eventBasedGateway")
 
 
 def _add_gateway_flows(process: etree._Element, catalogue: dict) -> None:
     """Deciding gateways list their outgoing flows: {"flow_id", "target", "condition"} (the history
     names the flows a gateway took; the default flow's condition is None, it is taken without one)."""
-    defaults = {node.get("id"): node.get("default") for tag in DECIDING_GATEWAYS for node in process.iter(bpmn(tag))}
+    defaults = {node.get("id"): node.get("default") for tag in CHOOSING_GATEWAYS for node in process.iter(bpmn(tag))}
     for flow in process.iter(bpmn("sequenceFlow")):
         source_id = flow.get("sourceRef")
         if source_id not in defaults or source_id not in catalogue:

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+from bpmn.event_gateway import awaited_events, is_event_gateway
 
 from engine.definitions.catalog import list_definitions
 from engine.definitions.files import deployment_files
@@ -35,16 +38,29 @@ class Delivery:
 
 
 def deliver_to_task(task, name: str, variables: dict) -> None:
-    """Hand an event to one waiting task: its variables join the instance's data."""
+    """Hand an event to one waiting task (or event-based gateway): its variables join the instance's data."""
     task.data.update(variables)
-    definition = task.task_spec.event_definition
-    if isinstance(definition, MessageEventDefinition):
-        # SpiffWorkflow's Camunda messages store their payload under a result variable when the
-        # task completes; point it at a variable we set anyway so nothing extra appears.
-        key = next(iter(variables), f"{name}_received")
-        task.internal_data[definition.name] = {"payload": variables.get(key, True), "result_var": key}
-    task._set_internal_data(event_fired=True)
+    if is_event_gateway(task):
+        definition = next(d for d, _ in awaited_events(task)
+                          if isinstance(d, (MessageEventDefinition, SignalEventDefinition)) and d.name == name)
+        # The gateway takes the branch of this event, unless another one came first.
+        task.task_spec.catch(task, BpmnEvent(definition, _payload(definition, name, variables)))
+    else:
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MessageEventDefinition):
+            task.internal_data[definition.name] = _payload(definition, name, variables)
+        task._set_internal_data(event_fired=True)
     task.task_spec._update(task)
+
+
+def _payload(definition, name: str, variables: dict) -> dict:
+    """What the catching task keeps of the event until it completes."""
+    if not isinstance(definition, MessageEventDefinition):
+        return dict(variables)
+    # SpiffWorkflow's Camunda messages store their payload under a result variable when the
+    # task completes; point it at a variable we set anyway so nothing extra appears.
+    key = next(iter(variables), f"{name}_received")
+    return {"payload": variables.get(key, True), "result_var": key}
 
 
 def _matching(session: Session, kind: str, name: str, business_key: str | None,
@@ -74,17 +90,21 @@ def _wake(session: Session, instance_id: str, task_ids: list[str], name: str, va
     """Deliver the event to every one of these tasks of the instance still waiting for it, in one
     open and save of the instance (as Camunda delivers to each waiting execution); False if none."""
     live = open_live_instance(session, instance_id)
-    waiting = [task for task, k, n in waiting_for_events(live.workflow) if (k, n) == (kind, name)]
-    tasks = [task for task_id in task_ids if (task := find_task(live.workflow, task_id)) in waiting]
-    if not tasks:
+    waits = {}
+    for wait in waiting_for_events(live.workflow):
+        if (wait.kind, wait.name) == (kind, name):
+            waits.setdefault(wait.task.id, wait)  # a gateway waiting for it twice takes it once
+    found = [find_task(live.workflow, task_id) for task_id in dict.fromkeys(task_ids)]
+    chosen = list({task.id: waits[task.id] for task in found if task is not None and task.id in waits}.values())
+    if not chosen:
         return False
-    for task in tasks:
-        live.history.record(f"{kind}_received", activity_id=task.task_spec.bpmn_id, actor=actor.name,
+    for wait in chosen:
+        live.history.record(f"{kind}_received", activity_id=wait.activity_id, actor=actor.name,
                             data={"name": name, "variables": variables})
 
     def deliver():
-        for task in tasks:
-            deliver_to_task(task, name, variables)
+        for wait in chosen:
+            deliver_to_task(wait.task, name, variables)
     live.run(deliver, actor=actor.name)
     save_live_instance(session, live)
     return True
@@ -114,9 +134,9 @@ def _start_at(session: Session, kind: str, name: str, variables: dict, business_
         live.run(actor=actor.name)  # to the start events, which wait for their event
 
         def trigger(live: LiveInstance = live):
-            for task, task_kind, task_name in waiting_for_events(live.workflow):
-                if task_kind == kind and task_name == name and task.task_spec.bpmn_id:
-                    deliver_to_task(task, name, variables)
+            for wait in waiting_for_events(live.workflow):
+                if wait.kind == kind and wait.name == name and wait.task.task_spec.bpmn_id:
+                    deliver_to_task(wait.task, name, variables)
                     return
         live.run(trigger, actor=actor.name)
         save_live_instance(session, live)
