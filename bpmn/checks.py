@@ -11,6 +11,7 @@ from lxml import etree
 
 from bpmn.compensation_checks import compensation
 from bpmn.errors import ElementProblem, problem
+from bpmn.event_gateway import event_gateway_targets
 from bpmn.extensions.reader import read_extensions
 from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
 from bpmn.expressions.errors import ExpressionError
@@ -112,7 +113,7 @@ def expression_syntax_error(text: str) -> str | None:
 
 
 CHECKS: list[Callable[[etree._Element], Iterator[ElementProblem]]] = [
-    unsupported_tasks, compensation, collections, script_formats, conditions,
+    unsupported_tasks, compensation, collections, script_formats, conditions, event_gateway_targets,
 ]
 
 

@@ -45,9 +45,9 @@ class CompiledProcess:
 
 
 # Bumped whenever the same file compiles into specs that behave differently (2: Fuse-scheduled timer starts,
-# compensation, scoped event sub-processes; 3: called processes found when the call starts, by binding). It is
-# part of a deployment's checksum, so deploying unchanged files after an upgrade makes new versions compiled the
-# new way; running instances keep the definition they started with.
+# compensation, scoped event sub-processes; 3: called processes found when the call starts, by binding, and
+# event-based gateways that wait). It is part of a deployment's checksum, so deploying unchanged files after an
+# upgrade makes new versions compiled the new way; running instances keep the definition they started with.
 COMPILER_GENERATION = 3
 
 
@@ -104,7 +104,7 @@ def _timer_start(start: etree._Element, definition: etree._Element) -> list[dict
 
 def activity_catalogue(process: etree._Element) -> dict:
     """element id -> {type, name} for every flow node of a process (sub-processes included); deciding
-    gateways also list their "outgoing" flows."""
+    and event-based gateways also list their "outgoing" flows."""
     catalogue = {}
     for node in process.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN_NS}}}"):
@@ -117,12 +117,14 @@ def activity_catalogue(process: etree._Element) -> dict:
 
 
 DECIDING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+# Gateways whose history names the flow they took: by condition, or by the event that came first.
+CHOOSING_GATEWAYS = (*DECIDING_GATEWAYS, "eventBasedGateway")
 
 
 def _add_gateway_flows(process: etree._Element, catalogue: dict) -> None:
     """Deciding gateways list their outgoing flows: {"flow_id", "target", "condition"} (the history
     names the flows a gateway took; the default flow's condition is None, it is taken without one)."""
-    defaults = {node.get("id"): node.get("default") for tag in DECIDING_GATEWAYS for node in process.iter(bpmn(tag))}
+    defaults = {node.get("id"): node.get("default") for tag in CHOOSING_GATEWAYS for node in process.iter(bpmn(tag))}
     for flow in process.iter(bpmn("sequenceFlow")):
         source_id = flow.get("sourceRef")
         if source_id not in defaults or source_id not in catalogue:

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent, 
 
 from bpmn.call_binding import BindingError, call_binding
 from bpmn.compensation_specs import with_compensation
+from bpmn.event_gateway import FirstEventGatewayParser
 from bpmn.extensions.reader import read_extensions
 from bpmn.event_scopes import StartEventParser
 from bpmn.namespaces import bpmn, camunda, zeebe
@@ -166,6 +167,8 @@ class FuseParser(CamundaParser):
             full_tag("serviceTask"): (CamundaTaskParser, ServiceTask),
             # A send task bound to a handler sends through it (Camunda's usual way).
             full_tag("sendTask"): (CamundaTaskParser, ServiceTask),
+            full_tag("eventBasedGateway"): (FirstEventGatewayParser,
+                                            BpmnParser.PARSER_CLASSES[full_tag("eventBasedGateway")][1]),
             full_tag("receiveTask"): (FuseReceiveTaskParser, BpmnParser.PARSER_CLASSES[full_tag("receiveTask")][1]),
             # Compensation throw and end events, and cancel end events in transactions (bpmn.compensation_specs).
             full_tag("intermediateThrowEvent"): (with_compensation(CamundaIntermediateThrowEventParser),

@@ -17,7 +17,10 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+
 from bpmn.compensation_specs import compensation_converters
+from bpmn.event_gateway import FirstEventDefinition
 from bpmn.scheduled_start import ScheduledStartEventDefinition
 from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
@@ -48,6 +51,7 @@ def spec_config() -> dict:
     config[ZeebeParallelMultiInstance] = MultiInstanceTaskConverter
     config[ZeebeSequentialMultiInstance] = MultiInstanceTaskConverter
     config[ScheduledStartEventDefinition] = config[CycleTimerEventDefinition]
+    config[FirstEventDefinition] = config[MultipleEventDefinition]
     # SpiffWorkflow ships no converter for its plain ServiceTask; Fuse runs its own.
     config[ServiceTask] = BpmnTaskSpecConverter
     config.update(compensation_converters())

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+from bpmn.event_gateway import awaited_events, is_event_gateway
 
 from engine.definitions.catalog import list_definitions
 from engine.definitions.files import deployment_files
@@ -35,16 +38,29 @@ class Delivery:
 
 
 def deliver_to_task(task, name: str, variables: dict) -> None:
-    """Hand an event to one waiting task: its variables join the instance's data."""
+    """Hand an event to one waiting task (or event-based gateway): its variables join the instance's data."""
     task.data.update(variables)
-    definition = task.task_spec.event_definition
-    if isinstance(definition, MessageEventDefinition):
-        # SpiffWorkflow's Camunda messages store their payload under a result variable when the
-        # task completes; point it at a variable we set anyway so nothing extra appears.
-        key = next(iter(variables), f"{name}_received")
-        task.internal_data[definition.name] = {"payload": variables.get(key, True), "result_var": key}
-    task._set_internal_data(event_fired=True)
+    if is_event_gateway(task):
+        definition = next(d for d, _ in awaited_events(task)
+                          if isinstance(d, (MessageEventDefinition, SignalEventDefinition)) and d.name == name)
+        # The gateway takes the branch of this event, unless another one came first.
+        task.task_spec.catch(task, BpmnEvent(definition, _payload(definition, name, variables)))
+    else:
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MessageEventDefinition):
+            task.internal_data[definition.name] = _payload(definition, name, variables)
+        task._set_internal_data(event_fired=True)
     task.task_spec._update(task)
+
+
+def _payload(definition, name: str, variables: dict) -> dict:
+    """What the catching task keeps of the event until it completes."""
+    if not isinstance(definition, MessageEventDefinition):
+        return dict(variables)
+    # SpiffWorkflow's Camunda messages store their payload under a result variable when the
+    # task completes; point it at a variable we set anyway so nothing extra appears.
+    key = next(iter(variables), f"{name}_received")
+    return {"payload": variables.get(key, True), "result_var": key}
 
 
 def _matching(session: Session, kind: str, name: str, business_key: str | None,
@@ -61,17 +77,46 @@ def _matching(session: Session, kind: str, name: str, business_key: str | None,
     return found
 
 
-def _wake(session: Session, subscription: EventSubscription, name: str, variables: dict, actor: Actor,
+def _by_instance(subscriptions: list[EventSubscription]) -> dict[str, list[EventSubscription]]:
+    """Subscriptions grouped by instance, in the order their instances first appear."""
+    grouped: dict[str, list[EventSubscription]] = {}
+    for subscription in subscriptions:
+        grouped.setdefault(subscription.instance_id, []).append(subscription)
+    return grouped
+
+
+def _wake(session: Session, instance_id: str, task_ids: list[str], name: str, variables: dict, actor: Actor,
           kind: str) -> bool:
-    live = open_live_instance(session, subscription.instance_id)
-    task = find_task(live.workflow, subscription.task_id)
-    if task is None or (task, kind, name) not in [(t, k, n) for t, k, n in waiting_for_events(live.workflow)]:
+    """Deliver the event to every one of these tasks of the instance still waiting for it, in one
+    open and save of the instance (as Camunda delivers to each waiting execution); False if none."""
+    live = open_live_instance(session, instance_id)
+    waits = {}
+    for wait in waiting_for_events(live.workflow):
+        if (wait.kind, wait.name) == (kind, name):
+            waits.setdefault(wait.task.id, wait)  # a gateway waiting for it twice takes it once
+    found = [find_task(live.workflow, task_id) for task_id in dict.fromkeys(task_ids)]
+    chosen = list({task.id: waits[task.id] for task in found if task is not None and task.id in waits}.values())
+    if not chosen:
         return False
-    live.history.record(f"{kind}_received", activity_id=task.task_spec.bpmn_id, actor=actor.name,
-                        data={"name": name, "variables": variables})
-    live.run(lambda: deliver_to_task(task, name, variables), actor=actor.name)
+    for wait in chosen:
+        live.history.record(f"{kind}_received", activity_id=wait.activity_id, actor=actor.name,
+                            data={"name": name, "variables": variables})
+
+    def deliver():
+        for wait in chosen:
+            deliver_to_task(wait.task, name, variables)
+    live.run(deliver, actor=actor.name)
     save_live_instance(session, live)
     return True
+
+
+def _wake_all(session: Session, subscriptions: list[EventSubscription], name: str, variables: dict, actor: Actor,
+              kind: str) -> list[str]:
+    """Wake every instance with a matching subscription; returns the ids of those that took it."""
+    # Read before any save: saving an instance rewrites its subscription rows.
+    grouped = {instance_id: [s.task_id for s in found] for instance_id, found in _by_instance(subscriptions).items()}
+    return [instance_id for instance_id, task_ids in grouped.items()
+            if _wake(session, instance_id, task_ids, name, variables, actor, kind)]
 
 
 def _start_at(session: Session, kind: str, name: str, variables: dict, business_key: str | None,
@@ -89,9 +134,9 @@ def _start_at(session: Session, kind: str, name: str, variables: dict, business_
         live.run(actor=actor.name)  # to the start events, which wait for their event
 
         def trigger(live: LiveInstance = live):
-            for task, task_kind, task_name in waiting_for_events(live.workflow):
-                if task_kind == kind and task_name == name and task.task_spec.bpmn_id:
-                    deliver_to_task(task, name, variables)
+            for wait in waiting_for_events(live.workflow):
+                if wait.kind == kind and wait.name == name and wait.task.task_spec.bpmn_id:
+                    deliver_to_task(wait.task, name, variables)
                     return
         live.run(trigger, actor=actor.name)
         save_live_instance(session, live)
@@ -111,12 +156,7 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
     if len(instances) > 1 and not deliver_to_all:
         raise Conflict(f"message {name} matches {len(instances)} instances; narrow it with business_key or "
                        "correlation_keys, or send it with all=true")
-    delivery = Delivery()
-    done = set()
-    for subscription in waiting:
-        if subscription.instance_id not in done and _wake(session, subscription, name, variables, actor, MESSAGE):
-            done.add(subscription.instance_id)
-            delivery.delivered.append(subscription.instance_id)
+    delivery = Delivery(delivered=_wake_all(session, waiting, name, variables, actor, MESSAGE))
     if not delivery.delivered:
         delivery.started = _start_at(session, MESSAGE, name, variables, business_key, actor)
     if not delivery.delivered and not delivery.started:
@@ -133,11 +173,8 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
 def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict | None = None) -> Delivery:
     """Deliver a signal to every waiting catch event, and start every process with a signal start."""
     variables = variables or {}
-    delivery = Delivery()
-    for subscription in _matching(session, SIGNAL, name, None, None):
-        if _wake(session, subscription, name, variables, actor, SIGNAL):
-            if subscription.instance_id not in delivery.delivered:
-                delivery.delivered.append(subscription.instance_id)
+    delivery = Delivery(delivered=_wake_all(session, _matching(session, SIGNAL, name, None, None), name, variables,
+                                            actor, SIGNAL))
     delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)
     return delivery
 

@@ -1,26 +1,39 @@
 """Which tasks wait for which message or signal: kept in a table so delivery finds them in SQL."""
 from __future__ import annotations
 
+import uuid
+from typing import NamedTuple
+
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-import uuid
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bpmn.event_gateway import awaited_events
 from engine.store.models import BufferedMessage, EventSubscription, Job, utcnow
 from engine.store.states import MESSAGE, SIGNAL, InstanceState
 
 
-def waiting_for_events(workflow) -> list[tuple[object, str, str]]:
-    """(task, kind, name) for every task waiting for a message or signal."""
+class Wait(NamedTuple):
+    """A task waiting for a message or signal, and the element that catches it (the task's own,
+    or for an event-based gateway the catch event after it)."""
+
+    task: object
+    kind: str
+    name: str
+    activity_id: str
+
+
+def waiting_for_events(workflow) -> list[Wait]:
+    """Every wait for a message or signal: one per event a waiting task (or gateway) waits for."""
     found = []
     for task in workflow.event_manager.tasks.values():
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, MessageEventDefinition):
-            found.append((task, MESSAGE, definition.name))
-        elif isinstance(definition, SignalEventDefinition):
-            found.append((task, SIGNAL, definition.name))
+        for definition, activity_id in awaited_events(task):
+            if isinstance(definition, MessageEventDefinition):
+                found.append(Wait(task, MESSAGE, definition.name, activity_id))
+            elif isinstance(definition, SignalEventDefinition):
+                found.append(Wait(task, SIGNAL, definition.name, activity_id))
     return found
 
 
@@ -40,14 +53,14 @@ def sync_subscriptions(session: Session, live) -> None:
     if not waiting and not live.row.waits_for_events:
         return
     session.execute(delete(EventSubscription).where(EventSubscription.instance_id == live.row.id))
-    for task, kind, name in waiting:
+    for task, kind, name, activity_id in waiting:
         value = correlation_value(live, task, name) if kind == MESSAGE else None
-        session.add(EventSubscription(instance_id=live.row.id, task_id=str(task.id), activity_id=task.task_spec.bpmn_id,
+        session.add(EventSubscription(instance_id=live.row.id, task_id=str(task.id), activity_id=activity_id,
                                       kind=kind, name=name, correlation_value=value, created_at=utcnow()))
         if kind == MESSAGE and buffered_match(session, name, live.row.business_key, value) is not None:
             # A message came before the task waited: a job hands it over (outside this save).
             session.add(Job(id=str(uuid.uuid4()), instance_id=live.row.id, kind=MESSAGE, task_id=str(task.id),
-                            activity_id=task.task_spec.bpmn_id, due_at=utcnow(), attempts=0, created_at=utcnow()))
+                            activity_id=activity_id, due_at=utcnow(), attempts=0, created_at=utcnow()))
     live.row.waits_for_events = bool(waiting) and live.state != InstanceState.TERMINATED
 
 

@@ -10,14 +10,23 @@ compiler's "outgoing" of each deciding gateway); a definition compiled before th
 them falls back to the spec's conditions, without flow ids. `inputs` holds the values of the
 variables the conditions mention, as the gateway saw them; the history adds where each came from
 (see HistoryRecorder: `sources`).
+
+An event-based gateway decides by the event that came first: its decision names that event (kind,
+name, the catch event) and the branches withdrawn with their waits.
 """
 from __future__ import annotations
 
 import re
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from bpmn.event_gateway import awaited_events, is_event_gateway, winning_event
 from engine.runtime.tokens import BOUNDARY_SPLIT
 
 DECIDING_GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway"})
+EVENT_KINDS = ((MessageEventDefinition, "message"), (SignalEventDefinition, "signal"), (TimerEventDefinition, "timer"))
 _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -46,6 +55,8 @@ def _names_read(conditions) -> list[str]:
 def gateway_decision(task, info: dict) -> dict | None:
     """The decision of a completed deciding gateway with more than one way out, else None."""
     spec = task.task_spec
+    if is_event_gateway(task):
+        return _event_decision(task, info)
     if info.get("type") not in DECIDING_GATEWAYS or len(getattr(spec, "cond_task_specs", ())) < 2:
         return None
     outgoing = info.get("outgoing") or _spec_outgoing(spec)
@@ -61,3 +72,18 @@ def gateway_decision(task, info: dict) -> dict | None:
     data = task.data
     inputs = {name: data[name] for name in _names_read(f["condition"] for f in outgoing) if name in data}
     return {"type": info.get("type"), "taken": taken, "inputs": inputs}
+
+
+def _event_decision(task, info: dict) -> dict | None:
+    """Which event an event-based gateway took, and which branches it withdrew."""
+    won = winning_event(task)
+    if won is None:
+        return None
+    definition, target = won
+    flow = next((f for f in info.get("outgoing") or [] if f["target"] == target), {})
+    kind = next((name for cls, name in EVENT_KINDS if isinstance(definition, cls)), None)
+    return {"type": "eventBasedGateway",
+            "taken": [{"flow_id": flow.get("flow_id"), "target": target, "condition": None}],
+            "event": {"kind": kind, "name": None if kind == "timer" else definition.name, "activity_id": target},
+            "withdrawn": [activity_id for _, activity_id in awaited_events(task) if activity_id != target],
+            "inputs": {}}

@@ -10,6 +10,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime.event_subprocesses import is_dormant_part
 from engine.runtime.compensation import note_completion
 from engine.runtime.gateway_decisions import gateway_decision
+from engine.runtime.orphans import cancel_orphaned_subprocesses
 from engine.history.recorder import HistoryRecorder
 from engine.telemetry.metrics import activity_completed
 
@@ -88,6 +89,10 @@ class ActivityObserver:
 
     def scan(self) -> None:
         """Record events for tasks whose state changed since the last scan."""
+        for task in cancel_orphaned_subprocesses(self.workflow):
+            if task.id in self.entered:
+                self._record("activity_cancelled", task)
+            self.waits_ended = True
         known, seen = self.known, {}
         for task in self._tasks():
             state = task.state

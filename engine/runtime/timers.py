@@ -5,13 +5,16 @@ from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from bpmn.event_gateway import awaited_events
+
 TIMER = "timer"
 
 
 def waiting_timers(workflow) -> list:
-    """Tasks of the workflow (and its sub-processes) waiting for a timer."""
+    """Tasks of the workflow (and its sub-processes) waiting for a timer: timer catch events, and
+    event-based gateways with a timer among their events."""
     return [task for task in workflow.event_manager.tasks.values()
-            if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)]
+            if any(isinstance(definition, TimerEventDefinition) for definition, _ in awaited_events(task))]
 
 
 def timer_due(task) -> datetime | None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from SpiffWorkflow.util.task import TaskState
 
+from bpmn.event_gateway import awaited_events
 from engine.errors import Conflict, NotFound
 from engine.events.messages import deliver_to_task
 from engine.events.subscriptions import buffered_match, correlation_value
@@ -69,7 +70,9 @@ def _run(session: Session, job: Job) -> JobOutcome:
 
 def _hand_over_buffered_message(session: Session, job: Job, live: LiveInstance, task) -> bool:
     """Give a waiting task the buffered message it subscribed to (if it has not expired meanwhile)."""
-    name = task.task_spec.event_definition.name
+    # The job names the element that subscribed: the task, or a catch event after an event-based gateway.
+    name = next((d.name for d, activity_id in awaited_events(task) if activity_id == job.activity_id),
+                getattr(task.task_spec.event_definition, "name", None))
     message = buffered_match(session, name, live.row.business_key, correlation_value(live, task, name))
     if message is None:
         return False
