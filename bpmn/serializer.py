@@ -17,7 +17,8 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 
-from bpmn.compensation_specs import compensation_converters
+from bpmn.compensation_specs import AdHocSpecConverter, ProcessSpecConverter, compensation_converters
+from bpmn.reserved_ids import FuseAdHocSpec, FuseProcessSpec
 from bpmn.scheduled_start import ScheduledStartEventDefinition
 from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
@@ -51,4 +52,6 @@ def spec_config() -> dict:
     # SpiffWorkflow ships no converter for its plain ServiceTask; Fuse runs its own.
     config[ServiceTask] = BpmnTaskSpecConverter
     config.update(compensation_converters())
+    config[FuseProcessSpec] = ProcessSpecConverter
+    config[FuseAdHocSpec] = AdHocSpecConverter
     return config
