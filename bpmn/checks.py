@@ -5,6 +5,7 @@ Each check takes a `bpmn:process` element and yields ElementProblems; CHECKS lis
 from __future__ import annotations
 
 import ast
+from datetime import datetime
 from typing import Callable, Iterator
 
 from lxml import etree
@@ -13,10 +14,12 @@ from bpmn.compensation_checks import compensation
 from bpmn.errors import ElementProblem, problem
 from bpmn.event_gateway import event_gateway_targets
 from bpmn.extensions.reader import read_extensions
+from bpmn.lenient_xml import label, local
 from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
 from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.feel import compile_feel, is_feel
 from bpmn.expressions.juel import compile_juel, is_juel
+from bpmn.timer_schedules import ScheduleError, is_cron, is_iso8601_literal, schedule_for
 
 PYTHON_SCRIPT_FORMATS = {None, "", "python", "python3", "py"}
 PYTHON_LANGUAGES = {None, "", "python", "python3", "juel", "feel"}
@@ -44,6 +47,35 @@ def missing_decision_refs(definitions: etree._Element) -> list[ElementProblem]:
             if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None
             and node.find(f".//{{{ZEEBE_NS}}}calledDecision") is None
             and "handler" not in read_extensions(node)]
+
+
+# (element, attribute, what it must name): the references SpiffWorkflow resolves while it parses.
+EVENT_REFERENCES = (
+    ("messageEventDefinition", "messageRef", "message"), ("receiveTask", "messageRef", "message"),
+    ("signalEventDefinition", "signalRef", "signal"), ("escalationEventDefinition", "escalationRef", "escalation"),
+    ("errorEventDefinition", "errorRef", "error"),
+)
+
+
+def unresolved_event_refs(definitions: etree._Element) -> list[ElementProblem]:
+    """Message, signal, escalation and error references that name no such element of the file.
+
+    SpiffWorkflow crashes on them (a TypeError or an AssertionError) wherever they are, so they are
+    checked file-wide before it sees the file. Camunda refuses them too, except an errorRef naming
+    nothing, which it reads as the error code (bpmn.lenient_refs does the same).
+    """
+    kinds = {node.get("id"): local(node) for node in definitions.iter() if local(node) and node.get("id")}
+    found = []
+    for tag, attribute, kind in EVENT_REFERENCES:
+        for node in definitions.iter(bpmn(tag)):
+            reference = (node.get(attribute) or "").strip()
+            if not reference or kinds.get(reference) == kind:
+                continue
+            owner = node if local(node) == "receiveTask" else node.getparent()
+            named = f"names a bpmn:{kinds[reference]}" if reference in kinds else "names no element"
+            found.append(problem(owner, f"'{label(owner)}': {attribute} '{reference}' {named} of this file, "
+                                        f"where a bpmn:{kind} is expected"))
+    return found
 
 
 def collections(process: etree._Element) -> Iterator[ElementProblem]:
@@ -80,6 +112,34 @@ def script_formats(process: etree._Element) -> Iterator[ElementProblem]:
             yield problem(node, f"Python syntax error in script, line {err.lineno}: {err.msg}")
 
 
+# A parameter's script is evaluated as one expression, in the dialect its text is written in.
+PARAMETER_SCRIPT_FORMATS = PYTHON_SCRIPT_FORMATS | {"juel"}
+PARAMETERS = {f"{{{CAMUNDA_NS}}}inputParameter": "camunda:inputParameter",
+              f"{{{CAMUNDA_NS}}}outputParameter": "camunda:outputParameter"}
+
+
+def parameter_scripts(process: etree._Element) -> Iterator[ElementProblem]:
+    """Scripts in camunda:inputParameter/outputParameter (lists and maps included) must be Python
+    (or JUEL) expressions written in the model, as script tasks must be Python."""
+    for script in process.iter(f"{{{CAMUNDA_NS}}}script"):
+        parameter = next(script.iterancestors(*PARAMETERS), None)
+        if parameter is None:
+            continue  # outside parameters (e.g. in listeners), scripts are warned about as ignored
+        owner = next(node for node in parameter.iterancestors() if local(node) and node.get("id"))
+        where = f"{PARAMETERS[parameter.tag]} '{parameter.get('name')}' of '{label(owner)}'"
+        script_format = (script.get("scriptFormat") or "").strip().lower()
+        if script_format not in PARAMETER_SCRIPT_FORMATS:
+            yield problem(owner, f"{where} is a {script.get('scriptFormat')} script; only Python (or JUEL) "
+                                 "scripts run")
+        elif script.get(f"{{{CAMUNDA_NS}}}resource") or script.get("resource"):
+            yield problem(owner, f"{where} loads its script from a resource (camunda:resource), which is not "
+                                 "supported: write the script in the model")
+        elif not (script.text or "").strip():
+            yield problem(owner, f"{where} has an empty script")
+        elif message := expression_syntax_error(script.text.strip()):
+            yield problem(owner, f"{where}: {message} (a parameter's script is evaluated as one expression)")
+
+
 def conditions(process: etree._Element) -> Iterator[ElementProblem]:
     """Every condition must be JUEL or Python that at least parses."""
     for flow in process.iter(bpmn("sequenceFlow")):
@@ -112,8 +172,49 @@ def expression_syntax_error(text: str) -> str | None:
     return None
 
 
+TIMER_TIMES = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
+
+
+def timers(process: etree._Element) -> Iterator[ElementProblem]:
+    """Every timer needs a time: a date, duration or cycle that is a valid ISO 8601 literal (or cron, for a
+    cycle) or an expression that parses."""
+    for definition in process.iter(bpmn("timerEventDefinition")):
+        event = definition.getparent()
+        time = next((child for child in definition if local(child) in TIMER_TIMES), None)
+        if time is None or not (time.text or "").strip():
+            yield problem(event, f"timer '{label(event)}' has no time: set a date (timeDate), a duration "
+                                 "(timeDuration) or a cycle (timeCycle)")
+        elif message := timer_value_error(local(time), time.text.strip()):
+            yield problem(event, f"timer '{label(event)}': {message}")
+
+
+def timer_value_error(tag: str, text: str) -> str | None:
+    """Why the text of a timeDate/timeDuration/timeCycle can give no time, or None if it may."""
+    kind = TIMER_TIMES[tag]
+    cron = kind == "cycle" and is_cron(text)
+    if cron or is_iso8601_literal(text):  # a literal, as the engine reads it: it must make a schedule
+        try:
+            schedule_for(kind, text, datetime.now())
+        except ScheduleError as err:
+            return f"{tag} '{text}' is not a valid {'cron expression' if cron else f'ISO 8601 {kind}'}{_why(err)}"
+        return None
+    if message := expression_syntax_error(text):
+        return f"{tag} '{text}' is neither an ISO 8601 {kind} nor an expression: {message}"
+    return None
+
+
+def _why(err: ScheduleError) -> str:
+    """The reason a schedule failed, in brackets, when the parser gave one in words (not just the value
+    back, nor the name of an exception class)."""
+    reason = str(err).rpartition(": ")[2].strip()
+    if not reason or reason.startswith("'") or reason.endswith(("Error", "Exception")):
+        return ""
+    return f" ({reason})"
+
+
 CHECKS: list[Callable[[etree._Element], Iterator[ElementProblem]]] = [
-    unsupported_tasks, compensation, collections, script_formats, conditions, event_gateway_targets,
+    unsupported_tasks, compensation, collections, script_formats, parameter_scripts, conditions, timers,
+    event_gateway_targets,
 ]
 
 

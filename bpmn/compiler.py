@@ -9,14 +9,16 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
 from bpmn.call_binding import parse_spec_name, version_tag
-from bpmn.checks import check_process, missing_decision_refs
+from bpmn.checks import check_process, missing_decision_refs, unresolved_event_refs
 from bpmn.compensation import CompensationCatalogue, attach_compensation, prepare_for_spiff
+from bpmn.dmn_files import dmn_problems, readable_by_spiff
 from bpmn.errors import ElementProblem, ModelProblems
 from bpmn.event_scopes import element_index, prepare_event_scopes
 from bpmn.extensions.reader import extension_warnings
 from bpmn.lenient import force_executable, make_runnable
 from bpmn.namespaces import BPMN_NS, bpmn, zeebe
 from bpmn.parser import FuseParser
+from bpmn.spiff_messages import in_words
 from bpmn.xml_reader import read_xml
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".bpmn2")
@@ -153,12 +155,13 @@ class _Lines:
         return ElementProblem(element_id or None, line, message, file or found_file)
 
 
-def _spiff_problem(err: Exception, lines: _Lines, file: str | None, fallback_id: str | None) -> ElementProblem:
-    if isinstance(err, ValidationException):
-        message = str(err.args[0]) if err.args else str(err)
-        return lines.problem(getattr(err, "id", None) or fallback_id, message, getattr(err, "file_name", None) or file)
-    # SpiffWorkflow sometimes fails with a plain TypeError/KeyError; report it without a trace.
-    return lines.problem(fallback_id, f"cannot parse: {type(err).__name__}: {err}", file)
+def _spiff_problem(err: Exception, lines: _Lines, file: str | None, scope: etree._Element) -> ElementProblem:
+    """SpiffWorkflow's complaint about `scope` (a definitions or process element), pinned to the element it
+    names, else to `scope`, and told without Python's text (spiff_messages)."""
+    element_id = getattr(err, "id", None) if isinstance(err, ValidationException) else None
+    if not element_id:
+        return ElementProblem(scope.get("id"), scope.sourceline, in_words(err), file)
+    return lines.problem(element_id, in_words(err), getattr(err, "file_name", None) or file)
 
 
 @dataclass
@@ -180,12 +183,16 @@ class _Compiler:
         self.processes: dict[str, tuple[str, etree._Element, bool]] = {}
         self.roots: dict[str, etree._Element] = {}
         self.compensation = CompensationCatalogue()
+        self.checked: set[tuple[str, str | None]] = set()  # (file, element id) Fuse's own checks found at fault
 
     def add_dmn(self, name: str, root: etree._Element) -> None:
+        if found := dmn_problems(root):
+            self.problems.extend(ElementProblem(p.element_id, p.line, p.message, name) for p in found)
+            return
         try:
-            self.parser.add_dmn_xml(root, filename=name)
+            self.parser.add_dmn_xml(readable_by_spiff(root), filename=name)
         except Exception as err:  # noqa: BLE001 - reported as a model problem
-            self.problems.append(_spiff_problem(err, self.lines, name, None))
+            self.problems.append(_spiff_problem(err, self.lines, name, root))
 
     def add_bpmn(self, name: str, root: etree._Element) -> None:
         if root.tag != bpmn("definitions"):
@@ -199,9 +206,11 @@ class _Compiler:
             self.processes[process.get("id")] = (name, process, executable)
             self.roots[process.get("id")] = root
             found = check_process(process, name)
+            self.checked.update((name, p.element_id) for p in found)
             (self.problems if executable else self.warnings).extend(_viewing(found, executable))
-        if undecided := missing_decision_refs(root):
-            self.problems.extend(ElementProblem(p.element_id, p.line, p.message, name) for p in undecided)
+        # SpiffWorkflow crashes on these in any process of the file: it must not see the file at all.
+        if unparseable := missing_decision_refs(root) + unresolved_event_refs(root):
+            self.problems.extend(ElementProblem(p.element_id, p.line, p.message, name) for p in unparseable)
             return
         force_executable(root)  # parse non-executable processes too, for viewing and validation
         try:
@@ -209,7 +218,7 @@ class _Compiler:
             self.compensation.merge(compensation)
             self.parser.add_bpmn_xml(spiff_root, filename=name)
         except Exception as err:  # noqa: BLE001
-            self.problems.append(_spiff_problem(err, self.lines, name, None))
+            self.problems.append(_spiff_problem(err, self.lines, name, root))
 
     def finish(self) -> Compilation:
         runnable = [key for key, (_, _, executable) in self.processes.items() if executable]
@@ -222,6 +231,11 @@ class _Compiler:
         if self.problems:
             raise ModelProblems(self.problems, self.warnings)
         return Compilation(compiled, self.warnings)
+
+    def _explained(self, found: ElementProblem) -> bool:
+        """Whether Fuse's own checks already said what is wrong with this element (SpiffWorkflow, which
+        stops at the first fault, would only say it less clearly)."""
+        return found.element_id is not None and (found.file, found.element_id) in self.checked
 
     @cached_property
     def _elements(self) -> dict:
@@ -240,11 +254,12 @@ class _Compiler:
             attach_compensation(spec, subprocess_specs, self.parser, self.compensation)
             prepare_event_scopes(spec, subprocess_specs, self._elements)
         except Exception as err:  # noqa: BLE001
-            found = _spiff_problem(err, self.lines, file, key)
+            found = _spiff_problem(err, self.lines, file, process)
             if executable:
                 self.problems.append(found)
                 return None
-            self.warnings.extend(_viewing([found], executable))
+            if not self._explained(found):
+                self.warnings.extend(_viewing([found], executable))
             spec, subprocess_specs = None, {}
         return CompiledProcess(key=key, name=process.get("name"), resource_name=file, spec=spec,
                                subprocess_specs=subprocess_specs, activities=activity_catalogue(process),

@@ -3,6 +3,8 @@
     adjustments = make_runnable(definitions)   # rewrites the lxml tree in place
 
 Rewrites (each reported as an Adjustment naming the element and its line in the file):
+- prefixed (QName) references are read as plain ids (valid BPMN: not reported), and an errorRef naming
+  no bpmn:error as the error code, as Camunda reads it (lenient_refs);
 - data stores without an implementation, and data associations SpiffWorkflow cannot resolve, are
   removed (lenient_data);
 - unconditioned, non-default flows out of exclusive/inclusive gateways get a default or `True`;
@@ -20,6 +22,7 @@ from lxml import etree
 
 from bpmn.namespaces import bpmn, camunda
 from bpmn.lenient_data import data_stores
+from bpmn.lenient_refs import resolve_qname_refs, undeclared_errors
 from bpmn.lenient_flow import gateway_conditions, implicit_splits, missing_end, missing_start
 from bpmn.lenient_xml import Adjustment, Scope, document_ids, scopes
 
@@ -37,7 +40,8 @@ def make_runnable(root: etree._Element) -> list[Adjustment]:
     Every process and sub-process (transactions and ad hoc ones included) is rewritten, executable
     or not. Running it twice changes nothing the second time.
     """
-    adjustments = data_stores(root) + feel_by_language(root) + collection_variables(root)
+    resolve_qname_refs(root)  # valid BPMN written another way: nothing to report
+    adjustments = undeclared_errors(root) + data_stores(root) + feel_by_language(root) + collection_variables(root)
     ids = document_ids(root)
     for element in scopes(root):
         scope = Scope(element, ids)

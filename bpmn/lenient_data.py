@@ -39,8 +39,8 @@ def data_stores(root: etree._Element) -> list[Adjustment]:
         for ref in association.findall(bpmn(ref_tag)):
             # SpiffWorkflow looks the id up verbatim; a modeller's stray whitespace is no reason to fail.
             ref.text = (ref.text or "").strip()
-            target = by_id.get(ref.text)
-            if local(target) == "dataObject" and _data_object_visible(ref.text, owner):
+            target = by_id.get(ref.text)  # None when the reference names nothing
+            if target is not None and local(target) == "dataObject" and _data_object_visible(ref.text, owner):
                 found.append(_refer_through_reference(ref, target, association, owner, by_id))
                 continue
             problem = _unresolvable(target, ref.text, owner, kept)

@@ -10,7 +10,8 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
-    CamundaEndEventParser, CamundaEventDefinitionParser, CamundaIntermediateThrowEventParser,
+    CamundaBoundaryEventParser, CamundaEndEventParser, CamundaEventDefinitionParser,
+    CamundaIntermediateThrowEventParser,
 )
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.camunda.parser.task_spec import (
@@ -18,7 +19,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 )
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, IntermediateThrowEvent, StartEvent
 
 from bpmn.call_binding import BindingError, call_binding
 from bpmn.compensation_specs import with_compensation
@@ -26,6 +27,7 @@ from bpmn.event_gateway import FirstEventGatewayParser
 from bpmn.extensions.reader import read_extensions
 from bpmn.event_scopes import StartEventParser
 from bpmn.namespaces import bpmn, camunda, zeebe
+from bpmn.reserved_ids import FuseAdHocParser, FuseProcessParser
 from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
     ZeebeSequentialMultiInstance,
@@ -131,10 +133,27 @@ class FuseBusinessRuleTaskParser(ExtensionsMixin, BusinessRuleTaskParser):
         decision_ref = self.get_decision_ref(self.node)
         if decision_ref is None:  # bound to a handler instead of a decision
             return ServiceTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+        if decision_ref not in (deployed := self.process_parser.parser.dmn_parsers):
+            self.raise_validation_exception(f"decision '{decision_ref}' is in no DMN file deployed with this model "
+                                            f"(decisions deployed: {', '.join(sorted(deployed)) or 'none'})")
         # SpiffWorkflow's parser names its own spec class here; use the registered one.
         return self.spec_class(self.spec, self.bpmn_id,
                                dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
                                **self.bpmn_attributes)
+
+
+class FuseBoundaryEventParser(CamundaBoundaryEventParser):
+    """SpiffWorkflow refuses a boundary event with nothing to catch by raising NotImplementedError with the
+    element's XML; say it in words instead."""
+
+    CATCHABLE = ("timer", "message", "signal", "error", "escalation", "conditional", "cancel")
+
+    def create_task(self):
+        if not any(self.node.find(bpmn(f"{kind}EventDefinition")) is not None for kind in self.CATCHABLE):
+            self.raise_validation_exception(
+                f"boundary event '{self.node.get('name') or self.bpmn_id}' has no event definition it can catch: "
+                "give it a timer, message, signal, error, escalation, conditional or cancel event definition")
+        return super().create_task()
 
 
 class FuseReceiveTaskParser(ExtensionsMixin, CamundaEventDefinitionParser, ReceiveTaskParser):
@@ -149,6 +168,9 @@ def _with_extensions(parser_class: type) -> type:
 
 class FuseParser(CamundaParser):
     """The parser every deployment goes through."""
+
+    PROCESS_PARSER_CLASS = FuseProcessParser
+    AD_HOC_PARSER_CLASS = FuseAdHocParser
 
     OVERRIDE_PARSER_CLASSES = {
         tag: (_with_extensions(parser), spec)
@@ -169,6 +191,7 @@ class FuseParser(CamundaParser):
             full_tag("sendTask"): (CamundaTaskParser, ServiceTask),
             full_tag("eventBasedGateway"): (FirstEventGatewayParser,
                                             BpmnParser.PARSER_CLASSES[full_tag("eventBasedGateway")][1]),
+            full_tag("boundaryEvent"): (FuseBoundaryEventParser, BoundaryEvent),
             full_tag("receiveTask"): (FuseReceiveTaskParser, BpmnParser.PARSER_CLASSES[full_tag("receiveTask")][1]),
             # Compensation throw and end events, and cancel end events in transactions (bpmn.compensation_specs).
             full_tag("intermediateThrowEvent"): (with_compensation(CamundaIntermediateThrowEventParser),

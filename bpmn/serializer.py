@@ -19,8 +19,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 
-from bpmn.compensation_specs import compensation_converters
+from bpmn.compensation_specs import AdHocSpecConverter, ProcessSpecConverter, compensation_converters
 from bpmn.event_gateway import FirstEventDefinition
+from bpmn.reserved_ids import FuseAdHocSpec, FuseProcessSpec
 from bpmn.scheduled_start import ScheduledStartEventDefinition
 from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
@@ -55,4 +56,6 @@ def spec_config() -> dict:
     # SpiffWorkflow ships no converter for its plain ServiceTask; Fuse runs its own.
     config[ServiceTask] = BpmnTaskSpecConverter
     config.update(compensation_converters())
+    config[FuseProcessSpec] = ProcessSpecConverter
+    config[FuseAdHocSpec] = AdHocSpecConverter
     return config

@@ -6,6 +6,7 @@ naive UTC, as everywhere in the engine.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -13,6 +14,11 @@ from croniter import croniter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 FOREVER = -1
+# Camunda writes timer values bare (PT5M, R3/PT10S, 2026-12-01T10:00:00Z): text of this shape is a literal,
+# anything else an expression.
+ISO_8601_LITERAL = re.compile(
+    r"^(R\d*/)?(P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+    r"|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)(/.*)?$")
 
 
 class ScheduleError(ValueError):
@@ -34,6 +40,10 @@ class Schedule:
 
 def _utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def is_iso8601_literal(text: str) -> bool:
+    return bool(ISO_8601_LITERAL.match(text))
 
 
 def is_cron(expression: str) -> bool:

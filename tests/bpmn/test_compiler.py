@@ -5,7 +5,7 @@ import pytest
 
 from bpmn.compiler import compile_models
 from bpmn.errors import ModelProblems, XmlError
-from helpers import CORPUS, REFUND_BPMN, bpmn_document, flow, one_script_process, script_task
+from helpers import CORPUS, REFUND_BPMN, REPRO, bpmn_document, flow, one_script_process, script_task
 
 
 def test_refund_sample_compiles_with_its_activities():
@@ -68,7 +68,7 @@ def test_file_without_executable_process_is_refused():
 
 
 def test_spiffworkflow_parse_errors_are_reported_against_the_element():
-    # A timer with no time at all: SpiffWorkflow refuses it, and says which element.
+    # A timer with no time at all: refused (by Fuse's checks before SpiffWorkflow), naming the element.
     model = bpmn_document(
         '<bpmn:startEvent id="start"/><bpmn:intermediateCatchEvent id="wait">'
         '<bpmn:timerEventDefinition id="timer"/></bpmn:intermediateCatchEvent><bpmn:endEvent id="end"/>'
@@ -102,3 +102,41 @@ def test_corpus_file_compiles_or_names_its_problems(path):
         assert err.problems
         for problem in err.problems:
             assert problem.message and "Traceback" not in problem.message
+
+
+def test_a_javascript_input_parameter_is_refused_naming_its_task():
+    with pytest.raises(ModelProblems) as caught:
+        compile_models({"js.bpmn": (REPRO / "js-input-parameter.bpmn").read_bytes()})
+    [problem] = caught.value.problems
+    assert problem.element_id == "t" and problem.line and problem.file == "js.bpmn"
+    assert "javascript" in problem.message and "'x'" in problem.message
+
+
+def parameter_task(parameter: str) -> bytes:
+    return bpmn_document(
+        '<bpmn:startEvent id="start"/><bpmn:userTask id="review"><bpmn:extensionElements><camunda:inputOutput>'
+        f'{parameter}</camunda:inputOutput></bpmn:extensionElements></bpmn:userTask><bpmn:endEvent id="end"/>'
+        + flow("f1", "start", "review") + flow("f2", "review", "end"))
+
+
+@pytest.mark.parametrize("parameter, words", [
+    (('<camunda:outputParameter name="total"><camunda:list><camunda:script scriptFormat="groovy">1 + 1'
+      '</camunda:script></camunda:list></camunda:outputParameter>'), "groovy"),
+    (('<camunda:inputParameter name="x"><camunda:script scriptFormat="python" camunda:resource="x.py"/>'
+      '</camunda:inputParameter>'), "resource"),
+    (('<camunda:inputParameter name="x"><camunda:script scriptFormat="python">x = = 1</camunda:script>'
+      '</camunda:inputParameter>'), "cannot parse"),
+], ids=["groovy-in-a-list", "external-resource", "python-syntax"])
+def test_script_parameters_fuse_cannot_run_are_refused(parameter, words):
+    with pytest.raises(ModelProblems) as caught:
+        compile_models({"m.bpmn": parameter_task(parameter)})
+    [problem] = caught.value.problems
+    assert problem.element_id == "review" and words in problem.message
+
+
+def test_python_and_juel_script_parameters_are_accepted():
+    parameters = ('<camunda:inputParameter name="a"><camunda:script scriptFormat="python">len(items)</camunda:script>'
+                  '</camunda:inputParameter><camunda:inputParameter name="b"><camunda:script scriptFormat="juel">'
+                  '${a + 1}</camunda:script></camunda:inputParameter>')
+    [process] = compile_models({"m.bpmn": parameter_task(parameters)}).processes
+    assert process.spec.task_specs["review"].extensions["inputs"][0]["value"]["script"] == "len(items)"
