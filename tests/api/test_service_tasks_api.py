@@ -192,3 +192,19 @@ def test_two_workers_fetching_at_once_never_get_the_same_task(client, auth, app)
         thread.join(30)
     assert not set(got["w1"]) & set(got["w2"])
     assert len(got["w1"]) + len(got["w2"]) == 12
+
+
+def test_retrying_an_external_task_incident_makes_it_fetchable_at_once_with_one_retry(client, auth):
+    deploy(client, auth["demo"], ("e.bpmn", service_model("e", EXTERNAL)))
+    instance = start(client, auth["demo"], "e").json
+    [task] = fetch(client, auth["robot"], "w1", lock_ms=60_000).json
+    client.post(f"/api/v1/external-tasks/{task['id']}/failure", headers=auth["robot"],
+                json={"worker_id": "w1", "error_message": "down", "retries": 0})
+    [incident] = client.get(f"/api/v1/incidents?process_instance_id={instance['id']}", headers=auth["demo"]).json
+    assert client.post(f"/api/v1/incidents/{incident['id']}/retry", headers=auth["demo"]).status_code == 200
+    # As Camunda 7's incident retry ("set retries" to 1): available now, though w1's lock ran for a minute.
+    [again] = fetch(client, auth["robot"], "w2").json
+    assert again["id"] == task["id"] and again["retries"] == 1
+    done = client.post(f"/api/v1/external-tasks/{again['id']}/complete", headers=auth["robot"],
+                       json={"worker_id": "w2", "variables": {"invoice": "I-2"}})
+    assert done.status_code == 200 and done.json["state"] == "completed"
