@@ -18,6 +18,7 @@ from engine.store.claiming import claimable
 from engine.errors import Conflict
 from engine.runtime.live import LiveInstance, open_live_instance
 from engine.runtime.saving import save_live_instance
+from engine.store.local_variables import stored_local_variables
 from engine.store.lookup import get_or_raise
 from engine.store.models import ExternalTask, ProcessInstance, utcnow
 from engine.runtime.observer import ACTOR, all_workflows, find_task
@@ -95,8 +96,10 @@ def fetch_and_lock(session: Session, worker_id: str, max_tasks: int, topics: lis
 
 def _locked(session: Session, row: ExternalTask) -> LockedTask:
     instance = session.get(ProcessInstance, row.instance_id)
+    # The worker sees what the task sees: the process variables, and its own input parameters over them.
+    variables = {**instance.variables, **stored_local_variables(instance.workflow_state, row.id)}
     return LockedTask(row.id, row.topic, row.instance_id, row.activity_id, instance.business_key,
-                      instance.variables, row.retries, row.lock_expires_at)
+                      variables, row.retries, row.lock_expires_at)
 
 
 def _held_by(session: Session, task_id: str, worker_id: str) -> tuple[ExternalTask, LiveInstance, object]:

@@ -241,3 +241,28 @@ def test_a_local_input_hides_a_process_variable_only_while_the_task_runs(session
     instance, _, _ = run(sessions, {"h.bpmn": bpmn_document(body, "hide")}, "hide", {"text": "hi"})
     assert instance.variables["text"] == "hi"
     assert instance.variables["shout"] == "HI" and instance.variables["seen"] == "HI"
+
+
+def test_a_user_task_input_shadows_a_process_variable_until_the_task_completes(sessions):
+    from engine.instances.commands import get_instance, patch_variables
+    from engine.tasks.user_tasks import complete_task
+
+    body = ('<bpmn:startEvent id="start"/><bpmn:userTask id="check"><bpmn:extensionElements><zeebe:ioMapping>'
+            '<zeebe:input source="=&quot;draft of &quot; + text" target="text"/>'
+            '<zeebe:input source="=2" target="attempts"/>'
+            '</zeebe:ioMapping></bpmn:extensionElements></bpmn:userTask><bpmn:endEvent id="end"/>'
+            + flow("f1", "start", "check") + flow("f2", "check", "end"))
+    instance, [task], _ = run(sessions, {"s.bpmn": bpmn_document(body, "shadow")}, "shadow", {"text": "hi"})
+    # While it waits, the process sees its own `text`, not the task's local one, and no `attempts`.
+    assert instance.variables == {"text": "hi"}
+    with sessions() as session:
+        # A process variable set meanwhile is what the process has after the task, not the local value.
+        patch_variables(session, instance.id, ADMIN, {"text": "changed", "other": 1})
+        session.commit()
+        assert get_instance(session, instance.id).variables == {"text": "changed", "other": 1}
+        done = complete_task(session, task.id, ADMIN, {"text": "typed into the form", "ok": True})
+        session.commit()
+        assert done.state == "completed", done.error
+        # Submitted values named like an input set the local one, which goes with the task (as in Camunda).
+        assert done.variables == {"text": "changed", "other": 1, "ok": True}
+
