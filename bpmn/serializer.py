@@ -18,6 +18,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 
 from bpmn.compensation_specs import compensation_converters
+from bpmn.multi_instance import CAMUNDA_MULTI_INSTANCE
 from bpmn.scheduled_start import ScheduledStartEventDefinition
 from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
@@ -47,6 +48,8 @@ def spec_config() -> dict:
     config[BusinessRuleTask] = BaseBusinessRuleTaskConverter
     config[ZeebeParallelMultiInstance] = MultiInstanceTaskConverter
     config[ZeebeSequentialMultiInstance] = MultiInstanceTaskConverter
+    for spiff_class, fuse_class in CAMUNDA_MULTI_INSTANCE.items():
+        config[fuse_class] = config.pop(spiff_class)
     config[ScheduledStartEventDefinition] = config[CycleTimerEventDefinition]
     # SpiffWorkflow ships no converter for its plain ServiceTask; Fuse runs its own.
     config[ServiceTask] = BpmnTaskSpecConverter

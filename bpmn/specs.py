@@ -13,6 +13,8 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as C
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
+from bpmn.multi_instance import LocalElementParallel, LocalElementSequential
+
 
 class UserTask(CamundaUserTask):
     """A user task that also keeps who may work on it (SpiffWorkflow drops these attributes).
@@ -113,11 +115,11 @@ def _shaped(result: dict, extensions: dict):
     return {"singleEntry": single, "singleResult": result, "collectEntries": [single]}.get(mapping, [result])
 
 
-class ZeebeParallelMultiInstance(BpmnParallelMultiInstance):
+class ZeebeParallelMultiInstance(LocalElementParallel, BpmnParallelMultiInstance):
     """Multi-instance from zeebe:loopCharacteristics (input and output collections of their own)."""
 
 
-class ZeebeSequentialMultiInstance(BpmnSequentialMultiInstance):
+class ZeebeSequentialMultiInstance(LocalElementSequential, BpmnSequentialMultiInstance):
     """Sequential multi-instance from zeebe:loopCharacteristics."""
 
 
