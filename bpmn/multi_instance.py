@@ -13,8 +13,12 @@ collection is named in the error instead of "Missing data input for multiinstanc
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
-from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask as SpiffCamundaParallel
-from SpiffWorkflow.camunda.specs.multiinstance_task import SequentialMultiInstanceTask as SpiffCamundaSequential
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask as SpiffCamundaParallel,
+)
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    SequentialMultiInstanceTask as SpiffCamundaSequential,
+)
 
 _ABSENT = object()
 

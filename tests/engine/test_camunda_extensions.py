@@ -300,9 +300,9 @@ def test_the_element_variable_is_local_to_each_iteration(sessions, sequential):
 @pytest.mark.parametrize("sequential", ["true", "false"])
 def test_a_missing_collection_is_named_in_the_error(sessions, sequential):
     loops = {
-        "zeebe": ('<bpmn:multiInstanceLoopCharacteristics isSequential="{}"><bpmn:extensionElements>'
+        "zeebe": (f'<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}"><bpmn:extensionElements>'
                   '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/>'
-                  '</bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>').format(sequential),
+                  '</bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'),
         "camunda": (f'<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}" camunda:collection="items" '
                     'camunda:elementVariable="item"/>'),
     }
