@@ -18,8 +18,8 @@ bp = api_blueprint("tasks", __name__)
 
 
 def _dump(tasks: list) -> list[dict]:
-    variables = engine.variables_by_instance(db.session, tasks)
-    return [{**TaskSchema().dump(t), "variables": variables.get(t.instance_id, {})} for t in tasks]
+    variables = engine.variables_by_task(db.session, tasks)
+    return [{**TaskSchema().dump(t), "variables": variables.get(t.id, {})} for t in tasks]
 
 
 @bp.get("/tasks")
@@ -31,7 +31,7 @@ def list_tasks():
 
 
 @bp.get("/tasks/<task_id>")
-@operation("One task with its instance's variables", response=TaskSchema, errors=(401, 404))
+@operation("One task with the variables it sees (its instance's, and its own input parameters)", response=TaskSchema, errors=(401, 404))
 def get_task(task_id):
     return _dump([engine.get_task(db.session, task_id)])[0]
 

@@ -25,6 +25,7 @@ from bpmn.call_binding import BindingError, call_binding
 from bpmn.compensation_specs import with_compensation
 from bpmn.event_gateway import FirstEventGatewayParser
 from bpmn.extensions.reader import read_extensions
+from bpmn.multi_instance import CAMUNDA_MULTI_INSTANCE
 from bpmn.event_scopes import StartEventParser
 from bpmn.namespaces import bpmn, camunda, zeebe
 from bpmn.reserved_ids import FuseAdHocParser, FuseProcessParser
@@ -49,7 +50,17 @@ class ExtensionsMixin:
     def _add_multiinstance_task(self, loop_characteristics):
         zeebe_loop = loop_characteristics.find(f".//{zeebe('loopCharacteristics')}")
         if zeebe_loop is None:
-            return super()._add_multiinstance_task(loop_characteristics)
+            if loop_characteristics.get(camunda("collection")) is not None:
+                # SpiffWorkflow reads camunda:collection only in the parsers that derive from its Camunda
+                # task parser (not script, business rule or receive tasks): read it for every task.
+                CamundaTaskParser._add_multiinstance_task(self, loop_characteristics)
+            else:
+                super()._add_multiinstance_task(loop_characteristics)
+            # SpiffWorkflow's Camunda parser names its classes itself; Fuse's keep the element variable
+            # local (bpmn.multi_instance). They add no state, so the spec just built changes class.
+            if (local := CAMUNDA_MULTI_INSTANCE.get(type(self.task))) is not None:
+                self.task.__class__ = local
+            return
         reference = lambda name: self._zeebe_reference(zeebe_loop, name)  # noqa: E731
         condition = loop_characteristics.find(bpmn("completionCondition"))
         sequential = loop_characteristics.get("isSequential") == "true"

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 
 from bpmn.compensation_specs import AdHocSpecConverter, ProcessSpecConverter, compensation_converters
 from bpmn.event_gateway import FirstEventDefinition
+from bpmn.multi_instance import CAMUNDA_MULTI_INSTANCE
 from bpmn.reserved_ids import FuseAdHocSpec, FuseProcessSpec
 from bpmn.scheduled_start import ScheduledStartEventDefinition
 from bpmn.specs import (
@@ -51,6 +52,8 @@ def spec_config() -> dict:
     config[BusinessRuleTask] = BaseBusinessRuleTaskConverter
     config[ZeebeParallelMultiInstance] = MultiInstanceTaskConverter
     config[ZeebeSequentialMultiInstance] = MultiInstanceTaskConverter
+    for spiff_class, fuse_class in CAMUNDA_MULTI_INSTANCE.items():
+        config[fuse_class] = config.pop(spiff_class)
     config[ScheduledStartEventDefinition] = config[CycleTimerEventDefinition]
     config[FirstEventDefinition] = config[MultipleEventDefinition]
     # SpiffWorkflow ships no converter for its plain ServiceTask; Fuse runs its own.

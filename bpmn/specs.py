@@ -15,6 +15,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
 from bpmn.call_binding import parse_spec_name
 from bpmn.decisions import FeelDecisionEngine
+from bpmn.multi_instance import LocalElementParallel, LocalElementSequential
 
 
 class UserTask(CamundaUserTask):
@@ -133,11 +134,11 @@ def _shaped(result: dict, extensions: dict):
     return {"singleEntry": single, "singleResult": result, "collectEntries": [single]}.get(mapping, [result])
 
 
-class ZeebeParallelMultiInstance(BpmnParallelMultiInstance):
+class ZeebeParallelMultiInstance(LocalElementParallel, BpmnParallelMultiInstance):
     """Multi-instance from zeebe:loopCharacteristics (input and output collections of their own)."""
 
 
-class ZeebeSequentialMultiInstance(BpmnSequentialMultiInstance):
+class ZeebeSequentialMultiInstance(LocalElementSequential, BpmnSequentialMultiInstance):
     """Sequential multi-instance from zeebe:loopCharacteristics."""
 
 

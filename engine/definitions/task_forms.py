@@ -8,8 +8,10 @@ from sqlalchemy.orm import Session
 from engine.definitions.catalog import get_definition
 from engine.errors import InvalidModel, NotFound, ValidationFailed
 from engine.definitions.form_sources import FormNotFound, form_source
+from engine.store.local_variables import stored_local_variables
 from engine.store.models import ProcessDefinition, ProcessInstance, UserTask
 from engine.store.serialization import SPECS
+from engine.store.states import UserTaskState
 from bpmn.errors import ElementProblem
 from forms.loader import load_form
 from forms.model import FormError, FormModel
@@ -83,7 +85,14 @@ def task_form(session: Session, task: UserTask) -> FormView:
     model = form_model(session, definition, extensions, task.activity_id)
     if model is None:
         raise NotFound(f"task {task.id} has no form")
-    return _view(model, instance.variables)
+    return _view(model, task_variables(task, instance.variables, instance.workflow_state))
+
+
+def task_variables(task: UserTask, instance_variables: dict, workflow_state: str | None) -> dict:
+    """What a task sees: its instance's variables, and an open task's own input parameters over them."""
+    if task.state != UserTaskState.OPEN.value or not workflow_state:
+        return instance_variables
+    return {**instance_variables, **stored_local_variables(workflow_state, task.id)}
 
 
 def start_form(session: Session, definition_id: str) -> FormView:

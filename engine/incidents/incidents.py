@@ -16,6 +16,7 @@ from engine.runtime.observer import all_workflows
 from engine.runtime.retry_policy import retry_policy
 from engine.runtime.service_calls import ATTEMPTS, HANDLER_OUTPUTS, INCIDENT_ERROR
 from engine.store.states import InstanceState
+from engine.tasks.external_tasks import restore_retries
 
 OPEN, RESOLVED = "open", "resolved"
 
@@ -67,6 +68,7 @@ def _rearm(live: LiveInstance, incident: Incident, task, actor: Actor) -> None:
     release(task)
     task.internal_data[ATTEMPTS] = retry_policy(task.task_spec.extensions).tries - 1
     task.internal_data.pop(EXTERNAL, None)
+    restore_retries(task)
     _close(incident, actor)
     live.history.record("incident_retried", activity_id=incident.activity_id, actor=actor.name,
                         data={"incident_id": incident.id})

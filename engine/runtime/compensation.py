@@ -15,7 +15,10 @@ starts, so a second throw (or a handler that throws again) skips it.
 
 Data: a handler starts with the event's current variables overlaid with the variables the compensated
 activity set when it completed (its outputs; for a multi-instance iteration also its element), so it sees
-the values of the run it undoes. The variables a handler sets flow on after the event.
+the values of the run it undoes - and then with what the handlers before it in this compensation set, which
+win: handlers run one after another in one scope, as in Camunda, so each sees what the previous one wrote
+(two handlers that each append to a list leave both entries). The variables a handler sets flow on after
+the event.
 """
 from __future__ import annotations
 
@@ -132,14 +135,14 @@ class Compensator:
         chosen = self._open(known, compensated_scope(task), ref)
         self._record("compensation_started", task.task_spec.bpmn_id, {
             "activity_ref": ref, "activities": [known[i]["activity"] for i in reversed(chosen)]})
-        return {"pending": [["record", i] for i in chosen], "current": None}
+        return {"pending": [["record", i] for i in chosen], "current": None, "written": {}}
 
     def _start_handler(self, task, state: dict, index: int) -> None:
         record = records(task.workflow)[index]
         top = task.workflow.top_workflow
         handler = top.create_subprocess(task, record["spec"])
         handler.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
-        data = deepcopy({**task.data, **record["outputs"]})
+        data = deepcopy({**task.data, **record["outputs"], **state.get("written", {})})
         state["current"], state["input"] = index, deepcopy(data)
         start = handler.get_next_task(spec_name="Start")
         start.set_data(**data)
@@ -154,7 +157,9 @@ class Compensator:
             if not handler.completed:
                 return False
             result = handler.last_task.data if handler.last_task is not None else {}
-            task.data.update(deepcopy(DeepMerge.get_updated_keys(state.pop("input", {}), result)))
+            written = deepcopy(DeepMerge.get_updated_keys(state.pop("input", {}), result))
+            task.data.update(written)
+            state.setdefault("written", {}).update(deepcopy(written))
             top.delete_subprocess(task)
         self._compensated(task, records(task.workflow)[state.pop("current")])
         state["current"] = None

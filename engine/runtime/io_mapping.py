@@ -3,11 +3,16 @@
 Inputs are evaluated against the variables a task inherits when it becomes ready and set as its
 local variables; when it completes, outputs are evaluated against its variables and the inputs are
 dropped again, before anything after it inherits them. This is Camunda's behaviour for local
-input variables; other variables a task sets still flow on.
+input variables; other variables a task sets still flow on, and so do a handler's (or an external
+worker's) outputs named like an input. While a task waits (a user task, a retry, a worker), the
+instance's variables leave its inputs out and show what they hide; its form and its external worker
+see them (engine.store.local_variables).
 """
 from __future__ import annotations
 
 from typing import Any
+
+from engine.store.local_variables import ABSENT, SHADOWED
 
 VALUE_KINDS = ("text", "expression", "list", "map", "script")
 
@@ -27,10 +32,6 @@ def evaluate_value(value: dict, task) -> Any:
         # An inline script parameter yields its value: Fuse evaluates it as one expression.
         return engine.evaluate(task, value["script"])
     raise ValueError(f"unknown parameter value {value!r}")
-
-
-SHADOWED = "fuse_shadowed"  # internal_data: process values hidden by local inputs of the same name
-ABSENT = {"fuse": "absent"}
 
 
 def _apply_inputs(_workflow, task) -> None:

@@ -25,6 +25,7 @@ from engine.runtime.observer import ActivityObserver, all_workflows
 from engine.runtime.runner import Runner
 from engine.runtime.service_calls import CallSite, ServiceCaller
 from engine.scripting.script_engine import FuseScriptEngine
+from engine.store.local_variables import process_view, set_process_values
 from engine.store.models import ProcessDefinition, ProcessInstance, utcnow
 from engine.store.serialization import SPECS, load_state
 from engine.store.states import InstanceState
@@ -71,13 +72,13 @@ class LiveInstance:
         else:
             data = {}
             for task in sorted(self.live_tasks(), key=lambda t: t.last_state_change):
-                data.update(task.data)
+                data.update(process_view(task.data, task.internal_data))  # input parameters are local
         return json_safe({k: v for k, v in data.items() if k not in INTERNAL_KEYS})
 
     def set_variables(self, values: dict) -> None:
         """Merge values into every live task, so that whatever runs next sees them."""
         for task in self.live_tasks():
-            task.data.update(values)
+            set_process_values(task.data, task.internal_data, values)
 
     def run(self, action: Callable[[], None] | None = None, actor: str | None = None) -> None:
         """Do `action` (if any) and run on to the next wait state; a failure fails the instance."""

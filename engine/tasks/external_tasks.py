@@ -18,11 +18,23 @@ from engine.store.claiming import claimable
 from engine.errors import Conflict
 from engine.runtime.live import LiveInstance, open_live_instance
 from engine.runtime.saving import save_live_instance
+from engine.store.local_variables import stored_local_variables
 from engine.store.lookup import get_or_raise
 from engine.store.models import ExternalTask, ProcessInstance, utcnow
 from engine.runtime.observer import ACTOR, all_workflows, find_task
-from engine.runtime.service_calls import ATTEMPTS, HANDLER_OUTPUTS, open_incident, throw_bpmn_error
+from engine.runtime.service_calls import ATTEMPTS, HANDLER_OUTPUTS, handler_name, open_incident, throw_bpmn_error
 from engine.store.states import InstanceState
+
+# internal_data: the retries a worker is told when the task is next fetched (set by an incident retry).
+RETRIES = "fuse_external_retries"
+# Camunda 7 retries an incident by "set retries" to 1: one more try, available at once.
+RETRIES_AFTER_INCIDENT = 1
+
+
+def restore_retries(task) -> None:
+    """An incident of this task is retried: if a worker does it, it gets one more try (as in Camunda 7)."""
+    if handler_name(task.task_spec.extensions.get("handler", {}))[1]:
+        task.internal_data[RETRIES] = RETRIES_AFTER_INCIDENT
 
 
 def sync_external_tasks(session: Session, live: LiveInstance) -> None:
@@ -42,7 +54,8 @@ def sync_external_tasks(session: Session, live: LiveInstance) -> None:
     for task_id, task in waiting.items():
         if task_id not in rows:
             session.add(ExternalTask(id=task_id, instance_id=live.row.id, activity_id=task.task_spec.bpmn_id,
-                                     topic=task.internal_data[EXTERNAL], created_at=utcnow()))
+                                     topic=task.internal_data[EXTERNAL], retries=task.internal_data.get(RETRIES),
+                                     created_at=utcnow()))
 
 
 @dataclass
@@ -83,8 +96,10 @@ def fetch_and_lock(session: Session, worker_id: str, max_tasks: int, topics: lis
 
 def _locked(session: Session, row: ExternalTask) -> LockedTask:
     instance = session.get(ProcessInstance, row.instance_id)
+    # The worker sees what the task sees: the process variables, and its own input parameters over them.
+    variables = {**instance.variables, **stored_local_variables(instance.workflow_state, row.id)}
     return LockedTask(row.id, row.topic, row.instance_id, row.activity_id, instance.business_key,
-                      instance.variables, row.retries, row.lock_expires_at)
+                      variables, row.retries, row.lock_expires_at)
 
 
 def _held_by(session: Session, task_id: str, worker_id: str) -> tuple[ExternalTask, LiveInstance, object]:
@@ -103,6 +118,7 @@ def complete_external_task(session: Session, task_id: str, worker_id: str, varia
     row, live, task = _held_by(session, task_id, worker_id)
     task.internal_data.pop(EXTERNAL, None)
     task.internal_data.pop(ATTEMPTS, None)
+    task.internal_data.pop(RETRIES, None)
     task.data.update(variables)
     task.internal_data[HANDLER_OUTPUTS] = list(variables)
     task.internal_data[SERVICE_DONE] = True
@@ -125,6 +141,9 @@ def fail_external_task(session: Session, task_id: str, worker_id: str, error_mes
         row.lock_expires_at = utcnow() + timedelta(milliseconds=max(0, retry_timeout_ms))
         live.history.flush(session, live.row)
         return
+    # It now waits at the incident, not for a worker: its row (and the failed worker's lock) goes;
+    # retrying the incident makes a fresh row, free at once.
+    session.delete(row)
     task.internal_data.pop(EXTERNAL, None)
     open_incident(task, error_message, live.history, live.row.id)
     save_live_instance(session, live)

@@ -15,7 +15,7 @@ from engine.runtime.live import LiveInstance, open_live_instance
 from engine.runtime.saving import save_live_instance
 from engine.store.models import ProcessInstance, TaskCandidate, UserTask, utcnow
 from engine.definitions.sensitive_fields import with_form_fields
-from engine.definitions.task_forms import check_task_submission
+from engine.definitions.task_forms import check_task_submission, task_variables
 from engine.store.states import InstanceState, UserTaskState
 
 
@@ -145,11 +145,13 @@ def complete_task(session: Session, task_id: str, actor: Actor, variables: dict)
     return live.row
 
 
-def variables_by_instance(session: Session, tasks: list[UserTask]) -> dict[str, dict]:
-    """The current variables of each task's instance, in one query."""
+def variables_by_task(session: Session, tasks: list[UserTask]) -> dict[str, dict]:
+    """The variables each task sees: its instance's, and an open task's own input parameters over them."""
     ids = {t.instance_id for t in tasks}
     if not ids:
         return {}
-    rows = session.execute(select(ProcessInstance.id, ProcessInstance.variables)
-                           .where(ProcessInstance.id.in_(ids)))
-    return {row.id: row.variables for row in rows}
+    rows = {row.id: row for row in session.execute(
+        select(ProcessInstance.id, ProcessInstance.variables, ProcessInstance.workflow_state)
+        .where(ProcessInstance.id.in_(ids)))}
+    return {t.id: task_variables(t, rows[t.instance_id].variables, rows[t.instance_id].workflow_state)
+            for t in tasks}

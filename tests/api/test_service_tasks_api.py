@@ -192,3 +192,55 @@ def test_two_workers_fetching_at_once_never_get_the_same_task(client, auth, app)
         thread.join(30)
     assert not set(got["w1"]) & set(got["w2"])
     assert len(got["w1"]) + len(got["w2"]) == 12
+
+
+def test_retrying_an_external_task_incident_makes_it_fetchable_at_once_with_one_retry(client, auth):
+    deploy(client, auth["demo"], ("e.bpmn", service_model("e", EXTERNAL)))
+    instance = start(client, auth["demo"], "e").json
+    [task] = fetch(client, auth["robot"], "w1", lock_ms=60_000).json
+    client.post(f"/api/v1/external-tasks/{task['id']}/failure", headers=auth["robot"],
+                json={"worker_id": "w1", "error_message": "down", "retries": 0})
+    [incident] = client.get(f"/api/v1/incidents?process_instance_id={instance['id']}", headers=auth["demo"]).json
+    assert client.post(f"/api/v1/incidents/{incident['id']}/retry", headers=auth["demo"]).status_code == 200
+    # As Camunda 7's incident retry ("set retries" to 1): available now, though w1's lock ran for a minute.
+    [again] = fetch(client, auth["robot"], "w2").json
+    assert again["id"] == task["id"] and again["retries"] == 1
+    done = client.post(f"/api/v1/external-tasks/{again['id']}/complete", headers=auth["robot"],
+                       json={"worker_id": "w2", "variables": {"invoice": "I-2"}})
+    assert done.status_code == 200 and done.json["state"] == "completed"
+
+
+HTTP_INPUTS = ('<bpmn:extensionElements><camunda:inputOutput>'
+               '<camunda:inputParameter name="method">GET</camunda:inputParameter>'
+               '<camunda:inputParameter name="url">http://127.0.0.1:9/customers</camunda:inputParameter>'
+               '<camunda:inputParameter name="timeout_s">1</camunda:inputParameter>'
+               '<camunda:inputParameter name="result">tier=body.tier</camunda:inputParameter>'
+               '</camunda:inputOutput><camunda:failedJobRetryTimeCycle>R3/PT1H</camunda:failedJobRetryTimeCycle>'
+               '</bpmn:extensionElements>')
+
+
+def test_input_parameters_of_a_task_waiting_for_a_retry_stay_out_of_the_process_variables(client, auth):
+    deploy(client, auth["demo"], ("h.bpmn", service_model("h", 'camunda:class="http"', HTTP_INPUTS)))
+    # Nothing listens on port 9: the call fails and the task waits an hour for its next try.
+    instance = start(client, auth["demo"], "h", {"url": "https://shop.example/order/7", "customer": "C-1"}).json
+    assert instance["state"] == "active", instance
+    assert [a["activity_id"] for a in instance["active_activities"]] == ["call"]
+    # Local to the task: not among the instance's variables; the process's own `url` is not hidden.
+    assert instance["variables"] == {"url": "https://shop.example/order/7", "customer": "C-1"}
+    listed = client.get(f"/api/v1/process-instances/{instance['id']}/variables", headers=auth["demo"]).json
+    assert listed == instance["variables"]
+
+
+def test_an_external_worker_sees_its_task_input_parameters_the_process_does_not(client, auth):
+    inputs = ('<bpmn:extensionElements><camunda:inputOutput>'
+              '<camunda:inputParameter name="invoice_to">${customer}</camunda:inputParameter>'
+              '<camunda:inputParameter name="customer">hidden</camunda:inputParameter>'
+              '</camunda:inputOutput></bpmn:extensionElements>')
+    deploy(client, auth["demo"], ("e.bpmn", service_model("e", EXTERNAL, inputs)))
+    instance = start(client, auth["demo"], "e", {"customer": "C-9"}).json
+    assert instance["variables"] == {"customer": "C-9"}
+    [task] = fetch(client, auth["robot"], "w1").json
+    assert task["variables"] == {"customer": "hidden", "invoice_to": "C-9"}
+    done = client.post(f"/api/v1/external-tasks/{task['id']}/complete", headers=auth["robot"],
+                       json={"worker_id": "w1", "variables": {"invoiced": True}})
+    assert done.json["variables"] == {"customer": "C-9", "invoiced": True}

@@ -1,7 +1,7 @@
 """User tasks over REST: who sees them, claim, unclaim, assign, complete."""
 from __future__ import annotations
 
-from helpers import deploy, start, user_task_process
+from helpers import bpmn_document, deploy, flow, start, user_task_process
 
 
 def open_task(client, auth, attributes: str) -> dict:
@@ -62,3 +62,21 @@ def test_unresolvable_assignee_fails_the_instance_visibly(client, auth):
     instance = start(client, auth["demo"], "p").json
     assert instance["state"] == "failed"
     assert "nobody" in instance["error"]["message"]
+
+
+def test_a_user_task_sees_its_input_parameters_and_the_process_gets_its_own_values_back(client, auth):
+    inputs = ('<bpmn:extensionElements><camunda:inputOutput>'
+              '<camunda:inputParameter name="owner">${owner.toUpperCase()}</camunda:inputParameter>'
+              '<camunda:inputParameter name="hint">check the receipt</camunda:inputParameter>'
+              '</camunda:inputOutput></bpmn:extensionElements>')
+    model = bpmn_document(f'<bpmn:startEvent id="start"/><bpmn:userTask id="approve">{inputs}</bpmn:userTask>'
+                          '<bpmn:endEvent id="end"/>' + flow("f1", "start", "approve") + flow("f2", "approve", "end"))
+    deploy(client, auth["demo"], ("p.bpmn", model))
+    [task] = start(client, auth["demo"], "p", {"owner": "carol"}).json["open_tasks"]
+    detail = client.get(f"/api/v1/tasks/{task['id']}", headers=auth["demo"]).json
+    assert detail["variables"] == {"owner": "CAROL", "hint": "check the receipt"}  # the task's own view
+    instance = client.get(f"/api/v1/process-instances/{task['process_instance_id']}", headers=auth["demo"]).json
+    assert instance["variables"] == {"owner": "carol"}  # the process's view: locals hidden, nothing shadowed
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"ok": True}},
+                       headers=auth["demo"]).json
+    assert done["variables"] == {"owner": "carol", "ok": True}

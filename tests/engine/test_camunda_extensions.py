@@ -1,6 +1,8 @@
 """Camunda 7 and Camunda 8 extensions are read and change what runs."""
 from __future__ import annotations
 
+import pytest
+
 from engine.deployment.deploy import deploy
 from engine.history.recorder import instance_history
 from engine.identity.users import Actor
@@ -241,3 +243,72 @@ def test_a_local_input_hides_a_process_variable_only_while_the_task_runs(session
     instance, _, _ = run(sessions, {"h.bpmn": bpmn_document(body, "hide")}, "hide", {"text": "hi"})
     assert instance.variables["text"] == "hi"
     assert instance.variables["shout"] == "HI" and instance.variables["seen"] == "HI"
+
+
+def test_a_user_task_input_shadows_a_process_variable_until_the_task_completes(sessions):
+    from engine.instances.commands import get_instance, patch_variables
+    from engine.tasks.user_tasks import complete_task
+
+    body = ('<bpmn:startEvent id="start"/><bpmn:userTask id="check"><bpmn:extensionElements><zeebe:ioMapping>'
+            '<zeebe:input source="=&quot;draft of &quot; + text" target="text"/>'
+            '<zeebe:input source="=2" target="attempts"/>'
+            '</zeebe:ioMapping></bpmn:extensionElements></bpmn:userTask><bpmn:endEvent id="end"/>'
+            + flow("f1", "start", "check") + flow("f2", "check", "end"))
+    instance, [task], _ = run(sessions, {"s.bpmn": bpmn_document(body, "shadow")}, "shadow", {"text": "hi"})
+    # While it waits, the process sees its own `text`, not the task's local one, and no `attempts`.
+    assert instance.variables == {"text": "hi"}
+    with sessions() as session:
+        # A process variable set meanwhile is what the process has after the task, not the local value.
+        patch_variables(session, instance.id, ADMIN, {"text": "changed", "other": 1})
+        session.commit()
+        assert get_instance(session, instance.id).variables == {"text": "changed", "other": 1}
+        done = complete_task(session, task.id, ADMIN, {"text": "typed into the form", "ok": True})
+        session.commit()
+        assert done.state == "completed", done.error
+        # Submitted values named like an input set the local one, which goes with the task (as in Camunda).
+        assert done.variables == {"text": "changed", "other": 1, "ok": True}
+
+
+def multi_instance_script(loop: str, script: str = "line = item * 10") -> bytes:
+    return bpmn_document(f'<bpmn:startEvent id="start"/><bpmn:scriptTask id="price" scriptFormat="python">{loop}'
+                         f'<bpmn:script>{script}</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end"/>'
+                         + flow("f1", "start", "price") + flow("f2", "price", "end"), "mi")
+
+
+@pytest.mark.parametrize("sequential", ["true", "false"])
+def test_the_element_variable_is_local_to_each_iteration(sessions, sequential):
+    from helpers import REPRO
+
+    repro = {"r.bpmn": (REPRO / "mi-input-element-exists.bpmn").read_bytes()}
+    instance, _, _ = run(sessions, repro, "miInputExists", {"items": [1, 2], "item": 0})
+    assert instance.state == "completed", instance.error
+    assert instance.variables == {"items": [1, 2], "item": 0}
+    zeebe = ('<bpmn:multiInstanceLoopCharacteristics isSequential="{}"><bpmn:extensionElements>'
+             '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item" outputCollection="lines" '
+             'outputElement="=line"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>')
+    instance, _, _ = run(sessions, {"z.bpmn": multi_instance_script(zeebe.format(sequential))}, "mi",
+                         {"items": [1, 2], "item": 0, "line": "mine"})
+    assert instance.state == "completed", instance.error
+    assert instance.variables == {"items": [1, 2], "item": 0, "line": "mine", "lines": [10, 20]}
+    camunda = (f'<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}" camunda:collection="items" '
+               'camunda:elementVariable="item"/>')
+    instance, _, _ = run(sessions, {"c.bpmn": multi_instance_script(camunda)}, "mi", {"items": [1, 2], "item": 0})
+    assert instance.state == "completed", instance.error
+    assert instance.variables["item"] == 0
+
+
+@pytest.mark.parametrize("sequential", ["true", "false"])
+def test_a_missing_collection_is_named_in_the_error(sessions, sequential):
+    loops = {
+        "zeebe": (f'<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}"><bpmn:extensionElements>'
+                  '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/>'
+                  '</bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'),
+        "camunda": (f'<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}" camunda:collection="items" '
+                    'camunda:elementVariable="item"/>'),
+    }
+    for name, loop in loops.items():
+        instance, _, _ = run(sessions, {f"{name}.bpmn": multi_instance_script(loop)}, "mi", {"things": [1]})
+        assert instance.state == "failed", name
+        assert instance.error["message"].startswith(
+            "the collection variable 'items' of multi-instance activity price does not exist"), name
+        assert instance.error["activity_id"] == "price", name

@@ -89,6 +89,19 @@ def test_completed_activities_are_compensated_newest_first_each_with_its_own_dat
         assert "undo_a__compensation_start" not in {e.activity_id for e in history}
 
 
+def test_each_handler_sees_what_the_handler_before_it_wrote(sessions):
+    # The hotel step starts the list of undone steps; its handler still sees the refund appended before it.
+    hotel = undoable("hotel", "undone = []; x = 1", "undone = undone + ['cancel ' + str(x)]")
+    charge = undoable("charge", "x = 2", "undone = undone + ['refund ' + str(x)]")
+    model = sequence(hotel + charge + throw("undo"), "hotel", "charge", "undo")
+    with sessions() as session:
+        deploy(session, {"p.bpmn": model}, None, "admin")
+        done = start_instance(session, ADMIN, definition_key="p", variables={})
+        assert done.state == "completed", done.error
+        # Chained in one scope as in Camunda; each still sees the x its own activity set.
+        assert done.variables["undone"] == ["refund 2", "cancel 1"]
+
+
 def test_activities_never_reached_or_not_completed_are_not_compensated(sessions):
     body = ('<bpmn:parallelGateway id="fork"/>' + undoable("a", "x = 1")
             + '<bpmn:userTask id="review"/>' + handler_for("review", undo_script("review", "undone = ['review']"))
