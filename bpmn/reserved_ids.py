@@ -18,12 +18,13 @@ from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
 LIBRARY_NAMES = frozenset({"Start", "End", "Root", "StartEventSplit", "StartEventJoin"})
 LIBRARY_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
+ELEMENT_SUFFIX = " [element]"
 
 
 def spec_name(element_id: str | None) -> str | None:
     """The name of the task spec of the element with this id."""
     if element_id and (element_id in LIBRARY_NAMES or element_id.endswith(LIBRARY_SUFFIXES)):
-        return f"{element_id} [element]"
+        return element_id + ELEMENT_SUFFIX
     return element_id
 
 

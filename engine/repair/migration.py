@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
+from bpmn.reserved_ids import ELEMENT_SUFFIX, spec_name
 from engine.definitions.catalog import get_definition
 from engine.errors import ValidationFailed
 from engine.identity.users import Actor
@@ -40,8 +41,11 @@ DERIVED_SUFFIXES = (BOUNDARY_SPLIT, ".BoundaryEventJoin", " [child]", ".EndJoin"
 
 def renamed(name: str, mapping: dict) -> str:
     """A spec's name in the target: its activity's mapped id, with the derived suffix kept."""
+    if name.endswith(ELEMENT_SUFFIX):  # an element whose id SpiffWorkflow uses itself (bpmn.reserved_ids)
+        base = name.removesuffix(ELEMENT_SUFFIX)
+        return spec_name(mapping.get(base, base))
     if name in mapping:
-        return mapping[name]
+        return spec_name(mapping[name])
     for suffix in DERIVED_SUFFIXES:
         base = name[:-len(suffix)]
         if name.endswith(suffix) and base in mapping:

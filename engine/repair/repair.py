@@ -15,6 +15,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
+from bpmn.reserved_ids import spec_name
 from engine.errors import Conflict, Forbidden, FuseError, ValidationFailed
 from engine.history.recorder import instance_history
 from engine.identity.users import Actor
@@ -124,7 +125,7 @@ class Move:
 def _unknown_target(live: LiveInstance, activity_id: str, where: str) -> ValidationFailed:
     top = live.workflow
     specs = [top.spec, *top.subprocess_specs.values()]
-    if any(activity_id in s.task_specs for s in specs) or activity_id in live.definition.activities:
+    if any(spec_name(activity_id) in s.task_specs for s in specs) or activity_id in live.definition.activities:
         return ValidationFailed(f"activity {activity_id} is inside a sub-process that is not running {where}: "
                                 "put the token on that sub-process instead", activity_id=activity_id)
     return ValidationFailed(f"activity {activity_id} does not exist in process definition {live.row.definition_id}",

@@ -19,6 +19,8 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
 
+from bpmn.reserved_ids import spec_name
+
 TOKEN_STATES = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.ERROR
 PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE
 BOUNDARY_SPLIT = ".BoundaryEventSplit"
@@ -74,7 +76,7 @@ def entry_spec(workflow, activity_id: str):
     """The spec a token entering the activity starts at in this workflow (the split in front of
     its boundary events, when it has some), or None when the activity is not in it."""
     specs = workflow.spec.task_specs
-    spec = specs.get(activity_id + BOUNDARY_SPLIT) or specs.get(activity_id)
+    spec = specs.get(activity_id + BOUNDARY_SPLIT) or specs.get(spec_name(activity_id))
     if spec is None or not (isinstance(spec, BoundaryEventSplit) or getattr(spec, "bpmn_id", None) == activity_id):
         return None
     return spec

@@ -1,7 +1,6 @@
 """Expressions and scripts for SpiffWorkflow: JUEL or restricted Python, never plain eval."""
 from __future__ import annotations
 
-import re
 from collections import ChainMap
 from typing import Any, Callable, Mapping
 
@@ -11,19 +10,10 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.feel import compile_feel, is_feel
 from bpmn.expressions.juel import compile_juel, is_juel
+from bpmn.timer_schedules import is_iso8601_literal
 from engine.scripting.sandbox import ScriptError, evaluate_expression, execute_script
 
 DEFAULT_TIME_LIMIT_S = 2.0
-
-
-# Camunda writes timer values bare (PT5M, R3/PT10S, 2026-12-01T10:00:00Z): they are literals.
-ISO_8601_LITERAL = re.compile(
-    r"^(R\d*/)?(P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
-    r"|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)(/.*)?$")
-
-
-def _is_iso8601(text: str) -> bool:
-    return bool(ISO_8601_LITERAL.match(text))
 
 
 def _literal(text: str, _variables: Mapping, _limit: float) -> Any:
@@ -46,7 +36,7 @@ def _python(text: str, variables: Mapping, limit: float) -> Any:
 DIALECTS: list[tuple[Callable[[str], bool], Callable[[str, Mapping, float], Any]]] = [
     (is_juel, _juel),
     (is_feel, _feel),
-    (_is_iso8601, _literal),
+    (is_iso8601_literal, _literal),
     (lambda _text: True, _python),
 ]
 

@@ -475,3 +475,24 @@ def test_a_move_racing_a_task_completion_lets_exactly_one_happen(sessions):
         row = get_instance(session, instance_id)
         assert row.state == ("completed" if outcomes == ["completed"] else "active")
         assert len(events(session, instance_id, "token_moved")) == (1 if outcomes == ["completed"] else 2)
+
+
+def test_activities_with_ids_spiffworkflow_uses_itself_can_be_moved_to_and_migrated(sessions):
+    """'End' and 'Start' are also names of SpiffWorkflow's own specs (bpmn.reserved_ids): a repair finds
+    the modeller's activity, never the library's spec."""
+    instance_id = started(sessions, review("review", approve_id="End"), "review")
+    with sessions() as session:
+        assert activities(move(session, instance_id, "review", "End")) == ["End"]
+        assert activities(move(session, instance_id, "End", "review")) == ["review"]
+    renamed_v2 = review("review", approve_id="Start")
+    with sessions() as session:
+        deploy(session, {"v2.bpmn": renamed_v2}, None, "admin")
+        session.commit()
+        v2 = latest_definition(session, "review").id
+        complete(session, instance_id, "review")
+        suspend_instance(session, instance_id, ADMIN)
+        session.commit()
+        row = migrate_instance(session, instance_id, ADMIN, v2, {"End": "Start"}, "rename")
+        session.commit()
+        assert activities(row) == ["Start"]
+        assert [t.activity_id for t in open_tasks(session, instance_id)] == ["Start"]
