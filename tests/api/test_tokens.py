@@ -1,4 +1,5 @@
-"""API tokens end: by their expiry or when revoked; the API then answers 401. Managed with `fuse user` and `fuse token`."""
+"""API tokens end, by their expiry or when revoked, and the API then answers 401; `fuse user` and `fuse token`
+manage them."""
 from __future__ import annotations
 
 import importlib.metadata
