@@ -5,6 +5,7 @@ import errno
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from prometheus_client import start_http_server
@@ -58,10 +59,14 @@ def _bound_server(host: str, port: int, threads: int):
     try:
         return create_server(create_app(), host=host, port=port, threads=threads, ident="fuse")
     except OSError as err:
-        if err.errno == errno.EADDRINUSE:
-            fail(f"cannot serve on {host}:{port}: the port is already in use (stop what holds it, or pick "
-                 f"another with --port)")
-        fail(f"cannot serve on {host}:{port}: {err.strerror or err}")
+        _cannot_listen(host, port, err, "--port")
+
+
+def _cannot_listen(host: str, port: int, err: OSError, option: str) -> NoReturn:
+    if err.errno == errno.EADDRINUSE:
+        fail(f"cannot serve on {host}:{port}: the port is already in use (stop what holds it, or pick "
+             f"another with {option})")
+    fail(f"cannot serve on {host}:{port}: {err.strerror or err}")
 
 
 @main.command()
@@ -74,7 +79,10 @@ def worker(poll, metrics_port, metrics_host):
     sessions = ready_database()  # before logging is set up: Alembic logs its checks at INFO
     _configure_logging()
     if metrics_port is not None:
-        start_http_server(metrics_port, addr=metrics_host)
+        try:
+            start_http_server(metrics_port, addr=metrics_host)
+        except OSError as err:
+            _cannot_listen(metrics_host, metrics_port, err, "--metrics-port")
         log.info(f"worker metrics on http://{metrics_host}:{metrics_port}/metrics")
     log.info("Fuse worker running; Ctrl-C stops it")
     try:
