@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 export FUSE_DATABASE_URL ?= sqlite:///$(CURDIR)/fuse.db
 
-.PHONY: run test install browser bench vendor clean
+.PHONY: run demo test install browser bench vendor clean
 
 install: $(VENV)/.installed
 
@@ -17,18 +17,26 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-run: install
+# Each sample is its own deployment, of the files its README deploys: running this again deploys nothing new.
+SAMPLES := $(patsubst samples/%/,%,$(wildcard samples/*/))
+sample_files = $(wildcard $(addprefix samples/$(1)/,*.bpmn *.form *.policy.json *.joblib))
+
+run: install demo
+	FUSE_LOG_FORMAT=$${FUSE_LOG_FORMAT:-text} $(BIN)/fuse serve --host $(HOST) --port $(PORT)
+
+# The database, the demo user, the samples, and a demo token that replaces the one the last run made.
+demo:
 	$(BIN)/fuse db upgrade
 	$(BIN)/fuse user add demo --group admin --group finance
-	$(BIN)/fuse deploy --name samples $(wildcard samples/*/*.bpmn samples/*/*.form samples/*/*.policy.json samples/*/*.joblib)
-	@token=$$($(BIN)/fuse token create demo | awk 'END {print $$NF}'); \
+	$(foreach sample,$(SAMPLES),$(BIN)/fuse deploy --name $(sample) $(call sample_files,$(sample)) &&) true
+	@token=$$($(BIN)/fuse token create demo --note "make run" --replace | awk 'END {print $$NF}'); \
+	test -n "$$token" || exit 1; \
 	echo ""; \
 	echo "Fuse is starting on http://$(HOST):$(PORT)/"; \
 	echo "  API docs:   http://$(HOST):$(PORT)/api/docs"; \
-	echo "  Demo token: $$token   (user 'demo', groups admin and finance)"; \
+	echo "  Demo token: $$token   (user 'demo', groups admin and finance; the previous one is revoked)"; \
 	echo "  Try:        curl -H 'Authorization: Bearer $$token' http://$(HOST):$(PORT)/api/v1/process-definitions"; \
 	echo ""
-	FUSE_LOG_FORMAT=$${FUSE_LOG_FORMAT:-text} $(BIN)/fuse serve --host $(HOST) --port $(PORT)
 
 test: install browser
 	$(BIN)/python -m pytest

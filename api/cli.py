@@ -1,60 +1,37 @@
 """The `fuse` command: serve, deploy, database upgrades, users and tokens."""
 from __future__ import annotations
 
+import errno
 import logging
 import sys
-from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from prometheus_client import start_http_server
-from waitress import serve as waitress_serve
+from waitress.server import create_server
 
 from api.app import create_app
+from api.cli_context import fail, ready_database, reported_errors, unit_of_work
+from api.cli_users import token, user
+from api.database_state import DatabaseUnreachable, current_revision, describe
 from api.logs import configure_logging
 from engine.deployment.deploy import deploy as deploy_files, validate_files
-from engine.errors import FuseError
 from engine.history.verify import verify_all_histories, verify_history
-from engine.identity.users import add_user, create_token
-from engine.store.db import open_database
 from engine.store.schema import upgrade_database
 from engine.worker.worker import Worker
 
 log = logging.getLogger("fuse.cli")
 
 
-@contextmanager
-def reported_errors():
-    """Engine errors become a clean message and exit status 1, never a traceback."""
-    try:
-        yield
-    except FuseError as err:
-        click.echo(f"error: {err.detail}", err=True)
-        for item in err.extra.get("errors", []):
-            where = f"{item.get('file') or ''}:{item.get('line') or '?'} {item.get('element_id') or ''}"
-            click.echo(f"  {where.strip()}: {item['message']}", err=True)
-        sys.exit(1)
-
-
-@contextmanager
-def unit_of_work():
-    """A session that commits on success and rolls back on any error."""
-    session = open_database()()
-    try:
-        with reported_errors():
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-    finally:
-        session.close()
-
-
 @click.group()
+@click.version_option(package_name="fuse-engine", prog_name="fuse")
 def main():
     """Fuse, a BPMN process engine. Every command reads FUSE_DATABASE_URL (default: sqlite fuse.db)."""
+
+
+main.add_command(user)
+main.add_command(token)
 
 
 @main.command()
@@ -64,15 +41,32 @@ def main():
 @click.option("--no-worker", is_flag=True, help="Do not run due jobs in this process (run `fuse worker`).")
 def serve(host, port, threads, no_worker):
     """Serve the REST API and web pages, with an embedded worker for jobs."""
+    sessions = ready_database()  # before logging is set up: Alembic logs its checks at INFO
     _configure_logging()
-    worker = None if no_worker else Worker(open_database()).start()
+    server = _bound_server(host, port, threads)
+    worker = None if no_worker else Worker(sessions).start()
     log.info(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs, metrics: "
              f"http://{host}:{port}/metrics)" + ("" if worker else "; no embedded worker"))
     try:
-        waitress_serve(create_app(), host=host, port=port, threads=threads, ident="fuse")
+        server.run()
     finally:
         if worker:
             worker.stop()
+
+
+def _bound_server(host: str, port: int, threads: int):
+    """A waitress server already bound to host:port, so we only say "listening" once it is true."""
+    try:
+        return create_server(create_app(), host=host, port=port, threads=threads, ident="fuse")
+    except OSError as err:
+        _cannot_listen(host, port, err, "--port")
+
+
+def _cannot_listen(host: str, port: int, err: OSError, option: str) -> NoReturn:
+    if err.errno == errno.EADDRINUSE:
+        fail(f"cannot serve on {host}:{port}: the port is already in use (stop what holds it, or pick "
+             f"another with {option})")
+    fail(f"cannot serve on {host}:{port}: {err.strerror or err}")
 
 
 @main.command()
@@ -82,13 +76,17 @@ def serve(host, port, threads, no_worker):
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address of --metrics-port.")
 def worker(poll, metrics_port, metrics_host):
     """Run due jobs (async continuations) until interrupted; several may run at once."""
+    sessions = ready_database()  # before logging is set up: Alembic logs its checks at INFO
     _configure_logging()
     if metrics_port is not None:
-        start_http_server(metrics_port, addr=metrics_host)
+        try:
+            start_http_server(metrics_port, addr=metrics_host)
+        except OSError as err:
+            _cannot_listen(metrics_host, metrics_port, err, "--metrics-port")
         log.info(f"worker metrics on http://{metrics_host}:{metrics_port}/metrics")
     log.info("Fuse worker running; Ctrl-C stops it")
     try:
-        Worker(open_database(), poll_interval=poll).run_forever()
+        Worker(sessions, poll_interval=poll).run_forever()
     except KeyboardInterrupt:
         pass
 
@@ -148,37 +146,19 @@ def db():
 
 @db.command()
 def upgrade():
-    """Create or upgrade the database schema."""
+    """Create or upgrade the database schema (creates a SQLite file that does not exist yet)."""
+    try:
+        before = current_revision()
+    except DatabaseUnreachable as err:
+        fail(str(err))
     upgrade_database()
-    click.echo("database is up to date")
-
-
-@main.group()
-def user():
-    """Users and their groups."""
-
-
-@user.command("add")
-@click.argument("name")
-@click.option("--group", "groups", multiple=True, help="A group of the user (repeatable).")
-def user_add(name, groups):
-    """Create a user, or add groups to an existing one."""
-    with unit_of_work() as session:
-        created = add_user(session, name, list(groups))
-        click.echo(f"user {created.name}: groups {', '.join(sorted(g.group for g in created.groups)) or '-'}")
-
-
-@main.group()
-def token():
-    """API tokens."""
-
-
-@token.command("create")
-@click.argument("name")
-def token_create(name):
-    """Create an API token for user NAME; the token is the last word printed."""
-    with unit_of_work() as session:
-        click.echo(f"token for {name}: {create_token(session, name)}")
+    after = current_revision()
+    if before is None:
+        click.echo(f"created the database schema (revision {after}) in {describe()}")
+    elif before != after:
+        click.echo(f"upgraded the database schema of {describe()} from revision {before} to {after}")
+    else:
+        click.echo(f"database {describe()} is up to date (revision {after})")
 
 
 @main.group()

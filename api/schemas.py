@@ -132,19 +132,29 @@ class InstanceListItemSchema(Schema):
     active_activities = fields.List(fields.Nested(ActivitySchema))
 
 
-class InstancePageSchema(Schema):
-    items = fields.List(fields.Nested(InstanceListItemSchema))
+class PageSchema(Schema):
+    """A page of a list: `items`, how many there are in all, and which page this is."""
+
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
 
 
-class InstanceQuerySchema(Loose):
+class PageQuerySchema(Loose):
+    """`page` (from 1) and `per_page` (1 to 500, default 50) of a paged list."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class InstancePageSchema(PageSchema):
+    items = fields.List(fields.Nested(InstanceListItemSchema))
+
+
+class InstanceQuerySchema(PageQuerySchema):
     state = fields.String(validate=validate.OneOf([s.value for s in InstanceState]))
     definition_key = fields.String()
     business_key = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class ReasonQuerySchema(Loose):
@@ -217,7 +227,11 @@ class InstanceDiagramSchema(Schema):
                              metadata={"description": "activity id -> its marks"})
 
 
-class TaskQuerySchema(Loose):
+class TaskPageSchema(PageSchema):
+    items = fields.List(fields.Nested(TaskSchema))
+
+
+class TaskQuerySchema(PageQuerySchema):
     assignee = fields.String()
     candidate_group = fields.String()
     process_instance_id = fields.String()

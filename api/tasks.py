@@ -9,7 +9,7 @@ from api.docs import operation
 from api.extensions import db
 from api.instances import instance_response
 from api.schemas import (
-    AssignSchema, CompleteTaskSchema, FormViewSchema, InstanceSchema, TaskQuerySchema, TaskSchema,
+    AssignSchema, CompleteTaskSchema, FormViewSchema, InstanceSchema, TaskPageSchema, TaskQuerySchema, TaskSchema,
 )
 from engine.tasks import user_tasks as engine
 from engine.definitions.task_forms import task_form
@@ -23,11 +23,12 @@ def _dump(tasks: list) -> list[dict]:
 
 
 @bp.get("/tasks")
-@operation("Tasks by filter; without filters, the open tasks the caller may work on",
-           query=TaskQuerySchema, response=TaskSchema(many=True), errors=(400, 401))
+@operation("A page of tasks by filter, oldest first; without filters, the open tasks the caller may work on",
+           query=TaskQuerySchema, response=TaskPageSchema, errors=(400, 401))
 def list_tasks():
     query = TaskQuerySchema().load(request.args)
-    return _dump(engine.list_tasks(db.session, current_actor(), **query))
+    found = engine.list_tasks(db.session, current_actor(), **query)
+    return {**TaskPageSchema(exclude=("items",)).dump(found), "items": _dump(found.items)}
 
 
 @bp.get("/tasks/<task_id>")

@@ -2,6 +2,8 @@
 import { api, fill, h, me, show, say, showPageError, table, when } from "./fuse.js";
 
 const SHOWN_VARIABLES = 3;
+// GET /tasks is paged; the page shows the oldest tasks and says how many more there are.
+const PER_PAGE = 200;
 
 function summary(variables) {
   const entries = Object.entries(variables || {}).slice(0, SHOWN_VARIABLES);
@@ -39,8 +41,12 @@ function tasksTable(tasks, action, empty) {
 }
 
 async function load() {
-  const tasks = await api("GET", "/tasks");
+  const page = await api("GET", `/tasks?per_page=${PER_PAGE}`);
+  const tasks = page.items;
   showPageError("");
+  const more = document.getElementById("more");
+  more.hidden = page.total <= tasks.length;
+  more.textContent = more.hidden ? "" : `Showing the oldest ${tasks.length} of ${page.total} tasks.`;
   const mine = tasks.filter((task) => task.assignee === me);
   const open = tasks.filter((task) => !task.assignee);
   fill(document.getElementById("mine"),

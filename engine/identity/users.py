@@ -1,17 +1,25 @@
-"""Users, their groups, and API tokens (only a hash of each token is stored)."""
+"""Users, their groups, and API tokens (only a hash of each token is stored; a token may expire or be revoked)."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import NotFound, Unauthorized
-from engine.store.models import ApiToken, User, UserGroup
+from engine.errors import BadRequest, NotFound, Unauthorized
+from engine.store.models import ApiToken, User, UserGroup, utcnow
 
 ADMIN_GROUP = "admin"
+
+
+class TokenState(str, Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 @dataclass(frozen=True)
@@ -45,24 +53,78 @@ def add_user(session: Session, name: str, groups: list[str]) -> User:
     return user
 
 
-def create_token(session: Session, user_name: str) -> str:
-    """A new API token for a user; the plain token is returned once and never stored."""
-    user = session.scalars(select(User).where(User.name == user_name)).one_or_none()
+def list_users(session: Session) -> list[User]:
+    """Every user, by name, with its groups."""
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def _user(session: Session, name: str) -> User:
+    user = session.scalars(select(User).where(User.name == name)).one_or_none()
     if user is None:
-        raise NotFound(f"user {user_name} does not exist")
+        raise NotFound(f"user {name} does not exist")
+    return user
+
+
+def create_token(session: Session, user_name: str, *, expires_at: datetime | None = None,
+                 note: str | None = None, replace: bool = False) -> str:
+    """A new API token for a user; the plain token is returned once and never stored.
+
+    `expires_at` (naive UTC) ends it by itself; `replace` revokes the user's live tokens with the same `note`
+    first, so a script that makes a token on every run leaves exactly one valid.
+    """
+    user = _user(session, user_name)
+    if expires_at is not None and expires_at <= utcnow():
+        raise BadRequest(f"the expiry {expires_at:%Y-%m-%d %H:%M} UTC is already past")
+    if replace:
+        for row in list_tokens(session, user_name):
+            if row.note == note and is_valid(row):
+                row.revoked_at = utcnow()
     token = "fuse_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_hash(token)))
+    session.add(ApiToken(user_id=user.id, token_hash=_hash(token), expires_at=expires_at, note=note))
     session.flush()
     return token
 
 
+def list_tokens(session: Session, user_name: str) -> list[ApiToken]:
+    """A user's tokens, oldest first, revoked and expired ones included (never the secret: it is not stored)."""
+    user = _user(session, user_name)
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at, ApiToken.id)))
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    """End a token now; revoking it again keeps the first revocation time."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"token {token_id} does not exist")
+    row.revoked_at = row.revoked_at or utcnow()
+    session.flush()
+    return row
+
+
+def token_state(row: ApiToken) -> TokenState:
+    """Revoked wins over expired: it says someone ended the token on purpose."""
+    if row.revoked_at is not None:
+        return TokenState.REVOKED
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return TokenState.EXPIRED
+    return TokenState.VALID
+
+
+def is_valid(row: ApiToken) -> bool:
+    return token_state(row) == TokenState.VALID
+
+
 def actor_for_token(session: Session, token: str | None) -> Actor:
-    """The user a bearer token belongs to, or Unauthorized."""
+    """The user a bearer token belongs to, or Unauthorized (also when the token expired or was revoked)."""
     if not token:
         raise Unauthorized("an API token is required: Authorization: Bearer <token>")
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).one_or_none()
     if row is None:
         raise Unauthorized("the API token is not valid")
+    state = token_state(row)
+    if state != TokenState.VALID:
+        raise Unauthorized(f"the API token is {state.value}")
     return Actor(row.user.name, frozenset(g.group for g in row.user.groups))
 
 

@@ -15,19 +15,12 @@ from engine.definitions.files import deployment_files
 from engine.runtime.live import LiveInstance, new_live_instance, open_live_instance
 from engine.runtime.saving import save_live_instance
 from engine.runtime.observer import change_record
+from engine.store.paging import Page, page_of
 from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.store.states import InstanceState, UserTaskState
 from engine.definitions.task_forms import check_start_submission
 from engine.runtime.start_events import (event_only_starts, fire_start_timers, leave_through_start_event,
                                          sole_waiting_event_start, waits_only_at_timer_start)
-
-
-@dataclass
-class InstancePage:
-    items: list[ProcessInstance]
-    total: int
-    page: int
-    per_page: int
 
 
 def start_instance(session: Session, actor: Actor, *, definition_key: str | None = None,
@@ -68,7 +61,7 @@ def get_instance(session: Session, instance_id: str) -> ProcessInstance:
 
 
 def list_instances(session: Session, *, state: str | None = None, definition_key: str | None = None,
-                   business_key: str | None = None, page: int = 1, per_page: int = 50) -> InstancePage:
+                   business_key: str | None = None, page: int = 1, per_page: int = 50) -> Page[ProcessInstance]:
     query = select(ProcessInstance)
     if state:
         query = query.where(ProcessInstance.state == InstanceState(state).value)
@@ -76,10 +69,7 @@ def list_instances(session: Session, *, state: str | None = None, definition_key
         query = query.where(ProcessInstance.definition_key == definition_key)
     if business_key:
         query = query.where(ProcessInstance.business_key == business_key)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id)
-                            .offset((page - 1) * per_page).limit(per_page))
-    return InstancePage(list(items), total, page, per_page)
+    return page_of(session, query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id), page, per_page)
 
 
 def open_tasks(session: Session, instance_id: str) -> list[UserTask]:

@@ -14,6 +14,7 @@ from engine.identity.users import Actor
 from engine.runtime.live import LiveInstance, open_live_instance
 from engine.runtime.saving import save_live_instance
 from engine.store.models import ProcessInstance, TaskCandidate, UserTask, utcnow
+from engine.store.paging import Page, page_of
 from engine.definitions.sensitive_fields import with_form_fields
 from engine.definitions.task_forms import check_task_submission, task_variables
 from engine.store.states import InstanceState, UserTaskState
@@ -44,8 +45,9 @@ def _workable_by(actor: Actor):
 
 def list_tasks(session: Session, actor: Actor, *, assignee: str | None = None,
                candidate_group: str | None = None, process_instance_id: str | None = None,
-               state: str | None = None, overdue: bool = False) -> list[UserTask]:
-    """Tasks by filter; with no filter at all, the open tasks the caller may work on."""
+               state: str | None = None, overdue: bool = False, page: int = 1,
+               per_page: int = 50) -> Page[UserTask]:
+    """A page of tasks by filter, oldest first; with no filter at all, the open tasks the caller may work on."""
     query = select(UserTask).where(UserTask.state == UserTaskState(state or "open").value)
     if overdue:
         query = query.where(UserTask.due.is_not(None), UserTask.due < utcnow())
@@ -57,7 +59,7 @@ def list_tasks(session: Session, actor: Actor, *, assignee: str | None = None,
         query = query.where(UserTask.instance_id == process_instance_id)
     if not (assignee or candidate_group or process_instance_id):
         query = query.where(_workable_by(actor))
-    return list(session.scalars(query.order_by(UserTask.created_at, UserTask.id)))
+    return page_of(session, query.order_by(UserTask.created_at, UserTask.id), page, per_page)
 
 
 def get_task(session: Session, task_id: str) -> UserTask:

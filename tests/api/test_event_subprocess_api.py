@@ -19,7 +19,7 @@ def test_message_to_an_interrupting_event_sub_process_cancels_the_open_task(clie
     deploy(client, auth["demo"], ("order.bpmn", CANCELLABLE_ORDER))
     kept = start(client, auth["demo"], "order", {"amount": 10}, business_key="O-1").json["id"]
     cancelled = start(client, auth["demo"], "order", {"amount": 25}, business_key="O-2").json["id"]
-    [task] = client.get(f"/api/v1/tasks?process_instance_id={cancelled}", headers=auth["demo"]).json
+    [task] = client.get(f"/api/v1/tasks?process_instance_id={cancelled}", headers=auth["demo"]).json["items"]
 
     response = client.post("/api/v1/messages", headers=auth["bob"], json={
         "name": "order-cancelled", "business_key": "O-2", "variables": {"reason": "changed my mind"}})

@@ -120,7 +120,7 @@ def test_overdue_tasks_are_listed(client, auth):
            ("soon.bpmn", user_task_process("soon", 'camunda:dueDate="P10D"')))
     late = start(client, auth["demo"], "late").json["open_tasks"][0]["id"]
     start(client, auth["demo"], "soon")
-    overdue = client.get("/api/v1/tasks?overdue=true", headers=auth["demo"]).json
+    overdue = client.get("/api/v1/tasks?overdue=true", headers=auth["demo"]).json["items"]
     assert [t["id"] for t in overdue] == [late]
 
 

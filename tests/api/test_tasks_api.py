@@ -10,7 +10,7 @@ def open_task(client, auth, attributes: str) -> dict:
 
 
 def task_ids(client, headers, query: str = "") -> list[str]:
-    return [t["id"] for t in client.get(f"/api/v1/tasks{query}", headers=headers).json]
+    return [t["id"] for t in client.get(f"/api/v1/tasks{query}", headers=headers).json["items"]]
 
 
 def test_candidate_group_members_see_and_claim_others_get_403(client, auth):
@@ -31,7 +31,7 @@ def test_candidate_group_members_see_and_claim_others_get_403(client, auth):
     done = client.post(f"{url}/complete", json={"variables": {"ok": True}}, headers=auth["demo"])
     assert done.status_code == 200 and done.json["state"] == "completed"
     assert client.post(f"{url}/complete", json={}, headers=auth["demo"]).status_code == 409
-    completed = client.get("/api/v1/tasks?state=completed&assignee=demo", headers=auth["demo"]).json
+    completed = client.get("/api/v1/tasks?state=completed&assignee=demo", headers=auth["demo"]).json["items"]
     assert [(t["id"], t["state"]) for t in completed] == [(task["id"], "completed")]
 
 
@@ -80,3 +80,25 @@ def test_a_user_task_sees_its_input_parameters_and_the_process_gets_its_own_valu
     done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"ok": True}},
                        headers=auth["demo"]).json
     assert done["variables"] == {"owner": "carol", "ok": True}
+
+
+def test_the_task_list_is_paged_like_the_instance_list(client, auth):
+    deploy(client, auth["demo"], ("p.bpmn", user_task_process("p", "")))
+    started = [start(client, auth["demo"], "p").json["open_tasks"][0]["id"] for _ in range(3)]
+    first = client.get("/api/v1/tasks?per_page=2", headers=auth["demo"]).json
+    assert {k: first[k] for k in ("total", "page", "per_page")} == {"total": 3, "page": 1, "per_page": 2}
+    rest = client.get("/api/v1/tasks?per_page=2&page=2", headers=auth["demo"]).json
+    assert [t["id"] for t in first["items"] + rest["items"]] == started
+    assert all("variables" in t for t in first["items"])
+    for query in ("per_page=0", "per_page=501", "page=0", "page=x"):
+        refused = client.get(f"/api/v1/tasks?{query}", headers=auth["demo"])
+        assert refused.status_code == 400 and refused.json["type"] == "urn:fuse:problem:bad-request", query
+
+
+def test_the_openapi_document_describes_the_task_page(client):
+    document = client.get("/api/v1/openapi.json").json
+    operation = document["paths"]["/api/v1/tasks"]["get"]
+    assert {"page", "per_page"} <= {p["name"] for p in operation["parameters"]}
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    page = document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert {"items", "total", "page", "per_page"} <= set(page["properties"])

@@ -28,7 +28,7 @@ def start_large_refund(server, amount: int = 500, user: str = "demo") -> dict:
 def task_ids(server, user: str) -> list[str]:
     response = server.get(TASKS, user)
     assert response.status_code == 200, response.text
-    return [t["id"] for t in response.json()]
+    return [t["id"] for t in response.json()["items"]]
 
 
 def entered(history: list[dict]) -> list[str]:

@@ -74,7 +74,7 @@ def activities(server, instance_id: str) -> list[str]:
 def open_tasks(server, instance_id: str, user: str = "demo") -> list[dict]:
     response = server.get(TASKS, user, params={"process_instance_id": instance_id})
     assert response.status_code == 200, response.text
-    return response.json()
+    return response.json()["items"]
 
 
 def wait_until(what: str, probe, server, instance_id: str):
@@ -168,7 +168,7 @@ def test_readings_below_the_threshold_keep_each_device_waiting_and_the_loop_stay
         assert state["state"] == "active" and state["open_tasks"] == []
         assert [a["activity_id"] for a in state["active_activities"]] == ["wait_for_telemetry"]
         assert state["variables"]["temperature"] == last
-    assert server.get(TASKS, "olga").json() == []
+    assert server.get(TASKS, "olga").json()["items"] == []
     history = server.history(sensor_a)
     assert [e["data"]["variables"]["temperature"] for e in events(history, "message_received", "wait_for_telemetry")] \
         == [61.5, 70, THRESHOLD]
@@ -190,8 +190,8 @@ def test_a_breach_opens_an_acknowledgement_for_oncall_and_acknowledging_in_time_
     assert 1.5 <= (parse_time(task["due"]) - parse_time(task["created_at"])).total_seconds() <= 2.5
     assert activities(server, instance_id) == sorted(
         ["handle_alert", "acknowledge_alert", "ack_overdue", "maintenance_during_ack"])
-    assert [t["id"] for t in server.get(TASKS, "olga").json()] == [task["id"]]
-    assert server.get(TASKS, "lee").json() == []
+    assert [t["id"] for t in server.get(TASKS, "olga").json()["items"]] == [task["id"]]
+    assert server.get(TASKS, "lee").json()["items"] == []
     assert server.post(f"{TASKS}/{task['id']}/claim", "lee").status_code == 403  # not on call yet
     # One alert at a time per device: while it is open, nothing waits for the device's readings.
     assert telemetry(server, "sensor-1", 99).status_code == 404
@@ -223,8 +223,8 @@ def test_an_unacknowledged_alert_is_escalated_to_the_oncall_lead_when_its_timer_
     assert waited >= 0.9, waited  # not before the timer was due
     assert escalated["name"] == "Handle escalated alert" and escalated["candidate_groups"] == ["oncall-lead"]
     assert server.get(f"{TASKS}/{ack['id']}").json()["state"] == "cancelled"
-    assert server.get(TASKS, "olga").json() == []
-    assert [t["id"] for t in server.get(TASKS, "lee").json()] == [escalated["id"]]
+    assert server.get(TASKS, "olga").json()["items"] == []
+    assert [t["id"] for t in server.get(TASKS, "lee").json()["items"]] == [escalated["id"]]
     assert server.post(f"{TASKS}/{escalated['id']}/claim", "olga").status_code == 403
 
     history = server.history(instance_id)
@@ -254,7 +254,7 @@ def test_the_maintenance_signal_closes_every_open_alert(monitoring):
     assert sorted(response.json()["delivered"]) == sorted([waiting_ack, escalated_id])
     assert response.json()["started"] == []
 
-    assert server.get(TASKS, "olga").json() == [] and server.get(TASKS, "lee").json() == []
+    assert server.get(TASKS, "olga").json()["items"] == [] and server.get(TASKS, "lee").json()["items"] == []
     for instance_id, task, boundary in ((waiting_ack, ack, "maintenance_during_ack"),
                                         (escalated_id, escalated, "maintenance_during_escalation")):
         state = instance(server, instance_id)
@@ -298,7 +298,7 @@ def test_the_escalation_happens_once_when_the_server_is_killed_while_the_timer_w
     time.sleep(QUIET_S)  # a second firing would show by now
 
     assert [t["id"] for t in open_tasks(server, instance_id)] == [escalated["id"]]
-    assert [t["id"] for t in server.get(TASKS, "lee").json()] == [escalated["id"]]
+    assert [t["id"] for t in server.get(TASKS, "lee").json()["items"]] == [escalated["id"]]
     assert server.get(f"{TASKS}/{ack['id']}").json()["state"] == "cancelled"
     history = server.history(instance_id)
     assert_continuous(history)

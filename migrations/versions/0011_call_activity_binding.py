@@ -1,7 +1,7 @@
 """call activity binding
 
-Revision ID: 0010_call_binding
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 
 Definitions keep their version tag (camunda:versionTag) for calledElementBinding="versionTag"; instances
 keep which definition each of their call activities' bindings resolved to.
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010_call_binding'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
