@@ -2,7 +2,6 @@
 what is wrong: never Python's own text (exception class names, `b'<...` reprs of XML, tracebacks)."""
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -11,9 +10,9 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from bpmn.compiler import compile_models
 from bpmn.errors import ElementProblem, ModelProblems, XmlError
 from bpmn.spiff_messages import in_words
+from bpmn_messages import PYTHON_TEXT
 from helpers import CORPUS, REPRO, bpmn_document, flow
 
-PYTHON_TEXT = re.compile(r"\b[A-Z]\w*(Error|Exception)\b|\b(KeyError|IndexError|TypeError)\b|b'<|Traceback")
 
 
 def python_text_in(found: ElementProblem) -> bool:
