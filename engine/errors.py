@@ -60,3 +60,15 @@ class ValidationFailed(FuseError):
     """Request data is well-formed but not acceptable (e.g. wrong variable types)."""
 
     problem, title, status = "validation-failed", "Validation failed", 422
+
+
+class InvalidValue(ValidationFailed):
+    """A value that cannot be stored: not JSON, NaN, self-referring, too deep, or NUL in a text field."""
+
+    problem, title = "invalid-value", "Invalid value"
+
+
+class VariableTooLarge(FuseError):
+    """A variable, or all of an instance's variables, over the configured size limit."""
+
+    problem, title, status = "variable-too-large", "Variable too large", 413

@@ -26,6 +26,7 @@ from engine.runtime.saving import save_live_instance
 from engine.scripting.script_engine import evaluate
 from engine.store.models import BufferedMessage, EventSubscription, ProcessInstance, utcnow
 from engine.store.states import MESSAGE, SIGNAL, InstanceState
+from engine.store.variable_values import check_text, check_variables
 
 
 @dataclass
@@ -151,6 +152,10 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
     instances at its message start events; 409 when several would take it. When nothing takes it:
     buffered for `ttl_ms` (a task that starts waiting for it meanwhile gets it), else 404."""
     variables = variables or {}
+    check_text("message name", name)
+    check_text("business_key", business_key)
+    check_variables(variables)
+    check_variables(correlation_keys or {})
     waiting = _matching(session, MESSAGE, name, business_key, correlation_keys)
     instances = {s.instance_id for s in waiting}
     if len(instances) > 1 and not deliver_to_all:
@@ -173,6 +178,8 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
 def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict | None = None) -> Delivery:
     """Deliver a signal to every waiting catch event, and start every process with a signal start."""
     variables = variables or {}
+    check_text("signal name", name)
+    check_variables(variables)
     delivery = Delivery(delivered=_wake_all(session, _matching(session, SIGNAL, name, None, None), name, variables,
                                             actor, SIGNAL))
     delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)

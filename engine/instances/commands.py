@@ -16,6 +16,7 @@ from engine.runtime.live import LiveInstance, new_live_instance, open_live_insta
 from engine.runtime.saving import save_live_instance
 from engine.runtime.observer import change_record
 from engine.store.paging import Page, page_of
+from engine.store.variable_values import check_text, check_total, check_variables, variables_size
 from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.store.states import InstanceState, UserTaskState
 from engine.definitions.task_forms import check_start_submission
@@ -37,6 +38,8 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
     if not definition.executable and not force:
         raise Conflict(f"process {definition.key} is marked isExecutable=\"false\"; "
                        "start it with force=true to run it anyway")
+    check_text("business_key", business_key)
+    check_variables(variables or {})
     if not definition.spec_json:
         raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
                        "(see the deployment's warnings)")
@@ -130,7 +133,10 @@ def patch_variables(session: Session, instance_id: str, actor: Actor, values: di
     """Merge values into the instance's variables (running or suspended instances only)."""
     live = _controlled(session, instance_id, actor)
     _require(live, InstanceState.ACTIVE, InstanceState.SUSPENDED, InstanceState.FAILED, doing="change variables of")
+    check_variables(values)
     before = live.variables()
+    # Checked here as well as on save: a failed instance is saved whatever its size.
+    check_total(variables_size({**before, **values}))
     live.set_variables(values)
     live.history.record("variables_changed", actor=actor.name, data=change_record(values, before, ()))
     save_live_instance(session, live)

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from engine.runtime.live import LiveInstance
 from engine.store.models import utcnow
+from engine.runtime.unstorable_values import drop_unstorable_values
 from engine.store.serialization import dump_state
+from engine.store.variable_values import check_total, max_variables_bytes, variables_size
 from engine.store.states import InstanceState
 
 log = logging.getLogger("fuse.instance")
@@ -29,6 +31,40 @@ def flush_history(session: Session, live: LiveInstance) -> None:
     live.history.flush(session, live.row)
 
 
+def _write_state(live: LiveInstance) -> None:
+    """The workflow's state into the row. A value that cannot be stored is dropped and the instance
+    fails naming it; if the state still cannot be written, the last good state is kept."""
+    row = live.row
+    try:
+        row.workflow_state = dump_state(live.workflow)
+        return
+    except Exception as err:  # noqa: BLE001 - see below: the instance is kept whatever happened
+        failure = err
+    if (dropped := drop_unstorable_values(live.workflow)) is not None:
+        failure = dropped
+        try:
+            row.workflow_state = dump_state(live.workflow)
+        except Exception as err:  # noqa: BLE001
+            failure = err
+        else:
+            if row.state != InstanceState.FAILED.value:
+                live.fail(dropped, None)
+            return
+    if row.state != InstanceState.FAILED.value:
+        live.fail(failure, None)
+    if not row.workflow_state:
+        raise failure
+
+
+def _check_total_size(row, variables: dict) -> None:
+    """Refuse a command that grows an instance's variables past FUSE_MAX_VARIABLES_BYTES; a failed
+    instance is written anyway (its failure says what went wrong, and it must stay readable)."""
+    if row.state == InstanceState.FAILED.value or (size := variables_size(variables)) <= max_variables_bytes():
+        return
+    if size > variables_size(row.variables or {}):
+        check_total(size)
+
+
 def save_live_instance(session: Session, live: LiveInstance) -> None:
     """Write state, variables and activities, then run every save step; the caller commits."""
     row = live.row
@@ -37,16 +73,12 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
         row.ended_at = utcnow()
         live.history.record("instance_completed")
         log.info("instance completed", extra=live.log_fields())
-    try:
-        row.workflow_state = dump_state(live.workflow)
-    except Exception as err:  # noqa: BLE001 - keep the last good state rather than lose the instance
-        if row.state != InstanceState.FAILED.value:
-            live.fail(err, None)
-        if not row.workflow_state:
-            raise
+    _write_state(live)
     if row.state != InstanceState.TERMINATED.value:
         # A cancelled workflow has no live task left to read variables from: keep the last ones.
-        row.variables = live.variables()
+        variables = live.variables()
+        _check_total_size(row, variables)
+        row.variables = variables
     row.active_activities = [
         {"activity_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name,
          "type": live.definition.activities.get(t.task_spec.bpmn_id, {}).get("type")}

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 
 from bpmn.expressions.juel import is_juel
@@ -26,6 +27,8 @@ from engine.telemetry.metrics import BPMN_ERROR, UNREGISTERED, handler_called, h
 from engine.store.models import utcnow
 from engine.runtime.observer import ACTOR
 from engine.runtime.retry_policy import retry_policy
+from engine.errors import InvalidValue, VariableTooLarge
+from engine.store.variable_values import check_variables
 
 log = logging.getLogger("fuse.handlers")
 ATTEMPTS = "fuse_attempts"
@@ -113,6 +116,10 @@ class ServiceCaller:
         seconds = time.perf_counter() - began
         handler_called(name, seconds)
         self._audit(task, context, name)
+        if refused := _unstorable(outputs, extensions):
+            # The handler would return the same again: no retry, an incident naming the variable.
+            task.internal_data[ATTEMPTS] = attempt
+            return self._failed(task, name, f"the handler returned {refused}", seconds, retryable=False)
         called = {"handler": name, "attempt": attempt, "duration_ms": round(seconds * 1000, 3)}
         if extensions.get("inputs"):  # declared input parameters (all variables otherwise: not copied)
             called["inputs"] = inputs
@@ -124,6 +131,8 @@ class ServiceCaller:
     def _expression(self, task, expression: str, extensions: dict) -> bool:
         value = task.workflow.script_engine.evaluate(task, expression)
         target = extensions.get("result_variable")
+        if refused := _unstorable({target: value} if target else {}, {}):
+            raise WorkflowTaskException(f"the expression gave {refused}", task=task)
         return self._done(task, {target: value} if target else {}, {})
 
     def _done(self, task, outputs: dict, extensions: dict) -> bool:
@@ -162,6 +171,17 @@ class ServiceCaller:
         throw_bpmn_error(task, err.code, err.message, err.variables, self.site.history)
         self.moved = True
         return False
+
+
+def _unstorable(outputs: dict, extensions: dict) -> str | None:
+    """Why a handler's outputs cannot be stored, or None if they can."""
+    if target := extensions.get("result_variable"):
+        outputs = {target: outputs}
+    try:
+        check_variables(outputs)
+    except (InvalidValue, VariableTooLarge) as err:
+        return err.detail
+    return None
 
 
 def open_incident(task, error: str, history: HistoryRecorder, instance_id: str | None = None) -> str:

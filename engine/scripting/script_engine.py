@@ -11,7 +11,9 @@ from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.feel import compile_feel, is_feel
 from bpmn.expressions.juel import compile_juel, is_juel
 from bpmn.timer_schedules import is_iso8601_literal
+from engine.errors import VariableTooLarge
 from engine.scripting.sandbox import ScriptError, evaluate_expression, execute_script
+from engine.store.variable_values import check_total, sort_variables
 
 DEFAULT_TIME_LIMIT_S = 2.0
 
@@ -74,4 +76,20 @@ class FuseScriptEngine(PythonScriptEngine):
             error_line = script.splitlines()[line - 1] if 0 < line <= len(script.splitlines()) else ""
             raise WorkflowTaskException(f"script failed: {err}", task=task, exception=err,
                                         line_number=line, error_line=error_line) from None
+        _keep_storable(task)
         return True
+
+
+def _keep_storable(task) -> None:
+    """Fail the task if its script left a value that cannot be stored; such values are dropped
+    first, so that the failed instance itself can still be saved and read."""
+    total, refused = sort_variables(task.data)
+    for name in refused:
+        del task.data[name]
+    if refused:
+        raise WorkflowTaskException(f"the script left a value that cannot be stored: {'; '.join(refused.values())}",
+                                    task=task)
+    try:
+        check_total(total)
+    except VariableTooLarge as err:
+        raise WorkflowTaskException(f"after the script, {err.detail}", task=task) from None

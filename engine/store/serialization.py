@@ -110,7 +110,8 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     finally:
         ser.registry._encoder_mode = False
     dct["format"] = STATE_FORMAT
-    return json.dumps(dct, cls=ser._encoder_cls)
+    # NaN and infinities are not JSON: PostgreSQL refuses them, and they must never be stored.
+    return json.dumps(dct, cls=ser._encoder_cls, allow_nan=False)
 
 
 def load_state(state_json: str, spec, subprocess_specs: dict, script_engine) -> BpmnWorkflow:

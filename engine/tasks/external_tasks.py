@@ -24,6 +24,7 @@ from engine.store.models import ExternalTask, ProcessInstance, utcnow
 from engine.runtime.observer import ACTOR, all_workflows, find_task
 from engine.runtime.service_calls import ATTEMPTS, HANDLER_OUTPUTS, handler_name, open_incident, throw_bpmn_error
 from engine.store.states import InstanceState
+from engine.store.variable_values import check_variables
 
 # internal_data: the retries a worker is told when the task is next fetched (set by an incident retry).
 RETRIES = "fuse_external_retries"
@@ -115,6 +116,7 @@ def _held_by(session: Session, task_id: str, worker_id: str) -> tuple[ExternalTa
 
 
 def complete_external_task(session: Session, task_id: str, worker_id: str, variables: dict) -> ProcessInstance:
+    check_variables(variables)
     row, live, task = _held_by(session, task_id, worker_id)
     task.internal_data.pop(EXTERNAL, None)
     task.internal_data.pop(ATTEMPTS, None)
@@ -151,6 +153,7 @@ def fail_external_task(session: Session, task_id: str, worker_id: str, error_mes
 
 def bpmn_error_external_task(session: Session, task_id: str, worker_id: str, code: str, message: str,
                              variables: dict) -> ProcessInstance:
+    check_variables(variables)
     row, live, task = _held_by(session, task_id, worker_id)
     task.internal_data.pop(EXTERNAL, None)
     live.run(lambda: throw_bpmn_error(task, code, message, variables, live.history), actor=worker_id)

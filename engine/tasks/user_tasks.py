@@ -18,6 +18,7 @@ from engine.store.paging import Page, page_of
 from engine.definitions.sensitive_fields import with_form_fields
 from engine.definitions.task_forms import check_task_submission, task_variables
 from engine.store.states import InstanceState, UserTaskState
+from engine.store.variable_values import check_variables
 
 
 def may_work_on(actor: Actor, task: UserTask) -> bool:
@@ -128,6 +129,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, variables: dict)
     spiff_task = live.workflow.get_task_from_id(UUID(task_id))
     if spiff_task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is not waiting for completion")
+    check_variables(variables)
     variables, form = check_task_submission(session, task, live.row, variables)
     live.history.sensitive = with_form_fields(live.history.sensitive, form)
     task.state = UserTaskState.COMPLETED.value
