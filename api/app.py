@@ -11,6 +11,7 @@ from api.docs import docs
 from api.errors import register_error_handlers
 from api.extensions import db
 from api.logs import init_request_ids
+from api.request_parsing import init_request_parsing
 from engine.store.db import configure_engine, database_url, engine_options
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
@@ -32,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         # When set, GET /metrics wants it as a bearer token (scrapes are open otherwise).
         METRICS_TOKEN=os.environ.get("FUSE_METRICS_TOKEN") or None,
     )
-    app.json.sort_keys = False
+    init_request_parsing(app)
     app.config.update(config)
     db.init_app(app)
     with app.app_context():

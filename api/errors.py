@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, jsonify
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.extensions import db
@@ -51,6 +51,14 @@ def _database_busy(err: OperationalError):
     return _unexpected(err)
 
 
+def _data_refused(err: DataError):
+    db.session.rollback()
+    if "NUL (0x00)" in str(err):
+        # psycopg refuses it before sending anything: a text field of the request held a NUL character.
+        return problem(422, "invalid-value", "Invalid value", "a text value must not contain a NUL character (\\u0000)")
+    return _unexpected(err)
+
+
 def _unexpected(err: Exception):
     log.exception("unexpected error")
     db.session.rollback()
@@ -63,4 +71,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, _invalid_request)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_busy)
+    app.register_error_handler(DataError, _data_refused)
     app.register_error_handler(Exception, _unexpected)

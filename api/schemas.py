@@ -13,6 +13,13 @@ class UtcDateTime(fields.DateTime):
         return None if value is None else value.isoformat() + "Z"
 
 
+# Bounds of numbers a request may carry: beyond them the database's integers (and Python's
+# timedelta) overflow, which must answer 400, not 500.
+MAX_PAGE = 1_000_000_000
+MAX_RETRIES = 1_000_000
+MAX_DELAY_MS = 30 * 86_400_000
+
+
 class Loose(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -141,9 +148,9 @@ class PageSchema(Schema):
 
 
 class PageQuerySchema(Loose):
-    """`page` (from 1) and `per_page` (1 to 500, default 50) of a paged list."""
+    """`page` (1 to 10^9) and `per_page` (1 to 500, default 50) of a paged list."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -307,8 +314,8 @@ class WorkerCompleteSchema(Schema):
 class WorkerFailureSchema(Schema):
     worker_id = fields.String(required=True)
     error_message = fields.String(load_default="failed")
-    retries = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    retry_timeout_ms = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    retries = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_RETRIES))
+    retry_timeout_ms = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_DELAY_MS))
 
 
 class WorkerBpmnErrorSchema(Schema):
@@ -329,7 +336,7 @@ class MessageSchema(Schema):
     correlation_keys = fields.Dict(keys=fields.String(), load_default=dict)
     variables = fields.Dict(keys=fields.String(), load_default=dict)
     all = fields.Boolean(load_default=False)
-    ttl_ms = fields.Integer(load_default=0, validate=validate.Range(min=0, max=30 * 86_400_000))
+    ttl_ms = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_DELAY_MS))
 
 
 class SignalSchema(Schema):
