@@ -8,6 +8,7 @@ from bpmn.specs import SERVICE_DONE
 from engine.runtime.async_boundaries import EXTERNAL, INCIDENT, release, tasks_marked
 from engine.errors import Conflict, Forbidden
 from engine.identity.users import Actor
+from engine.jobs.failures import unpark_job
 from engine.runtime.live import LiveInstance, open_live_instance
 from engine.runtime.saving import save_live_instance
 from engine.store.lookup import get_or_raise
@@ -16,6 +17,7 @@ from engine.runtime.observer import all_workflows
 from engine.runtime.retry_policy import retry_policy
 from engine.runtime.service_calls import ATTEMPTS, HANDLER_OUTPUTS, INCIDENT_ERROR
 from engine.store.states import InstanceState
+from engine.store.variable_values import check_variables
 from engine.tasks.external_tasks import restore_retries
 
 OPEN, RESOLVED = "open", "resolved"
@@ -46,8 +48,7 @@ def list_incidents(session: Session, process_instance_id: str | None = None, sta
 
 
 def _open(session: Session, incident_id: str, actor: Actor) -> tuple[Incident, LiveInstance, object]:
-    if not actor.is_admin:
-        raise Forbidden(f"{actor.name} may not handle incidents: the admin group is required")
+    _require_admin(actor)
     incident = get_or_raise(session, Incident, incident_id, "incident")
     live = open_live_instance(session, incident.instance_id)
     session.refresh(incident)
@@ -57,6 +58,11 @@ def _open(session: Session, incident_id: str, actor: Actor) -> tuple[Incident, L
     if task is None:
         raise Conflict(f"incident {incident_id} no longer has a task waiting")
     return incident, live, task
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden(f"{actor.name} may not handle incidents: the admin group is required")
 
 
 def _close(incident: Incident, actor: Actor) -> None:
@@ -75,11 +81,23 @@ def _rearm(live: LiveInstance, incident: Incident, task, actor: Actor) -> None:
 
 
 def retry_incident(session: Session, incident_id: str, actor: Actor) -> Incident:
-    """Run the failed handler once more, now (a new incident opens if it fails again)."""
+    """Run the failed handler (or job) once more, now (a new incident opens if it fails again)."""
+    if parked := _retry_parked_job(session, incident_id, actor):
+        return parked
     incident, live, task = _open(session, incident_id, actor)
     _rearm(live, incident, task, actor)
     live.run(actor=actor.name)
     save_live_instance(session, live)
+    return incident
+
+
+def _retry_parked_job(session: Session, incident_id: str, actor: Actor) -> Incident | None:
+    """An incident of a job whose instance could not be marked (engine.jobs.failures): its job runs again."""
+    _require_admin(actor)
+    incident = get_or_raise(session, Incident, incident_id, "incident")
+    if incident.state != OPEN or not unpark_job(session, incident_id):
+        return None
+    _close(incident, actor)
     return incident
 
 
@@ -98,6 +116,7 @@ def rearm_incidents(session: Session, live: LiveInstance, actor: Actor) -> None:
 
 def resolve_incident(session: Session, incident_id: str, actor: Actor, variables: dict) -> Incident:
     """Skip the failed handler: its outputs are the given variables, and the instance moves on."""
+    check_variables(variables)
     incident, live, task = _open(session, incident_id, actor)
     release(task)
     task.internal_data.pop(EXTERNAL, None)

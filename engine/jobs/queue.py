@@ -1,4 +1,4 @@
-"""The durable job table: creating jobs for waiting tasks, acquiring due ones, retrying failed ones.
+"""The durable job table: creating jobs for waiting tasks and acquiring due ones (a failed one: engine.jobs.failures).
 
 Jobs are claimed with a lock that expires (a crashed worker's jobs come back) by one UPDATE that
 re-checks the lock in its own WHERE clause, so two workers never hold the same job, on SQLite
@@ -79,9 +79,3 @@ def acquire_jobs(session: Session, worker_id: str, limit: int = 10, lock: timede
     session.commit()
     return list(session.scalars(select(Job.id).where(Job.locked_by == token)))
 
-
-def record_job_failure(session: Session, job_id: str, error: str, backoff: timedelta) -> None:
-    """A job that could not run (not an instance failure): unlock it and try again after `backoff`."""
-    session.execute(update(Job).where(Job.id == job_id).values(
-        attempts=Job.attempts + 1, last_error=error[:2000], locked_by=None, locked_until=None,
-        due_at=utcnow() + backoff))

@@ -6,12 +6,11 @@ import os
 import socket
 import threading
 import time
-from datetime import timedelta
-
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.worker.job_runner import run_job
-from engine.jobs.queue import JOBS_CREATED, acquire_jobs, record_job_failure
+from engine.jobs.failures import record_job_failure
+from engine.jobs.queue import JOBS_CREATED, acquire_jobs
 from engine.telemetry.log_context import log_context
 
 log = logging.getLogger("fuse.worker")
@@ -44,8 +43,8 @@ class Worker:
                 session.commit()
             except Exception as err:  # noqa: BLE001 - a job's failure must not stop the worker
                 session.rollback()
-                log.exception("job failed; it will run again")
-                record_job_failure(session, job_id, f"{type(err).__name__}: {err}", timedelta(seconds=10))
+                log.exception("job failed")
+                record_job_failure(session, job_id, err)
                 session.commit()
                 return
             log.info("job ran", extra={"instance_id": outcome.instance_id,
