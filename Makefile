@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Each sample is its own deployment, of the files its README deploys: running this again deploys nothing new.
 SAMPLES := $(patsubst samples/%/,%,$(wildcard samples/*/))
-sample_files = $(wildcard $(addprefix samples/$(1)/,*.bpmn *.form *.policy.json *.joblib))
+sample_files = $(wildcard $(addprefix samples/$(1)/,*.bpmn *.form *.policy.json *.onnx))
 
 run: install demo
 	FUSE_LOG_FORMAT=$${FUSE_LOG_FORMAT:-text} $(BIN)/fuse serve --host $(HOST) --port $(PORT)

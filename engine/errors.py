@@ -60,3 +60,12 @@ class ValidationFailed(FuseError):
     """Request data is well-formed but not acceptable (e.g. wrong variable types)."""
 
     problem, title, status = "validation-failed", "Validation failed", 422
+
+
+class UnsafeModelFile(FuseError):
+    """A model file in a format that runs code when it is loaded (a pickle), sent where only data is accepted."""
+
+    problem, title, status = "unsafe-model-file", "Unsafe model file", 422
+
+    def __init__(self, detail: str, *, file: str):
+        super().__init__(detail, file=file)
