@@ -14,14 +14,15 @@ from pathlib import Path
 
 import joblib
 import pytest
-import requests
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from engine.handlers.ai import handle
 from engine.handlers.ai_feedback import append_labelled_example
+from engine.handlers.allowed_hosts import OutboundRefused
 from engine.handlers.base import HandlerContext
+from engine.handlers.outbound import OutboundTimeout
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "ai-confidence-loop"
 _train_spec = importlib.util.spec_from_file_location("ai_confidence_loop_train", SAMPLE / "train.py")
@@ -177,6 +178,19 @@ def test_a_pickle_from_the_operators_folder_still_classifies(tmp_path, monkeypat
 
 # --- openai provider, against a real local HTTP server ----------------------------
 
+@pytest.fixture(autouse=True)
+def local_servers_allowed(monkeypatch):
+    """The chat server listens on 127.0.0.1, which the operator's allow-list must name to be reachable."""
+    monkeypatch.setenv("FUSE_OUTBOUND_ALLOW", "127.0.0.1")
+
+
+def test_a_chat_endpoint_the_operator_does_not_allow_is_not_called(chat_server, monkeypatch):
+    monkeypatch.delenv("FUSE_OUTBOUND_ALLOW")
+    with pytest.raises(OutboundRefused, match="FUSE_OUTBOUND_ALLOW"):
+        handle({"text": OBVIOUS_REFUND}, chat_context(chat_server))
+    assert chat_server.requests == []
+
+
 class ChatServer:
     """An OpenAI-compatible /v1/chat/completions endpoint on 127.0.0.1 that answers what the test sets."""
 
@@ -290,7 +304,7 @@ def test_slow_chat_server_times_out_after_timeout_s(chat_server):
     chat_server.answer("refund", 0.9)
     chat_server.delay = 5.0
     started = time.monotonic()
-    with pytest.raises(requests.Timeout):
+    with pytest.raises(OutboundTimeout):
         handle({"text": OBVIOUS_REFUND, "timeout_s": 0.3}, chat_context(chat_server))
     assert time.monotonic() - started < 2.0
 
