@@ -5,6 +5,9 @@ skl2onnx gives a classifier without ZipMap: the label, then the class probabilit
 output `contributions` ([classes, features]: weight times value) and name its features in the metadata
 `feature_names` (a JSON list); then the rationale names the strongest evidence. samples/ai-confidence-loop/
 train.py writes such files.
+
+A file whose tensors point at external data is refused: onnxruntime would read that data from files on the
+server (relative to its working directory), which a deployed file must not be able to name.
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import json
 
 import numpy as np
 import onnxruntime
+from google.protobuf.message import DecodeError, Message
+from onnx import ModelProto, TensorProto
 
 EVIDENCE_TERMS = 5
 
@@ -20,6 +25,10 @@ class OnnxClassifier:
     """A loaded ONNX classifier: `feature_names` (from its metadata, or None) and `predict`."""
 
     def __init__(self, content: bytes):
+        named = external_data_tensors(content)
+        if named:
+            raise ValueError(f"the model reads tensors from files on the server ({', '.join(named[:3])}): "
+                             "embed them in the file")
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: warnings about the graph are not the caller's business
         self.session = onnxruntime.InferenceSession(content, sess_options=options,
@@ -66,3 +75,25 @@ class OnnxClassifier:
         row = weights[best]
         top = [i for i in np.argsort(-row)[:EVIDENCE_TERMS] if row[i] > 0]
         return ", ".join(f"'{names[i]}' (+{row[i]:.2f})" for i in top) or None
+
+
+def external_data_tensors(content: bytes) -> list[str]:
+    """The names of the tensors in an ONNX file that point at external data; ValueError if it is not ONNX."""
+    try:
+        model = ModelProto.FromString(content)
+    except DecodeError:
+        raise ValueError("not an ONNX file") from None
+    return [tensor.name or "(unnamed)" for tensor in _tensors(model)
+            if tensor.data_location == TensorProto.EXTERNAL or len(tensor.external_data)]
+
+
+def _tensors(message: Message):
+    # Every TensorProto anywhere in the model: initializers, sparse ones, attributes, subgraphs, functions.
+    if isinstance(message, TensorProto):
+        yield message
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        for item in [value] if isinstance(value, Message) else value:  # one message, or a repeated field
+            if isinstance(item, Message):
+                yield from _tensors(item)
