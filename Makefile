@@ -19,10 +19,14 @@ $(VENV)/.installed: pyproject.toml
 
 # Each sample is its own deployment, of the files its README deploys: running this again deploys nothing new.
 SAMPLES := $(patsubst samples/%/,%,$(wildcard samples/*/))
-sample_files = $(wildcard $(addprefix samples/$(1)/,*.bpmn *.form *.policy.json *.joblib))
+sample_files = $(wildcard $(addprefix samples/$(1)/,*.bpmn *.form *.policy.json *.onnx))
 
+# The AI sample's CRM (its README starts one on port 8090) is the one host the demo may call, unless you say otherwise.
 run: install demo
-	FUSE_LOG_FORMAT=$${FUSE_LOG_FORMAT:-text} $(BIN)/fuse serve --host $(HOST) --port $(PORT)
+	FUSE_LOG_FORMAT=$${FUSE_LOG_FORMAT:-text} \
+	FUSE_SETTING_CRM_URL=$${FUSE_SETTING_CRM_URL:-http://127.0.0.1:8090} \
+	FUSE_OUTBOUND_ALLOW=$${FUSE_OUTBOUND_ALLOW-127.0.0.1:8090} \
+	$(BIN)/fuse serve --host $(HOST) --port $(PORT)
 
 # The database, the demo user, the samples, and a demo token that replaces the one the last run made.
 demo:

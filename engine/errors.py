@@ -72,3 +72,11 @@ class VariableTooLarge(FuseError):
     """A variable, or all of an instance's variables, over the configured size limit."""
 
     problem, title, status = "variable-too-large", "Variable too large", 413
+
+class UnsafeModelFile(FuseError):
+    """A model file in a format that runs code when it is loaded (a pickle), sent where only data is accepted."""
+
+    problem, title, status = "unsafe-model-file", "Unsafe model file", 422
+
+    def __init__(self, detail: str, *, file: str):
+        super().__init__(detail, file=file)

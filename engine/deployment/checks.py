@@ -7,8 +7,10 @@ from __future__ import annotations
 from bpmn.compiler import Compilation, is_model_file
 from bpmn.errors import ElementProblem
 from engine.definitions.form_sources import files_named, unshown_form
-from engine.errors import BadRequest
+from engine.errors import BadRequest, UnsafeModelFile
 from engine.events.timer_starts import timer_start_problems
+from engine.handlers.ai_onnx import external_data_tensors
+from engine.handlers.model_files import is_onnx, is_pickle, pickle_refusal
 from engine.handlers.policy import check_policy_document
 from engine.handlers.registry import find_handler
 from engine.runtime.service_calls import handler_name
@@ -17,7 +19,7 @@ from forms.model import FormError
 from forms.resources import is_form_file
 
 
-HANDLER_FILE_SUFFIXES = (".policy.json", ".joblib")
+HANDLER_FILE_SUFFIXES = (".policy.json", ".onnx")
 # Form files that stand alone (a .uischema.json only completes its .schema.json).
 FORM_KINDS = {".form": "camunda-form", ".schema.json": "json-schema"}
 
@@ -25,13 +27,29 @@ FORM_KINDS = {".form": "camunda-form", ".schema.json": "json-schema"}
 def check_file_names(files: dict[str, bytes]) -> None:
     if not files:
         raise BadRequest("no files: send one or more 'file' parts")
+    pickles = sorted(n for n in files if is_pickle(n))
+    if pickles:
+        raise UnsafeModelFile(pickle_refusal(pickles[0]), file=pickles[0])
+    for name in sorted(n for n in files if is_onnx(n)):
+        check_onnx_file(name, files[name])
     unknown = [n for n in files
                if not (is_model_file(n) or is_form_file(n) or n.lower().endswith(HANDLER_FILE_SUFFIXES))]
     if unknown:
         raise BadRequest(f"unsupported file type: {', '.join(unknown)} (expected .bpmn, .dmn, .form, "
-                         ".schema.json, .uischema.json, .policy.json or .joblib)")
+                         ".schema.json, .uischema.json, .policy.json or .onnx)")
     if not any(n.lower().endswith((".bpmn", ".bpmn20.xml", ".bpmn2")) for n in files):
         raise BadRequest("a deployment needs at least one .bpmn file")
+
+
+def check_onnx_file(name: str, content: bytes) -> None:
+    """An ONNX model file must be ONNX and hold all its data itself (external data would be read from the server)."""
+    try:
+        external = external_data_tensors(content)
+    except ValueError:
+        raise BadRequest(f"{name} is not an ONNX model file") from None
+    if external:
+        raise UnsafeModelFile(f"{name} reads tensors ({', '.join(external[:3])}) from files on the server: "
+                              "save the model with its data embedded", file=name)
 
 
 def form_warnings(files: dict[str, bytes]) -> list[ElementProblem]:

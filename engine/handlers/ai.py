@@ -1,7 +1,8 @@
 """The `ai` handler: classify a text (or a row of features) with a model, and leave the why in the history.
 
 Inputs (each may also come from the task's configuration; inputs win):
-  provider        "sklearn" (a scikit-learn model file deployed with the process) or "openai" (any
+  provider        "sklearn" (a scikit-learn model: an ONNX file deployed with the process, or a pickle from
+                  the operator's FUSE_TRUSTED_MODEL_DIR) or "openai" (any
                   OpenAI-compatible chat-completions endpoint: OpenAI, Ollama, vLLM, llama.cpp)
   text            what to classify; or `features`, a dict (or list) for tabular sklearn models
   labels          the allowed labels (list, or comma-separated); required for openai, optional check for sklearn

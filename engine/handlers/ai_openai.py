@@ -2,14 +2,15 @@
 llama.cpp server), asked in JSON mode for {"label", "confidence", "rationale"}.
 
 The API key is read from a secret at call time and sent only in the Authorization header: it is never logged,
-recorded, or put in an error message.
+recorded, or put in an error message. The call keeps the rules of every outbound call (engine.handlers.outbound):
+the endpoint's host must be in the operator's FUSE_OUTBOUND_ALLOW, `timeout_s` bounds the whole call, and the
+answer's size is capped.
 """
 from __future__ import annotations
 
 import json
 
-import requests
-
+from engine.handlers import outbound
 from engine.handlers.base import HandlerContext
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -31,12 +32,13 @@ def classify(settings: dict, context: HandlerContext) -> dict:
     if not labels:
         raise ValueError("ai: the openai provider needs `labels`, the labels the model may answer")
     url = f"{base_url}/chat/completions"
-    response = requests.post(url, json=request_body(settings, model_name, labels),
-                             headers=_headers(settings, context),
-                             timeout=float(settings.get("timeout_s") or DEFAULT_TIMEOUT_S))
-    if response.status_code >= 400:
-        raise RuntimeError(f"ai: {url} answered {response.status_code}: {response.text[:200]}")
-    answer = parsed_answer(response)
+    body = json.dumps(request_body(settings, model_name, labels)).encode()
+    response = outbound.call("POST", url, _headers(settings, context), body,
+                             float(settings.get("timeout_s") or DEFAULT_TIMEOUT_S))
+    text = response.content.decode("utf-8", errors="replace")
+    if response.status >= 400:
+        raise RuntimeError(f"ai: {url} answered {response.status}: {text[:200]}")
+    answer = parsed_answer(text)
     return {"label": answer.get("label"), "confidence": answer.get("confidence"),
             "rationale": answer.get("rationale", ""), "model": model_name}
 
@@ -58,12 +60,12 @@ def request_body(settings: dict, model_name: str, labels: list[str]) -> dict:
     }
 
 
-def parsed_answer(response: requests.Response) -> dict:
-    """The JSON object in the first choice's message; ValueError for anything else."""
+def parsed_answer(text: str) -> dict:
+    """The JSON object in the first choice's message of a chat-completions answer; ValueError for anything else."""
     try:
-        content = response.json()["choices"][0]["message"]["content"]
+        content = json.loads(text)["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
-        raise ValueError(f"ai: not a chat-completions answer: {response.text[:200]}") from None
+        raise ValueError(f"ai: not a chat-completions answer: {text[:200]}") from None
     if not isinstance(content, str):
         raise ValueError(f"ai: the model's message has no text content: {content!r:.200}")
     try:

@@ -1,7 +1,10 @@
-"""The `ai` handler's sklearn provider: a scikit-learn model file deployed with the process.
+"""The `ai` handler's sklearn provider: a scikit-learn model, as an ONNX file deployed with the process or as a
+pickle from the operator's folder.
 
-The file is a joblib (or pickle) dump of a fitted estimator with `predict_proba`, usually a Pipeline such as
-TfidfVectorizer + LogisticRegression. Its version is its file name and the first 12 hex digits of its sha256.
+An `.onnx` file (what skl2onnx makes of a fitted estimator, see engine.handlers.ai_onnx) is data and is read from
+the deployment. A joblib or pickle dump of a fitted estimator with `predict_proba` (usually a Pipeline such as
+TfidfVectorizer + LogisticRegression) runs code when loaded, so it is read only from FUSE_TRUSTED_MODEL_DIR
+(engine.handlers.model_files). A model's version is its file name and the first 12 hex digits of its sha256.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ import joblib
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from engine.handlers import model_files
+from engine.handlers.ai_onnx import OnnxClassifier
 from engine.handlers.base import HandlerContext
 
 CACHE_SIZE = 8
@@ -30,22 +35,25 @@ def classify(settings: dict, context: HandlerContext) -> dict:
     name = settings.get("model")
     if not name:
         raise ValueError("ai: the sklearn provider needs `model`, the file name of a model deployed with the process")
-    content = context.resource(name)
+    content = model_content(name, context)
     digest = hashlib.sha256(content).hexdigest()
     version = f"{name}@{digest[:12]}"
     model = loaded_model(content, digest, name)
     rows, feature_names = model_rows(settings, model)
-    with warnings.catch_warnings():
-        # A list of values for a model fitted on a named table: the order was taken from its names already.
-        warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        probabilities = model.predict_proba(rows)[0]
-        best = int(np.argmax(probabilities))
-        label = str(model.classes_[best])
-        confidence = float(probabilities[best])
-        evidence = strongest_evidence(model, rows, best, feature_names)
+    label, confidence, evidence = model.predict(rows, feature_names)
     rationale = f"{label} with probability {confidence:.2f} from {version}"
     rationale += f"; strongest evidence: {evidence}" if evidence else ""
     return {"label": label, "confidence": confidence, "rationale": rationale, "model": version}
+
+
+def model_content(name: str, context: HandlerContext) -> bytes:
+    """The model file's bytes: an ONNX file from the deployment, a pickle from the operator's folder only."""
+    if model_files.is_pickle(name):
+        return model_files.trusted_pickle(name)
+    if not model_files.is_onnx(name):
+        raise ValueError(f"ai: {name} is not a model file Fuse reads (.onnx, or a pickle from "
+                         f"{model_files.TRUSTED_DIR_ENV})")
+    return context.resource(name)
 
 
 def loaded_model(content: bytes, digest: str, name: str):
@@ -54,19 +62,48 @@ def loaded_model(content: bytes, digest: str, name: str):
         if digest in _models:
             _models.move_to_end(digest)
             return _models[digest]
-        try:
-            # Unpickling runs code from the file. That is acceptable only because model files are deployed with
-            # the process by administrators, like the BPMN itself; never load a model that came from a variable,
-            # a form or a request.
-            model = joblib.load(io.BytesIO(content))
-        except Exception as exc:  # unpickling raises whatever the broken file leads it to
-            raise ValueError(f"ai: {name} is not a loadable model file: {exc}") from exc
-        if not hasattr(model, "predict_proba"):
-            raise ValueError(f"ai: the model in {name} ({type(model).__name__}) has no predict_proba")
+        model = OnnxModel(content, name) if model_files.is_onnx(name) else PickledModel(content, name)
         _models[digest] = model
         while len(_models) > CACHE_SIZE:
             _models.popitem(last=False)
         return model
+
+
+class OnnxModel(OnnxClassifier):
+    """An ONNX classifier, with the handler's error for a file onnxruntime cannot load."""
+
+    def __init__(self, content: bytes, name: str):
+        try:
+            super().__init__(content)
+        except Exception as exc:  # onnxruntime raises its own kinds for a broken file
+            raise ValueError(f"ai: {name} is not a loadable model file: {exc}") from None
+
+
+class PickledModel:
+    """A scikit-learn estimator unpickled from the operator's folder (never from a deployment or a request)."""
+
+    def __init__(self, content: bytes, name: str):
+        try:
+            # Unpickling runs code from the file: acceptable only because the operator put it in
+            # FUSE_TRUSTED_MODEL_DIR, as they install the server's own code.
+            self.estimator = joblib.load(io.BytesIO(content))
+        except Exception as exc:  # unpickling raises whatever the broken file leads it to
+            raise ValueError(f"ai: {name} is not a loadable model file: {exc}") from exc
+        if not hasattr(self.estimator, "predict_proba"):
+            raise ValueError(f"ai: the model in {name} ({type(self.estimator).__name__}) has no predict_proba")
+        names = getattr(self.estimator, "feature_names_in_", None)
+        self.feature_names = list(names) if names is not None else None
+
+    def predict(self, rows: list, feature_names: list[str] | None) -> tuple[str, float, str | None]:
+        """Label, confidence (its probability) and the strongest evidence, for the first of `rows`."""
+        model = self.estimator
+        with warnings.catch_warnings():
+            # A list of values for a model fitted on a named table: the order was taken from its names already.
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            probabilities = model.predict_proba(rows)[0]
+            best = int(np.argmax(probabilities))
+            evidence = strongest_evidence(model, rows, best, feature_names)
+        return str(model.classes_[best]), float(probabilities[best]), evidence
 
 
 def model_rows(settings: dict, model) -> tuple[list, list[str] | None]:
@@ -81,8 +118,8 @@ def model_rows(settings: dict, model) -> tuple[list, list[str] | None]:
     if isinstance(features, (list, tuple)):
         return [list(features)], names
     if isinstance(features, dict):
-        if names is None and hasattr(model, "feature_names_in_"):
-            names = list(model.feature_names_in_)
+        if names is None and model.feature_names:
+            names = list(model.feature_names)
         if not names:
             raise ValueError("ai: the model does not name its features; give `feature_names` in the order it expects")
         missing = [name for name in names if name not in features]

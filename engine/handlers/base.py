@@ -1,9 +1,10 @@
 """What a handler receives, what it may raise, and how it leaves a trace in the history."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
+
+from engine.handlers import operator_values
 
 
 class BpmnError(Exception):
@@ -40,12 +41,13 @@ class HandlerContext:
         self.audit.append((event_type, data))
 
     def secret(self, name: str) -> str:
-        """A secret from the environment (FUSE_SECRET_<NAME>, else NAME); KeyError if unset.
+        """A secret the operator configured (FUSE_SECRET_<NAME> or FUSE_SECRETS_FILE); KeyError if unset.
         Secrets are read at call time and never stored in variables or history."""
-        for key in (f"FUSE_SECRET_{name.upper()}", name):
-            if key in os.environ:
-                return os.environ[key]
-        raise KeyError(f"secret {name} is not configured (set FUSE_SECRET_{name.upper()})")
+        return operator_values.secret(name)
+
+    def setting(self, name: str) -> str:
+        """A setting the operator configured (FUSE_SETTING_<NAME>); KeyError if unset."""
+        return operator_values.setting(name)
 
 
 Handler = Callable[[dict, HandlerContext], "dict | None"]

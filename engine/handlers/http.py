@@ -5,14 +5,17 @@ Settings (inputs win; else the task's configuration, where `body` may be JSON te
   url             required; its placeholders' values are percent-encoded, except one at the very start
   headers, query  dicts (or JSON object text) whose values are templated
   body            any JSON value, templated, sent as JSON; a string that is one placeholder keeps the variable's type
-  timeout_s       seconds to connect and, separately, to wait for the answer (default 10)
+  timeout_s       seconds the whole call may take, redirects and the body included (default 10; never more
+                  than the operator's FUSE_OUTBOUND_DEADLINE_S)
   error_statuses  statuses that raise the BPMN error HTTP_<status> (a list, or "404,409")
   result          {variable: path into the answer}, e.g. {"order_id": "body.id", "etag": "headers.ETag"}
                   (or "order_id=body.id,etag=headers.ETag"): these outputs instead of the three below
 
-Placeholders (`{name}`, `{a.b}`, `{secret:NAME}`) are described in engine.handlers.templating.
+Placeholders (`{name}`, `{a.b}`, `{secret:NAME}`, `{setting:NAME}`) are described in engine.handlers.templating.
 Outputs: status, body (parsed JSON when the answer says it is JSON, else text), headers. Any other status of 400
-or more, a timeout or a connection failure is a technical failure (HttpCallFailed): the engine retries it.
+or more, a timeout, a connection failure, a host the operator's allow-list does not permit (also as a redirect's
+target) or an answer over the size cap is a technical failure (HttpCallFailed): the engine retries it. The
+rules every call keeps are in engine.handlers.outbound and engine.handlers.allowed_hosts.
 Every call is recorded as an `http_called` event. Secret values are masked in the outputs, the history, error
 messages and urllib3's logs.
 """
@@ -26,7 +29,9 @@ from typing import Any
 
 import requests
 from requests.structures import CaseInsensitiveDict
+from requests.utils import default_headers, get_encoding_from_headers
 
+from engine.handlers import outbound
 from engine.handlers.base import BpmnError, HandlerContext
 from engine.handlers.templating import Renderer, as_text, value_at
 
@@ -58,16 +63,16 @@ def handle(inputs: dict, context: HandlerContext) -> dict:
     """Call the URL; the answer's status, body and headers (or the `result` picks), or the BPMN error HTTP_<status>."""
     settings = {**config_settings(context.config), **{k: v for k, v in inputs.items() if v is not None}}
     statuses = error_statuses(settings.get("error_statuses"))
-    renderer = Renderer(inputs, context.secret)
+    renderer = Renderer(inputs, context.secret, context.setting)
     request = rendered_request(settings, renderer)
     began = time.perf_counter()
     response = send(request, renderer)
-    answer = {"status": response.status_code, "body": renderer.redact(response_body(response)),
+    answer = {"status": response.status, "body": renderer.redact(response_body(response)),
               "headers": CaseInsensitiveDict(renderer.redact(dict(response.headers)))}
-    url = renderer.redact(requested_url(response))
-    context.record("http_called", {"method": request.method, "url": url, "status": response.status_code,
+    url = renderer.redact(response.url)
+    context.record("http_called", {"method": request.method, "url": url, "status": response.status,
                                    "duration_ms": round((time.perf_counter() - began) * 1000, 3)})
-    status = response.status_code
+    status = response.status
     if status in statuses:
         raise BpmnError(f"HTTP_{status}", f"{request.method} {url} answered {status}",
                         variables={"status": status, "body": answer["body"]})
@@ -92,33 +97,34 @@ def rendered_request(settings: dict, renderer: Renderer) -> Request:
                    timeout_s=_timeout(settings))
 
 
-def send(request: Request, renderer: Renderer) -> requests.Response:
-    """The server's answer, whatever its status; HttpCallFailed (secrets masked) when none came."""
+def send(request: Request, renderer: Renderer) -> outbound.Answer:
+    """The server's answer, whatever its status; HttpCallFailed (secrets masked) when none came within the
+    operator's rules (allowed hosts, deadline, size)."""
     with renderer.quiet_logs():
         try:
-            return requests.request(request.method, request.url, headers=request.headers,
-                                    params=request.query or None, json=request.body, timeout=request.timeout_s)
-        except Exception as exc:  # noqa: BLE001 - timeouts, refused connections, bad URLs: all technical
+            prepared = requests.Request(request.method, request.url, headers={**default_headers(), **request.headers},
+                                        params=request.query or None, json=request.body).prepare()
+            body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+            return outbound.call(prepared.method, prepared.url, dict(prepared.headers), body, request.timeout_s)
+        except Exception as exc:  # noqa: BLE001 - refusals, timeouts, refused connections, bad URLs: all technical
             failure = f"{request.method} {request.url} failed: {type(exc).__name__}: {exc}"
     # Raised outside the except block so that the original exception, which may quote a secret, is not chained.
     raise HttpCallFailed(renderer.redact(failure))
 
 
-def response_body(response: requests.Response) -> Any:
+def response_body(response: outbound.Answer) -> Any:
     """The parsed JSON of a response that says it is JSON (application/json, */*+json), else its text."""
     media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if response.content and (media_type == "application/json" or media_type.endswith("+json")):
         try:
-            return response.json()
+            return json.loads(response.content)
         except ValueError:
             pass  # a server that mislabels its text: the text is still worth having
-    return response.text
-
-
-def requested_url(response: requests.Response) -> str:
-    """The URL first asked for, query string included (the response's own URL is the last redirect's)."""
-    first = response.history[0] if response.history else response
-    return first.request.url
+    encoding = get_encoding_from_headers(response.headers) or "utf-8"
+    try:
+        return response.content.decode(encoding, errors="replace")
+    except LookupError:  # a charset Python does not know
+        return response.content.decode("utf-8", errors="replace")
 
 
 def error_statuses(value: Any) -> set[int]:

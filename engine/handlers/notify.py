@@ -8,7 +8,8 @@ Settings (inputs win; else the task's configuration):
             FUSE_SMTP_USER to log in with the secret SMTP_PASSWORD.
   webhook   url, payload (any JSON value, POSTed as JSON), headers, timeout_s (default 10)
 
-Placeholders (`{name}`, `{a.b}`, `{secret:NAME}`) are described in engine.handlers.templating.
+Placeholders (`{name}`, `{a.b}`, `{secret:NAME}`, `{setting:NAME}`) are described in engine.handlers.templating.
+A webhook call keeps the same rules as the `http` handler's (allowed hosts, deadline, size cap).
 Outputs: sent (True), channel, and message_id (email) or status (webhook). A `notification_sent` event records
 where the message went, never its body or a secret. A refused delivery or a webhook answer outside 2xx is a
 technical failure (NotificationFailed, or HttpCallFailed when the webhook does not answer): the engine retries it.
@@ -42,7 +43,7 @@ def handle(inputs: dict, context: HandlerContext) -> dict:
     channel = settings.get("channel")
     if channel not in CHANNELS:
         raise ValueError(f"notify: unknown channel {channel!r} (known: {', '.join(sorted(CHANNELS))})")
-    renderer = Renderer(inputs, context.secret)
+    renderer = Renderer(inputs, context.secret, context.setting)
     outputs, trace = CHANNELS[channel](settings, renderer)
     context.record("notification_sent", renderer.redact({"channel": channel, **trace}))
     return {"sent": True, "channel": channel, **renderer.redact(outputs)}
@@ -92,10 +93,10 @@ def post_webhook(settings: dict, renderer: Renderer) -> tuple[dict, dict]:
     request = rendered_request(call, renderer)
     response = send(request, renderer)
     url = renderer.redact(request.url)
-    if not 200 <= response.status_code < 300:
+    if not 200 <= response.status < 300:
         body = renderer.redact(response_body(response))
-        raise NotificationFailed(f"notify: webhook {url} answered {response.status_code}: {excerpt(body)}")
-    return {"status": response.status_code}, {"url": url, "status": response.status_code}
+        raise NotificationFailed(f"notify: webhook {url} answered {response.status}: {excerpt(body)}")
+    return {"status": response.status}, {"url": url, "status": response.status}
 
 
 def _deliver(message: EmailMessage, renderer: Renderer, timeout: float) -> dict:

@@ -1,7 +1,8 @@
 """Placeholders in handler settings, and keeping the secrets they bring in out of everything else.
 
 `{name}` and `{a.b}` (dict keys, list indexes) are filled from the task's variables, `{secret:NAME}` from
-`HandlerContext.secret(NAME)`; `{{` and `}}` are literal braces, and a lone brace is left as it is. A
+`HandlerContext.secret(NAME)` and `{setting:NAME}` from `HandlerContext.setting(NAME)` (both configured by the
+operator, see engine.handlers.operator_values); `{{` and `}}` are literal braces, and a lone brace is left as it is. A
 `Renderer` remembers every secret it filled in, so that a handler can redact them from its outputs, history
 data and error messages, and from what urllib3 logs while the request is on its way.
 """
@@ -19,6 +20,7 @@ from urllib.parse import quote, quote_plus
 
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 SECRET_PREFIX = "secret:"
+SETTING_PREFIX = "setting:"
 MASK = "***"
 # The loggers that write request URLs (debug level, redirects, retries) while requests sends them.
 URL_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.util.retry")
@@ -27,9 +29,10 @@ URL_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmana
 class Renderer:
     """Fills placeholders from `variables` and `secret(name)`; `secrets` holds the secret values it used."""
 
-    def __init__(self, variables: Mapping, secret: Callable[[str], str]):
+    def __init__(self, variables: Mapping, secret: Callable[[str], str], setting: Callable[[str], str] | None = None):
         self.variables = variables
         self._secret = secret
+        self._setting = setting
         self.secrets: set[str] = set()
 
     def value(self, template: Any) -> Any:
@@ -37,7 +40,7 @@ class Renderer:
         single variable placeholder becomes that variable's value as it is, so `"{amount}"` stays a number."""
         if isinstance(template, str):
             whole = PLACEHOLDER.fullmatch(template)
-            if whole and whole.group(1) and not whole.group(1).strip().startswith(SECRET_PREFIX):
+            if whole and whole.group(1) and not whole.group(1).strip().startswith((SECRET_PREFIX, SETTING_PREFIX)):
                 return self._variable(whole.group(1).strip())
             return self.text(template)
         if isinstance(template, Mapping):
@@ -86,6 +89,8 @@ class Renderer:
         name = match.group(1).strip()
         if name.startswith(SECRET_PREFIX):
             text = self.secret(name[len(SECRET_PREFIX):].strip())
+        elif name.startswith(SETTING_PREFIX):
+            text = self.setting(name[len(SETTING_PREFIX):].strip())
         else:
             text = as_text(self._variable(name))
         return quote(text, safe="") if encode else text
@@ -96,6 +101,15 @@ class Renderer:
         if secret:  # an empty secret would mask every gap between characters
             self.secrets.add(secret)
         return secret
+
+    def setting(self, name: str) -> str:
+        """The operator's setting `name`; ValueError when there is no setting source or it is unset."""
+        if self._setting is None:
+            raise ValueError(f"no settings here for placeholder {{setting:{name}}}")
+        try:
+            return self._setting(name)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
 
     def _variable(self, path: str) -> Any:
         try:

@@ -21,7 +21,7 @@ README_REDEPLOYS = {
     "refund-approval": ["refund-approval.bpmn", "refund-approval.form"],
     "telemetry": ["telemetry.bpmn"],
     "ai-confidence-loop": ["ai-confidence-loop.bpmn", "review.form", "auto-handling.policy.json",
-                           "classifier.joblib"],
+                           "classifier.onnx"],
 }
 
 

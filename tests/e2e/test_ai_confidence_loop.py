@@ -20,11 +20,11 @@ import pytest
 from helpers import SAMPLES
 
 SAMPLE = SAMPLES / "ai-confidence-loop"
-FILES = ["ai-confidence-loop.bpmn", "review.form", "auto-handling.policy.json", "classifier.joblib"]
+FILES = ["ai-confidence-loop.bpmn", "review.form", "auto-handling.policy.json", "classifier.onnx"]
 WORKER = SAMPLE / "worker.py"
 KEY = "ai_confidence_loop"
 INSTANCES = "/api/v1/process-instances"
-MODEL_VERSION = "classifier.joblib@" + hashlib.sha256((SAMPLE / "classifier.joblib").read_bytes()).hexdigest()[:12]
+MODEL_VERSION = "classifier.onnx@" + hashlib.sha256((SAMPLE / "classifier.onnx").read_bytes()).hexdigest()[:12]
 LABELS = ["refund", "technical", "billing", "other"]
 
 CONFIDENT_REFUND = "I want a refund for my order, the item arrived broken"     # refund, ~0.97
@@ -88,12 +88,22 @@ def crm():
 
 
 @pytest.fixture
-def fuse(server, tmp_path):
-    """The server restarted with FUSE_FEEDBACK_PATH set to a copy of the sample's training data, with a
-    worker user (robot) and a support user (sam), and the sample deployed as one deployment."""
+def other_crm():
+    fake = FakeCrm()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def fuse(server, crm, tmp_path):
+    """The server restarted with FUSE_FEEDBACK_PATH set to a copy of the sample's training data, the CRM's URL
+    as the operator's setting and its host allowed, with a worker user (robot) and a support user (sam), and
+    the sample deployed as one deployment."""
     feedback = tmp_path / "requests.csv"
     shutil.copyfile(SAMPLE / "requests.csv", feedback)
     server.env["FUSE_FEEDBACK_PATH"] = str(feedback)
+    server.env["FUSE_SETTING_CRM_URL"] = crm.url
+    server.env["FUSE_OUTBOUND_ALLOW"] = "127.0.0.1"  # the CRM runs beside the tests
     server.stop(kill=False)
     server.launch()  # boots while the CLI makes the two users
     server.add_users({"robot": ["worker"], "sam": ["support"]})
@@ -108,7 +118,7 @@ def fuse(server, tmp_path):
 def request_variables(crm: FakeCrm, text: str, **changes) -> dict:
     return {"text": text, "customer": "C-42", "amount": 120.0,
             "user": {"roles": ["agent"], "mfa_level": 2}, "session": {"trust_score": 80, "ip": "10.0.0.7"},
-            "crm_url": crm.url, **changes}
+            **changes}
 
 
 def start(fuse, variables: dict) -> dict:
@@ -215,6 +225,13 @@ def test_confident_allowed_request_is_handled_automatically_and_the_worker_sends
     refused = subprocess.run([sys.executable, str(WORKER), "--once"], capture_output=True, text=True, timeout=60,
                              env={**env, "FUSE_TOKEN": fuse.tokens["bob"]})
     assert refused.returncode == 1 and "403" in refused.stderr
+
+
+def test_whoever_starts_a_request_cannot_choose_the_host_the_server_calls(fuse, crm, other_crm):
+    # A start variable that names another host changes nothing: the CRM's URL is the operator's setting.
+    started = start(fuse, request_variables(crm, CONFIDENT_REFUND, crm_url=other_crm.url))
+    assert started["variables"]["tier"] == "gold" and crm.requests == ["/customers/C-42"]
+    assert other_crm.requests == []
 
 
 def test_unsure_request_is_reviewed_and_the_label_is_fed_back(fuse, crm):

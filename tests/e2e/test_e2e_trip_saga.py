@@ -8,7 +8,7 @@ KEY = "trip_saga"
 SAGA = SAMPLES / "trip-saga" / "trip-saga.bpmn"
 TASKS = "/api/v1/tasks"
 # What `make run` deploys: every sample, in one deployment.
-MAKE_RUN_FILES = sorted(str(path) for pattern in ("*/*.bpmn", "*/*.form", "*/*.policy.json", "*/*.joblib")
+MAKE_RUN_FILES = sorted(str(path) for pattern in ("*/*.bpmn", "*/*.form", "*/*.policy.json", "*/*.onnx")
                         for path in SAMPLES.glob(pattern))
 TRIP = {"trip_id": "T-7", "traveller": "Ann", "amount": 480, "seats_wanted": 2}
 

@@ -3,8 +3,10 @@ and each decision leaves its label, confidence, rationale and model version in t
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,16 +14,20 @@ from pathlib import Path
 
 import joblib
 import pytest
-import requests
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from engine.handlers.ai import handle
 from engine.handlers.ai_feedback import append_labelled_example
+from engine.handlers.allowed_hosts import OutboundRefused
 from engine.handlers.base import HandlerContext
+from engine.handlers.outbound import OutboundTimeout
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "ai-confidence-loop"
+_train_spec = importlib.util.spec_from_file_location("ai_confidence_loop_train", SAMPLE / "train.py")
+train = importlib.util.module_from_spec(_train_spec)
+_train_spec.loader.exec_module(train)  # the sample's ONNX conversion (skl2onnx, a development dependency)
 LABELS = ["refund", "technical", "billing", "other"]
 OBVIOUS_REFUND = "The kettle arrived broken, I want a refund and my money back"
 
@@ -40,14 +46,29 @@ def context(files: dict[str, bytes] | None = None, **config) -> HandlerContext:
 
 
 def shipped_model_context(**config) -> HandlerContext:
-    files = {"classifier.joblib": (SAMPLE / "classifier.joblib").read_bytes()}
-    return context(files, provider="sklearn", model="classifier.joblib", **config)
+    files = {"classifier.onnx": (SAMPLE / "classifier.onnx").read_bytes()}
+    return context(files, provider="sklearn", model="classifier.onnx", **config)
 
 
-def model_file(model) -> bytes:
+def model_file(model, feature_names: list[str] | None = None) -> bytes:
+    """A fitted model as the ONNX file a deployment carries."""
+    return train.onnx_bytes(model, feature_names)
+
+
+def pickled(model) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(model, buffer)
     return buffer.getvalue()
+
+
+class CreatesAFile:
+    """A pickle that, when loaded, creates the file `path` (where a real attack would run any command)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.path}",))
 
 
 # --- sklearn provider ----------------------------------------------------------
@@ -57,7 +78,7 @@ def test_obvious_refund_request_is_classified_as_refund_and_audited():
     out = handle({"text": OBVIOUS_REFUND}, ctx)
     assert out["label"] == "refund"
     assert isinstance(out["confidence"], float) and out["confidence"] > 0.5
-    assert out["model"].startswith("classifier.joblib@") and len(out["model"].split("@")[1]) == 12
+    assert out["model"].startswith("classifier.onnx@") and len(out["model"].split("@")[1]) == 12
     assert "'refund'" in out["rationale"]  # the rationale names the words that weighed most
     assert ctx.audit == [("ai_inference", {"provider": "sklearn", **out})]
 
@@ -80,16 +101,16 @@ def test_shipped_model_sorts_each_kind_of_request():
 
 
 def test_retrained_model_file_gets_a_new_version_and_its_own_answers():
-    shipped = (SAMPLE / "classifier.joblib").read_bytes()
+    shipped = (SAMPLE / "classifier.onnx").read_bytes()
     # A retrained model that learnt (wrongly) that talk of money back is "other".
     retrained = model_file(make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(
         ["I want my money back", "refund please", "the app crashes", "login error"],
         ["other", "other", "technical", "technical"]))
-    before = handle({"text": OBVIOUS_REFUND}, context({"m.joblib": shipped}, provider="sklearn", model="m.joblib"))
-    after = handle({"text": OBVIOUS_REFUND}, context({"m.joblib": retrained}, provider="sklearn", model="m.joblib"))
+    before = handle({"text": OBVIOUS_REFUND}, context({"m.onnx": shipped}, provider="sklearn", model="m.onnx"))
+    after = handle({"text": OBVIOUS_REFUND}, context({"m.onnx": retrained}, provider="sklearn", model="m.onnx"))
     assert before["model"] != after["model"]
     assert (before["label"], after["label"]) == ("refund", "other")
-    again = handle({"text": OBVIOUS_REFUND}, context({"m.joblib": shipped}, provider="sklearn", model="m.joblib"))
+    again = handle({"text": OBVIOUS_REFUND}, context({"m.onnx": shipped}, provider="sklearn", model="m.onnx"))
     assert again["model"] == before["model"]
 
 
@@ -102,8 +123,9 @@ def test_tabular_model_reads_named_features_in_its_order():
     # Orders over 500 placed by a new customer are "review", others "ok".
     rows = [[amount, new] for amount in (20, 80, 300, 600, 900, 1500) for new in (0, 1)]
     labels = ["review" if amount > 500 and new else "ok" for amount, new in rows]
-    files = {"risk.joblib": model_file(LogisticRegression(C=100, max_iter=5000).fit(rows, labels))}
-    ctx = context(files, provider="sklearn", model="risk.joblib", feature_names="amount, new_customer")
+    files = {"risk.onnx": model_file(LogisticRegression(C=100, max_iter=5000).fit(rows, labels),
+                                     ["amount", "new_customer"])}
+    ctx = context(files, provider="sklearn", model="risk.onnx", feature_names="amount, new_customer")
     out = handle({"features": {"new_customer": 1, "amount": 1400}}, ctx)
     assert out["label"] == "review"
     assert "'new_customer'" in out["rationale"] or "'amount'" in out["rationale"]
@@ -118,15 +140,56 @@ def test_model_label_outside_allowed_labels_is_a_technical_failure():
 
 
 def test_missing_model_file_and_unknown_provider_fail_clearly():
-    with pytest.raises(KeyError, match="absent.joblib"):
-        handle({"text": "x"}, context(provider="sklearn", model="absent.joblib"))
+    with pytest.raises(KeyError, match="absent.onnx"):
+        handle({"text": "x"}, context(provider="sklearn", model="absent.onnx"))
     with pytest.raises(ValueError, match="unknown provider 'magic'"):
         handle({"text": "x"}, context(provider="magic"))
     with pytest.raises(ValueError, match="not a loadable model file"):
-        handle({"text": "x"}, context({"bad.joblib": b"not a model"}, provider="sklearn", model="bad.joblib"))
+        handle({"text": "x"}, context({"bad.onnx": b"not a model"}, provider="sklearn", model="bad.onnx"))
+
+
+# --- pickles: only from the operator's folder --------------------------------------
+
+def test_a_pickle_in_the_deployment_is_never_loaded(tmp_path, monkeypatch):
+    monkeypatch.delenv("FUSE_TRUSTED_MODEL_DIR", raising=False)
+    marker = tmp_path / "pwned"
+    ctx = context({"evil.joblib": pickled(CreatesAFile(marker))}, provider="sklearn", model="evil.joblib")
+    with pytest.raises(ValueError, match="FUSE_TRUSTED_MODEL_DIR"):
+        handle({"text": "x"}, ctx)
+    monkeypatch.setenv("FUSE_TRUSTED_MODEL_DIR", str(tmp_path / "models"))  # set, but the file is not there
+    with pytest.raises(ValueError, match="cannot read evil.joblib"):
+        handle({"text": "x"}, ctx)
+    assert not marker.exists()
+
+
+def test_a_pickle_from_the_operators_folder_still_classifies(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    estimator = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(
+        ["I want my money back", "refund please", "the app crashes", "login error"],
+        ["refund", "refund", "technical", "technical"])
+    (folder / "local.joblib").write_bytes(pickled(estimator))
+    monkeypatch.setenv("FUSE_TRUSTED_MODEL_DIR", str(folder))
+    out = handle({"text": "refund my money"}, context(provider="sklearn", model="local.joblib"))
+    assert out["label"] == "refund" and out["model"].startswith("local.joblib@")
+    with pytest.raises(ValueError, match="not a plain file name"):
+        handle({"text": "x"}, context(provider="sklearn", model="../models/local.joblib"))
 
 
 # --- openai provider, against a real local HTTP server ----------------------------
+
+@pytest.fixture(autouse=True)
+def local_servers_allowed(monkeypatch):
+    """The chat server listens on 127.0.0.1, which the operator's allow-list must name to be reachable."""
+    monkeypatch.setenv("FUSE_OUTBOUND_ALLOW", "127.0.0.1")
+
+
+def test_a_chat_endpoint_the_operator_does_not_allow_is_not_called(chat_server, monkeypatch):
+    monkeypatch.delenv("FUSE_OUTBOUND_ALLOW")
+    with pytest.raises(OutboundRefused, match="FUSE_OUTBOUND_ALLOW"):
+        handle({"text": OBVIOUS_REFUND}, chat_context(chat_server))
+    assert chat_server.requests == []
+
 
 class ChatServer:
     """An OpenAI-compatible /v1/chat/completions endpoint on 127.0.0.1 that answers what the test sets."""
@@ -241,7 +304,7 @@ def test_slow_chat_server_times_out_after_timeout_s(chat_server):
     chat_server.answer("refund", 0.9)
     chat_server.delay = 5.0
     started = time.monotonic()
-    with pytest.raises(requests.Timeout):
+    with pytest.raises(OutboundTimeout):
         handle({"text": OBVIOUS_REFUND, "timeout_s": 0.3}, chat_context(chat_server))
     assert time.monotonic() - started < 2.0
 

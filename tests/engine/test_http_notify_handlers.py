@@ -111,6 +111,12 @@ def service():
     server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def local_servers_allowed(monkeypatch):
+    """The test servers listen on 127.0.0.1, which the operator's allow-list must name to be reachable."""
+    monkeypatch.setenv("FUSE_OUTBOUND_ALLOW", "127.0.0.1")
+
+
 @pytest.fixture
 def api_key(monkeypatch):
     monkeypatch.setenv("FUSE_SECRET_API_KEY", API_KEY)
