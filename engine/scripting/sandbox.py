@@ -20,7 +20,6 @@ import ast
 import datetime as _datetime
 import functools
 import json as _json
-import math as _math
 import operator
 import os
 import pickle

@@ -24,7 +24,7 @@ HOSTILE_SCRIPTS = {
     "doubling_in_a_loop": "x = [1]\nfor i in range(40):\n    x = x + x",
     "doubling_unrolled": "s = 'xxxxxxxx'\n" + "s = s + s\n" * 40,
     "many_large_lists": "x = [[0] * 10**6 for i in range(1000)]",
-    "c_loop_without_ticks": "x = sorted(range(3 * 10**6), key=str)",
+    "c_loop_without_ticks": "x = max(range(10**7), key=str)",
 }
 
 
@@ -35,10 +35,11 @@ def _rss_mb() -> float:
 @pytest.mark.parametrize("name", list(HOSTILE_SCRIPTS))
 def test_hostile_script_fails_within_seconds_and_the_process_stays_healthy(name):
     variables = {"kept": 1}
+    execute_script("for i in range(1):\n    pass", {})   # an evaluator is up: its start is not timed
     rss_before = _rss_mb()
     began = time.monotonic()
     with pytest.raises(ScriptError):
-        execute_script(HOSTILE_SCRIPTS[name], variables, time_limit=1.0 if name == "c_loop_without_ticks" else 2.0)
+        execute_script(HOSTILE_SCRIPTS[name], variables, time_limit=0.3 if name == "c_loop_without_ticks" else 2.0)
     assert time.monotonic() - began <= 3
     assert variables == {"kept": 1}
     assert _rss_mb() - rss_before < 200
@@ -69,7 +70,7 @@ def test_a_killed_evaluator_is_replaced_and_other_threads_keep_running():
     beat.start()
     try:
         with pytest.raises(ScriptTimeout):
-            execute_script("x = sorted(range(3 * 10**6), key=str)", {}, time_limit=0.3)
+            execute_script("x = max(range(10**7), key=str)", {}, time_limit=0.3)
     finally:
         stop.set()
         beat.join()
