@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from bpmn.expressions import budget
 from bpmn.expressions.errors import ExpressionError
 
 
@@ -17,11 +18,15 @@ class CompiledExpression:
         self._run = run
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
-        """The expression's value with `variables`; raises ExpressionError on any failure."""
+        """The expression's value with `variables`; raises ExpressionError on any failure, also when
+        the evaluation passes its budget of iterations, size or time (budget.py)."""
+        budget.begin()
         try:
             return self._run(variables)
         except ExpressionError as err:
             raise ExpressionError(err.message, expression=self.text, position=err.position) from None
+        except MemoryError:
+            raise ExpressionError("out of memory", expression=self.text) from None
         except RecursionError:
             raise ExpressionError("value or expression is nested too deeply", expression=self.text) from None
         except Exception as err:  # last line of defence: no bare Python error reaches callers

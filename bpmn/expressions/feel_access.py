@@ -10,13 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
+from bpmn.expressions import budget as budgets
 from bpmn.expressions import feel_temporal as temporal
-from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.feel_values import Range, equal, in_range, is_list, is_number, whole
-
-# Nested or cross-product iterations over variables could otherwise run for hours; no
-# sensible process expression visits this many elements.
-MAX_ITERATIONS = 1_000_000
 
 _MISSING = object()
 
@@ -98,8 +94,9 @@ def select(items: Any, condition: Callable[[Mapping], Any], variables: Mapping[s
         items = [items]  # FEEL treats a single value as a list of one
     if not items:
         return None if is_number(condition(item_scope(None, variables))) else []
-    selected = []
+    selected, budget = [], budgets.current()
     for position, item in enumerate(items):
+        budget.step()  # a filter inside a loop runs once per iteration
         outcome = condition(item_scope(item, variables))
         if position == 0 and is_number(outcome):
             return index(items, outcome)
@@ -125,16 +122,14 @@ class NullSource(Exception):
 
 
 def bindings(iterations: list[Iteration], variables: Mapping[str, Any], pos: int) -> Iterator[Scope]:
-    """One scope per combination of the iterations' elements (`for x in a, y in b`)."""
-    visited = 0
+    """One scope per combination of the iterations' elements (`for x in a, y in b`), each counted
+    against the evaluation's budget, which nested loops share (so they cannot multiply a cap)."""
+    budget = budgets.current()
 
     def walk(step: int, scope: Mapping[str, Any]) -> Iterator[Scope]:
-        nonlocal visited
         name, source, end = iterations[step]
         for element in _elements(source(scope), end(scope) if end is not None else _MISSING):
-            visited += 1
-            if visited > MAX_ITERATIONS:
-                raise ExpressionError(f"more than {MAX_ITERATIONS} iterations", position=pos)
+            budget.step(1, pos)
             inner = Scope({name: element}, scope)
             if step + 1 == len(iterations):
                 yield inner

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from lark import Token, Tree
 
+from bpmn.expressions import budget
 from bpmn.expressions import feel_values as values
 from bpmn.expressions.compiled import build_guarded
 from bpmn.expressions.errors import ExpressionError, ExpressionSyntaxError
@@ -154,14 +155,17 @@ class _Compiler:
         if not builtin.accepts(len(arguments)):
             raise ExpressionError(f"function '{name}' takes {builtin.describe_arity()} argument(s), "
                                   f"got {len(arguments)}", position=pos)
-        function = builtin.function
+        function, charge_size = builtin.function, budget.charge_size
 
         def call(variables: Mapping[str, Any]) -> Any:
             supplied = [argument(variables) for argument in arguments]
             try:
-                return function(*supplied)
+                result = function(*supplied)
             except _TYPE_ERRORS:
                 return None
+            if type(result) is str or type(result) is list:  # `concatenate(a, a)` can double a list
+                charge_size(result)
+            return result
         return call
 
     # --- path and filter ---------------------------------------------------------------------

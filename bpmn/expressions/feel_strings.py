@@ -2,7 +2,8 @@
 Camunda 8's `extract`, `trim`, `uuid`, `to base64`, `from base64` and `is blank`.
 
 Promise, as FEEL wants it: arguments of the wrong type (or null), a bad regular expression and
-text that is no base64 give null rather than raising.
+text that is no base64 give null rather than raising. Patterns run on RE2 (see regex.py): a
+pattern RE2 cannot express (back-references, look-around) is null too.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import uuid
 from typing import Any, Callable
 
 from bpmn.expressions.feel_values import MAX_TEXT, whole
+from bpmn.expressions.regex import Pattern, compile_regex
 
-_REGEX_FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE, "x": re.VERBOSE}
 _GROUP_REFERENCE = re.compile(r"\\(.)|\$(\d+)")
 
 
@@ -31,16 +32,10 @@ def _substring(text: Any, start: Any, length: Any = None) -> str | None:
     return text[begin:] if count is None else text[begin:begin + count]
 
 
-def _regex(pattern: Any, flags: Any = None) -> re.Pattern | None:
+def _regex(pattern: Any, flags: Any = None) -> Pattern | None:
     if not _strings(pattern) or (flags is not None and not _strings(flags)):
         return None
-    try:
-        bits = 0
-        for flag in flags or "":
-            bits |= _REGEX_FLAGS[flag]
-        return re.compile(pattern, bits)
-    except (re.error, KeyError):  # a bad pattern or flag is a type error in FEEL: null
-        return None
+    return compile_regex(pattern, flags or "")  # a bad pattern or flag is a type error in FEEL: null
 
 
 def _matches(text: Any, pattern: Any, flags: Any = None) -> bool | None:
@@ -57,7 +52,7 @@ def _replace(text: Any, pattern: Any, replacement: Any, flags: Any = None) -> st
         return None
     added = 0
 
-    def expand(match: re.Match) -> str:
+    def expand(match: Any) -> str:
         nonlocal added
 
         def reference(ref: re.Match) -> str:

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from bpmn.expressions import feel_temporal as temporal
+from bpmn.expressions.budget import charge_size
 
 # Types for which Python's own operator already does what FEEL does (bool is excluded on
 # purpose: Python treats True as 1, FEEL refuses to do arithmetic on booleans).
@@ -125,7 +126,9 @@ def add(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
     if isinstance(a, str) and isinstance(b, str):
-        return a + b
+        joined = a + b
+        charge_size(joined)  # `{a: s, b: a + a, c: b + b, ...}` doubles with every entry
+        return joined
     if is_number(a) and is_number(b):
         return _numeric(operator.add, a, b)
     return temporal.add(a, b)

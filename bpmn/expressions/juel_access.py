@@ -8,12 +8,13 @@ raises ExpressionError naming the property or method.
 from __future__ import annotations
 
 import numbers
-import re
 import types
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
 from bpmn.expressions.errors import ExpressionError
+from bpmn.expressions.feel_values import MAX_TEXT
+from bpmn.expressions.regex import compile_regex
 from bpmn.expressions.juel_values import describe, equals, fail, to_int, to_str
 
 _MISSING = object()
@@ -89,10 +90,20 @@ def _index_of(text: str, args: list, pos: int | None) -> int:
 
 def _matches(text: str, args: list, pos: int | None) -> bool:
     pattern = to_str(args[0])
-    try:
-        return re.fullmatch(pattern, text) is not None
-    except re.error as err:
-        raise fail(f"invalid regular expression {describe(pattern)}: {err}", pos) from None
+    regex = compile_regex(pattern)  # RE2: linear time, so no pattern can stall the server
+    if regex is None:
+        raise fail(f"invalid regular expression {describe(pattern)} (back-references and look-around "
+                   "are not supported)", pos)
+    return regex.fullmatch(text) is not None
+
+
+def _replace(text: str, args: list, pos: int | None) -> str:
+    old, new = to_str(args[0]), to_str(args[1])
+    # Sized before it runs: replacing "" puts `new` between every two characters.
+    count = len(text) + 1 if old == "" else text.count(old)
+    if len(text) + count * (len(new) - len(old)) > MAX_TEXT:
+        raise fail(f"replace() would build a text longer than {MAX_TEXT} characters", pos)
+    return text.replace(old, new)
 
 
 def _equals_ignore_case(text: str, args: list, pos: int | None) -> bool:
@@ -121,7 +132,7 @@ STRING_METHODS: MethodTable = {
     "indexOf": (_index_of, (1, 2)),
     "lastIndexOf": (lambda s, a, p: s.rfind(to_str(a[0])), (1,)),
     "matches": (_matches, (1,)),
-    "replace": (lambda s, a, p: s.replace(to_str(a[0]), to_str(a[1])), (2,)),
+    "replace": (_replace, (2,)),
     "toString": (lambda s, a, p: s, (0,)),
 }
 
