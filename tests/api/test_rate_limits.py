@@ -6,7 +6,7 @@ import pytest
 
 from api.app import create_app
 from api.extensions import db
-from test_sign_in import csrf_of
+from helpers import csrf_of
 
 ME = "/api/v1/me"
 WRONG = {"Authorization": "Bearer fuse_not-a-token"}

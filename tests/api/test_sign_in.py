@@ -14,6 +14,7 @@ from api.app import create_app
 from api.cli import main
 from api.extensions import db
 from engine.store.models import ApiToken, User
+from helpers import csrf_of, sign_in_to_pages as sign_in
 
 ME = "/api/v1/me"
 PASSWORD = "correct horse battery"
@@ -25,15 +26,6 @@ def fuse(database_url, monkeypatch, *args: str, stdin: str | None = None) -> str
     result = CliRunner().invoke(main, list(args), input=stdin)
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def csrf_of(page: bytes) -> str:
-    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
-
-
-def sign_in(client, name: str, secret: str, field: str = "password"):
-    form = client.get("/login")
-    return client.post("/login", data={"name": name, field: secret, "csrf_token": csrf_of(form.data), "next": "/"})
 
 
 def enter_code(client, page: bytes, code: str):
