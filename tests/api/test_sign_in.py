@@ -4,16 +4,18 @@ signing out ends the session on the server, so a copy of the cookie is dead afte
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pyotp
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from api.app import create_app
 from api.cli import main
 from api.extensions import db
-from engine.store.models import ApiToken, User
+from engine.identity.web_sessions import LIFETIME
+from engine.store.models import ApiToken, User, WebSession, utcnow
 from helpers import csrf_of, sign_in_to_pages as sign_in
 
 ME = "/api/v1/me"
@@ -133,3 +135,13 @@ def test_the_cookie_is_secure_over_https_and_when_configured(database_url, monke
     for app in (plain, configured):
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_session_ends_by_itself_after_its_lifetime(app, client, auth):
+    assert sign_in(client, "alice", token_of(auth, "alice"), field="token").status_code == 302
+    assert client.get(ME).status_code == 200
+    with app.app_context():
+        db.session.execute(update(WebSession).values(auth_time=utcnow() - LIFETIME - timedelta(minutes=1)))
+        db.session.commit()
+    assert client.get(ME).status_code == 401
+    assert client.get("/").headers["Location"].startswith("/login")
