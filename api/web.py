@@ -104,7 +104,7 @@ def login_submit():
     # "token" is the field's name before passwords existed; scripts that post it keep working.
     secret = request.form.get("password") or request.form.get("token") or ""
     try:
-        passed = check_first_factor(db.session, name, secret.strip())
+        passed = check_first_factor(db.session, name, secret)
     except Unauthorized:
         return render_template("login.html", next=target, name=name, error=SIGN_IN_FAILED), 401
     if passed.needs_code:
@@ -143,6 +143,7 @@ def _expired_form(target: str, name: str):
 
 
 def _signed_in(user, amr: tuple[str, ...], target: str):
+    end_web_session(db.session, session_id())  # signing in over a session (as someone else) ends that one
     new_session = open_web_session(db.session, user, amr)
     db.session.commit()
     start_session(new_session)

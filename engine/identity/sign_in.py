@@ -27,12 +27,15 @@ class FirstFactor:
 
 
 def check_first_factor(session: Session, name: str, secret: str) -> FirstFactor:
-    """The user's password, or one of the user's API tokens; Unauthorized otherwise (never saying which)."""
+    """The user's password, or one of the user's API tokens; Unauthorized otherwise (never saying which).
+
+    A password is taken as typed; a token without the spaces a copy and paste may add.
+    """
     user = user_with_password(session, name, secret)
     if user is not None:
         return FirstFactor(user, (PASSWORD,))
     try:
-        user = user_for_token(session, secret)
+        user = user_for_token(session, secret.strip())
     except Unauthorized:
         user = None
     if user is None or user.name != name:
