@@ -6,12 +6,15 @@ import secrets
 
 from flask import Flask
 
-from api import audit, deployments, events, external_tasks, health, incidents, instances, metrics, repair, tasks, web
+from api import (audit, deployments, events, external_tasks, health, incidents, instances, me, metrics, repair, tasks,
+                 web)
+from api.cookies import SessionCookies
 from api.docs import docs
 from api.errors import register_error_handlers
 from api.extensions import db
 from api.logs import init_request_ids
 from api.request_parsing import init_request_parsing
+from api.throttle import init_rate_limits
 from engine.store.db import configure_engine, database_url, engine_options
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
@@ -30,17 +33,22 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=os.environ.get("FUSE_SECRET_KEY") or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Secure on every request when set; without it, on requests that came over https (api/cookies.py).
+        SESSION_COOKIE_SECURE=os.environ.get("FUSE_SECURE_COOKIES") == "1",
         # When set, GET /metrics wants it as a bearer token (scrapes are open otherwise).
         METRICS_TOKEN=os.environ.get("FUSE_METRICS_TOKEN") or None,
     )
     init_request_parsing(app)
+    app.json.sort_keys = False
+    app.session_interface = SessionCookies()
     app.config.update(config)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
     register_error_handlers(app)
     init_request_ids(app)
+    init_rate_limits(app, exempt=(health.bp,))
     for blueprint in (web.bp, health.bp, metrics.bp, docs, deployments.bp, instances.bp, tasks.bp, incidents.bp,
-                      external_tasks.bp, events.bp, repair.bp, audit.bp):
+                      external_tasks.bp, events.bp, repair.bp, audit.bp, me.bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,8 +1,9 @@
 """Who is calling: a bearer token (API clients), or a signed-in web session with a CSRF token.
 
-A web session is a signed cookie holding the user name and a random CSRF token; every request from
-a page that changes something must echo that token in the X-CSRF-Token header (or a `csrf_token`
-form field), so another site cannot make a signed-in browser act.
+A web session is a signed cookie holding a random session id and a random CSRF token; the id names a
+row in the database (engine.identity.web_sessions), so signing out ends the session for every copy of
+the cookie. Every request from a page that changes something must echo the CSRF token in the
+X-CSRF-Token header (or a `csrf_token` form field), so another site cannot make a signed-in browser act.
 """
 from __future__ import annotations
 
@@ -13,20 +14,22 @@ from flask import g, request, session
 
 from api.extensions import db
 from engine.errors import Forbidden
-from engine.identity.users import Actor, actor_for_token, actor_named
+from engine.identity.users import Actor, actor_for_token
+from engine.identity.web_sessions import actor_for_web_session
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SESSION_ID = "sid"
 
 
 def authenticate() -> None:
     """before_request hook of the API blueprints."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" or "user" not in session:
+    if scheme.lower() == "bearer" or SESSION_ID not in session:
         g.actor = actor_for_token(db.session, token.strip() if scheme.lower() == "bearer" else None)
         return
     if request.method not in SAFE_METHODS:
         check_csrf()
-    g.actor = actor_named(db.session, session["user"])
+    g.actor = actor_for_web_session(db.session, session[SESSION_ID])
 
 
 def check_csrf() -> None:
@@ -37,10 +40,15 @@ def check_csrf() -> None:
         raise Forbidden("missing or wrong CSRF token: reload the page and try again")
 
 
-def start_session(actor: Actor) -> None:
+def start_session(session_id: str) -> None:
+    """Put a new web session in the cookie, with a fresh CSRF token (no session fixation)."""
     session.clear()
-    session["user"] = actor.name
+    session[SESSION_ID] = session_id
     session["csrf"] = secrets.token_urlsafe(32)
+
+
+def session_id() -> str | None:
+    return session.get(SESSION_ID)
 
 
 def csrf_token() -> str:

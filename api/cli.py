@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -33,18 +34,24 @@ def main():
 main.add_command(user)
 main.add_command(token)
 
+JOB_LOCK = click.option(
+    "--job-lock", "job_lock_s", envvar="FUSE_JOB_LOCK_SECONDS", default=30.0, show_default=True,
+    type=click.FloatRange(min=1), help="Seconds a job stays locked without a heartbeat: a worker renews its "
+    "jobs' locks every third of it, and a dead worker's jobs run elsewhere after it (env FUSE_JOB_LOCK_SECONDS).")
+
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True, help="Do not run due jobs in this process (run `fuse worker`).")
-def serve(host, port, threads, no_worker):
+@JOB_LOCK
+def serve(host, port, threads, no_worker, job_lock_s):
     """Serve the REST API and web pages, with an embedded worker for jobs."""
     sessions = ready_database()  # before logging is set up: Alembic logs its checks at INFO
     _configure_logging()
     server = _bound_server(host, port, threads)
-    worker = None if no_worker else Worker(sessions).start()
+    worker = None if no_worker else Worker(sessions, lock=timedelta(seconds=job_lock_s)).start()
     log.info(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs, metrics: "
              f"http://{host}:{port}/metrics)" + ("" if worker else "; no embedded worker"))
     try:
@@ -74,7 +81,8 @@ def _cannot_listen(host: str, port: int, err: OSError, option: str) -> NoReturn:
 @click.option("--metrics-port", type=int, help="Serve this worker's own metrics (activity and handler "
               "durations, handler errors) for Prometheus on this port.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address of --metrics-port.")
-def worker(poll, metrics_port, metrics_host):
+@JOB_LOCK
+def worker(poll, metrics_port, metrics_host, job_lock_s):
     """Run due jobs (async continuations) until interrupted; several may run at once."""
     sessions = ready_database()  # before logging is set up: Alembic logs its checks at INFO
     _configure_logging()
@@ -86,7 +94,7 @@ def worker(poll, metrics_port, metrics_host):
         log.info(f"worker metrics on http://{metrics_host}:{metrics_port}/metrics")
     log.info("Fuse worker running; Ctrl-C stops it")
     try:
-        Worker(sessions, poll_interval=poll).run_forever()
+        Worker(sessions, poll_interval=poll, lock=timedelta(seconds=job_lock_s)).run_forever()
     except KeyboardInterrupt:
         pass
 

@@ -1,12 +1,17 @@
-"""`fuse user` and `fuse token`: users and their groups; API tokens with an optional expiry, listed and revoked."""
+"""`fuse user` and `fuse token`: users, their groups, passwords and TOTP second factor; API tokens with an
+optional expiry, listed and revoked."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
 
+import sys
+
 import click
 
 from api.cli_context import unit_of_work
+from engine.identity.one_time_codes import disable_totp, enable_totp
+from engine.identity.passwords import set_password
 from engine.identity.users import add_user, create_token, list_tokens, list_users, revoke_token, token_state
 from engine.store.models import utcnow
 
@@ -36,6 +41,37 @@ def user_list():
     with unit_of_work() as session:
         for row in list_users(session):
             click.echo(f"{row.name}: groups {_groups(row)}")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def user_passwd(name, password_stdin):
+    """Set user NAME's password for the web pages (stored as an Argon2 hash)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work() as session:
+        set_password(session, name, password)
+        click.echo(f"password of {name} set")
+
+
+@user.command("totp")
+@click.argument("name")
+@click.option("--disable", is_flag=True, help="Remove NAME's second factor instead.")
+def user_totp(name, disable):
+    """Give user NAME a new TOTP second factor: the pages then ask for a code after the password."""
+    with unit_of_work() as session:
+        if disable:
+            disable_totp(session, name)
+            click.echo(f"second factor of {name} removed")
+            return
+        secret, uri = enable_totp(session, name)
+        click.echo(f"second factor of {name} enabled; add it to an authenticator app (QR code of the URI, "
+                   "or the secret by hand):")
+        click.echo(f"secret: {secret}")
+        click.echo(uri)
 
 
 def _groups(row) -> str:

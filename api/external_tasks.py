@@ -17,19 +17,21 @@ bp = api_blueprint("external_tasks", __name__)
 WORKER_GROUPS = {"worker", "admin"}
 
 
-def require_worker() -> None:
+def require_worker() -> str:
+    """The worker's user name (a lock is held by worker_id and user together), or 403."""
     actor = current_actor()
     if not actor.groups & WORKER_GROUPS:
         raise Forbidden(f"{actor.name} may not act as a worker: the worker (or admin) group is required")
+    return actor.name
 
 
 @bp.post("/external-tasks/fetch-and-lock")
 @operation("Lock up to max_tasks tasks of the given topics for this worker", body=FetchAndLockSchema,
            response=LockedTaskSchema(many=True), errors=(400, 401, 403))
 def fetch_and_lock():
-    require_worker()
+    user = require_worker()
     args = FetchAndLockSchema().load(json_body())
-    locked = engine.fetch_and_lock(db.session, args["worker_id"], args["max_tasks"], args["topics"])
+    locked = engine.fetch_and_lock(db.session, args["worker_id"], args["max_tasks"], args["topics"], user)
     return LockedTaskSchema(many=True).dump(locked)
 
 
@@ -37,9 +39,9 @@ def fetch_and_lock():
 @operation("Complete a locked task with output variables", body=WorkerCompleteSchema, response=InstanceSchema,
            errors=(400, 401, 403, 404, 409))
 def complete(task_id):
-    require_worker()
+    user = require_worker()
     args = WorkerCompleteSchema().load(json_body())
-    row = engine.complete_external_task(db.session, task_id, args["worker_id"], args["variables"])
+    row = engine.complete_external_task(db.session, task_id, args["worker_id"], args["variables"], user)
     commit()
     return instance_response(row)
 
@@ -48,10 +50,10 @@ def complete(task_id):
 @operation("Report a failure: available again after retry_timeout_ms while retries > 0, else an incident",
            body=WorkerFailureSchema, errors=(400, 401, 403, 404, 409))
 def failure(task_id):
-    require_worker()
+    user = require_worker()
     args = WorkerFailureSchema().load(json_body())
     engine.fail_external_task(db.session, task_id, args["worker_id"], args["error_message"], args["retries"],
-                              args["retry_timeout_ms"])
+                              args["retry_timeout_ms"], user)
     commit()
     return {"status": "recorded"}
 
@@ -60,10 +62,10 @@ def failure(task_id):
 @operation("Throw a BPMN error from a locked task", body=WorkerBpmnErrorSchema, response=InstanceSchema,
            errors=(400, 401, 403, 404, 409))
 def bpmn_error(task_id):
-    require_worker()
+    user = require_worker()
     args = WorkerBpmnErrorSchema().load(json_body())
     row = engine.bpmn_error_external_task(db.session, task_id, args["worker_id"], args["error_code"],
-                                          args["error_message"], args["variables"])
+                                          args["error_message"], args["variables"], user)
     commit()
     return instance_response(row)
 
@@ -71,8 +73,8 @@ def bpmn_error(task_id):
 @bp.post("/external-tasks/<task_id>/extend-lock")
 @operation("Keep a task locked for longer", body=ExtendLockSchema, errors=(400, 401, 403, 404, 409))
 def extend_lock(task_id):
-    require_worker()
+    user = require_worker()
     args = ExtendLockSchema().load(json_body())
-    row = engine.extend_lock(db.session, task_id, args["worker_id"], args["new_duration_ms"])
+    row = engine.extend_lock(db.session, task_id, args["worker_id"], args["new_duration_ms"], user)
     commit()
     return {"id": row.id, "lock_expires_at": row.lock_expires_at.isoformat() + "Z"}

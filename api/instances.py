@@ -24,7 +24,7 @@ def instance_response(row) -> dict:
 
 @bp.post("/process-instances")
 @operation("Start an instance; it runs to its first wait state before the answer",
-           body=StartInstanceSchema, response=InstanceSchema, status=201, errors=(400, 401, 404, 409, 422))
+           body=StartInstanceSchema, response=InstanceSchema, status=201, errors=(400, 401, 403, 404, 409, 422))
 def start_instance():
     args = StartInstanceSchema().load(json_body())
     row = engine.start_instance(db.session, current_actor(), **args)

@@ -1,24 +1,29 @@
-"""The web pages: sign in with a user's API token, then tasks, task forms, starting processes, instances.
+"""The web pages: sign in (password or API token, then a TOTP code if the user has one), then tasks, task
+forms, starting processes, instances.
 
 Pages are HTML shells. Their scripts (api/static) call the JSON API under /api/v1 with the session
 cookie and the session's CSRF token, which every page carries in <meta name="csrf-token">.
 
 The sign-in form is CSRF-protected too (against "login CSRF", signing a victim into someone else's
 account): GET /login puts a random token in the not-yet-signed-in session and the form echoes it.
-Signing in replaces the session, and with it the token (no session fixation).
+Signing in replaces the session, and with it the token (no session fixation). Between a right password
+and a right code, the cookie holds only a short-lived "pending" note, which signs nobody in.
 """
 from __future__ import annotations
 
 import re
 import secrets
+import time
 from functools import wraps
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from api.auth import check_csrf, csrf_token, start_session
+from api.auth import check_csrf, csrf_token, session_id, start_session
 from api.extensions import db
 from engine.errors import Forbidden, Unauthorized
-from engine.identity.users import Actor, actor_named, sign_in
+from engine.identity.sign_in import check_first_factor, check_second_factor
+from engine.identity.users import Actor
+from engine.identity.web_sessions import actor_for_web_session, end_web_session, open_web_session
 from engine.instances.commands import count_summary
 
 bp = Blueprint("web", __name__)
@@ -28,8 +33,11 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data: https:; obj
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # "/x?y", never "//host", "/\\host" or "/\t/host" (browsers drop tabs and read backslashes as slashes).
 LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\]*")
-SIGN_IN_FAILED = "That user name and API token do not match."
+SIGN_IN_FAILED = "That user name and password (or API token) do not match."
+CODE_FAILED = "That code is not right (or was already used). Enter the code your app shows now."
 FORM_EXPIRED = "The sign-in form had expired. Please try again."
+# The time a person has to type the TOTP code after the password.
+PENDING_S = 300
 
 
 @bp.after_request
@@ -58,11 +66,11 @@ def signed_in(view):
 
 
 def _session_actor() -> Actor | None:
-    if "user" not in session:
+    if session_id() is None:
         return None
     try:
-        return actor_named(db.session, session["user"])
-    except Unauthorized:  # the user was removed since signing in
+        return actor_for_web_session(db.session, session_id())
+    except Unauthorized:  # signed out elsewhere, or the user was removed since signing in
         session.clear()
         return None
 
@@ -91,22 +99,62 @@ def login():
 def login_submit():
     name = request.form.get("name", "").strip()
     target = _safe_next(request.form.get("next"))
+    if (expired := _expired_form(target, name)) is not None:
+        return expired
+    # "token" is the field's name before passwords existed; scripts that post it keep working.
+    secret = request.form.get("password") or request.form.get("token") or ""
+    try:
+        passed = check_first_factor(db.session, name, secret)
+    except Unauthorized:
+        return render_template("login.html", next=target, name=name, error=SIGN_IN_FAILED), 401
+    if passed.needs_code:
+        session["pending"] = {"user": name, "amr": list(passed.amr), "at": time.time()}
+        db.session.commit()  # a password hash upgraded on the way
+        return render_template("login_code.html", next=target, name=name)
+    return _signed_in(passed.user, passed.amr, target)
+
+
+@bp.post("/login/code")
+def login_code():
+    target = _safe_next(request.form.get("next"))
+    pending = session.get("pending") or {}
+    if (expired := _expired_form(target, pending.get("user", ""))) is not None:
+        return expired
+    if not pending or time.time() - pending["at"] > PENDING_S:
+        session.pop("pending", None)
+        return render_template("login.html", next=target, name=pending.get("user", ""), error=FORM_EXPIRED), 401
+    try:
+        user, amr = check_second_factor(db.session, pending["user"], tuple(pending["amr"]),
+                                        request.form.get("code", ""))
+    except Unauthorized:
+        db.session.rollback()
+        return render_template("login_code.html", next=target, name=pending["user"], error=CODE_FAILED), 401
+    return _signed_in(user, amr, target)
+
+
+def _expired_form(target: str, name: str):
+    """The sign-in page again (403) when the form's CSRF token is missing or wrong, else None."""
     try:
         _check_form_token()
     except Forbidden:
         session["csrf"] = secrets.token_urlsafe(32)
         return render_template("login.html", next=target, name=name, error=FORM_EXPIRED), 403
-    try:
-        actor = sign_in(db.session, name, request.form.get("token", "").strip())
-    except Unauthorized:
-        return render_template("login.html", next=target, name=name, error=SIGN_IN_FAILED), 401
-    start_session(actor)
+    return None
+
+
+def _signed_in(user, amr: tuple[str, ...], target: str):
+    end_web_session(db.session, session_id())  # signing in over a session (as someone else) ends that one
+    new_session = open_web_session(db.session, user, amr)
+    db.session.commit()
+    start_session(new_session)
     return redirect(target)
 
 
 @bp.post("/logout")
 def logout():
     _check_form_token()
+    end_web_session(db.session, session_id())
+    db.session.commit()
     session.clear()
     return redirect(url_for("web.login"))
 

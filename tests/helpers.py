@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,3 +80,14 @@ def start(client, headers, key: str, variables: dict | None = None, business_key
     if business_key:
         body["business_key"] = business_key
     return client.post("/api/v1/process-instances", json=body, headers=headers)
+
+
+def csrf_of(page: bytes) -> str:
+    """The CSRF token a page's form carries."""
+    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+
+
+def sign_in_to_pages(client, name: str, secret: str, field: str = "password"):
+    """Post the sign-in form (a password, or an API token), as a browser would after GET /login."""
+    form = client.get("/login")
+    return client.post("/login", data={"name": name, field: secret, "csrf_token": csrf_of(form.data), "next": "/"})

@@ -22,16 +22,31 @@ class TokenState(str, Enum):
     REVOKED = "revoked"
 
 
+# Authentication methods (RFC 8176 "amr" values) an Actor can carry.
+TOKEN, PASSWORD, ONE_TIME_CODE = "token", "pwd", "otp"
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who is calling: a user name and the groups it belongs to."""
+    """Who is calling: a user name and its groups, and when and how it proved who it is (if it did)."""
 
     name: str
     groups: frozenset[str]
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
 
     @property
     def is_admin(self) -> bool:
         return ADMIN_GROUP in self.groups
+
+    @property
+    def second_factor(self) -> bool:
+        return ONE_TIME_CODE in self.amr
+
+
+def actor_of(user: User, auth_time: datetime | None = None, amr: tuple[str, ...] = ()) -> Actor:
+    """The Actor for a user row, signed in at `auth_time` by the methods `amr`."""
+    return Actor(user.name, frozenset(g.group for g in user.groups), auth_time, tuple(amr))
 
 
 def _hash(token: str) -> str:
@@ -58,7 +73,11 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
-def _user(session: Session, name: str) -> User:
+def user_named(session: Session, name: str) -> User | None:
+    return session.scalars(select(User).where(User.name == name)).one_or_none()
+
+
+def existing_user(session: Session, name: str) -> User:
     user = session.scalars(select(User).where(User.name == name)).one_or_none()
     if user is None:
         raise NotFound(f"user {name} does not exist")
@@ -72,7 +91,7 @@ def create_token(session: Session, user_name: str, *, expires_at: datetime | Non
     `expires_at` (naive UTC) ends it by itself; `replace` revokes the user's live tokens with the same `note`
     first, so a script that makes a token on every run leaves exactly one valid.
     """
-    user = _user(session, user_name)
+    user = existing_user(session, user_name)
     if expires_at is not None and expires_at <= utcnow():
         raise BadRequest(f"the expiry {expires_at:%Y-%m-%d %H:%M} UTC is already past")
     if replace:
@@ -87,7 +106,7 @@ def create_token(session: Session, user_name: str, *, expires_at: datetime | Non
 
 def list_tokens(session: Session, user_name: str) -> list[ApiToken]:
     """A user's tokens, oldest first, revoked and expired ones included (never the secret: it is not stored)."""
-    user = _user(session, user_name)
+    user = existing_user(session, user_name)
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
                                 .order_by(ApiToken.created_at, ApiToken.id)))
 
@@ -116,7 +135,15 @@ def is_valid(row: ApiToken) -> bool:
 
 
 def actor_for_token(session: Session, token: str | None) -> Actor:
-    """The user a bearer token belongs to, or Unauthorized (also when the token expired or was revoked)."""
+    """The user a bearer token belongs to, or Unauthorized (also when the token expired or was revoked).
+
+    A token proves who calls on every request anew, so its auth_time is now.
+    """
+    return actor_of(user_for_token(session, token), utcnow(), (TOKEN,))
+
+
+def user_for_token(session: Session, token: str | None) -> User:
+    """The user a valid API token belongs to, or Unauthorized."""
     if not token:
         raise Unauthorized("an API token is required: Authorization: Bearer <token>")
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).one_or_none()
@@ -125,20 +152,4 @@ def actor_for_token(session: Session, token: str | None) -> Actor:
     state = token_state(row)
     if state != TokenState.VALID:
         raise Unauthorized(f"the API token is {state.value}")
-    return Actor(row.user.name, frozenset(g.group for g in row.user.groups))
-
-
-def actor_named(session: Session, name: str) -> Actor:
-    """The user of this name (for a signed-in web session), or Unauthorized if it is gone."""
-    user = session.scalars(select(User).where(User.name == name)).one_or_none()
-    if user is None:
-        raise Unauthorized(f"user {name} no longer exists; sign in again")
-    return Actor(user.name, frozenset(g.group for g in user.groups))
-
-
-def sign_in(session: Session, name: str, token: str) -> Actor:
-    """Check that the token belongs to the named user (the web sign-in); Unauthorized otherwise."""
-    actor = actor_for_token(session, token)
-    if actor.name != name:
-        raise Unauthorized("that token does not belong to that user")
-    return actor
+    return row.user

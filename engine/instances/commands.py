@@ -29,7 +29,8 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
                    variables: dict | None = None, force: bool = False) -> ProcessInstance:
     """Create an instance and run it to its first wait state.
 
-    A definition deployed from an isExecutable="false" process starts only with `force`.
+    A definition deployed from an isExecutable="false" process starts only with `force`, by an admin
+    (its modeller said it is not meant to run: running it anyway is an operator's decision).
     """
     if bool(definition_key) == bool(definition_id):
         raise BadRequest("give exactly one of definition_key and definition_id")
@@ -40,6 +41,9 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
                        "start it with force=true to run it anyway")
     check_text("business_key", business_key)
     check_variables(variables or {})
+    if not definition.executable and not actor.is_admin:
+        raise Forbidden(f"{actor.name} may not force a start of process {definition.key}, which is marked "
+                        "isExecutable=\"false\": the admin group is required")
     if not definition.spec_json:
         raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
                        "(see the deployment's warnings)")

@@ -3,6 +3,8 @@
 Jobs are claimed with a lock that expires (a crashed worker's jobs come back) by one UPDATE that
 re-checks the lock in its own WHERE clause, so two workers never hold the same job, on SQLite
 (one writer at a time) and on PostgreSQL (the row lock makes the second UPDATE re-read the row).
+The lock is short and a live worker renews it while it works (a heartbeat, renew_job_locks), so
+a dead worker's jobs are taken over within about one lock's length, however long jobs take.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from engine.runtime.observer import all_workflows
 from engine.store.states import MESSAGE, InstanceState
 from engine.runtime.timers import TIMER, timer_due, waiting_timers
 
-DEFAULT_LOCK = timedelta(minutes=5)
+DEFAULT_LOCK = timedelta(seconds=30)
 # Set when a job is created in this process, so an idle embedded worker polls at once.
 JOBS_CREATED = threading.Event()
 
@@ -66,16 +68,29 @@ def runnable(query, now):
                    or_(ProcessInstance.state == InstanceState.ACTIVE.value, Job.instance_id.is_(None))))
 
 
-def acquire_jobs(session: Session, worker_id: str, limit: int = 10, lock: timedelta = DEFAULT_LOCK) -> list[str]:
-    """Lock up to `limit` due jobs (of active instances, or timer starts) for this worker; returns
-    their ids (committed)."""
+def claim_token(worker_id: str) -> str:
+    """What one acquisition's jobs are locked by: the worker, and a random part of its own."""
+    return f"{worker_id}:{uuid.uuid4().hex[:8]}"
+
+
+def acquire_jobs(session: Session, worker_id: str, limit: int = 10, lock: timedelta = DEFAULT_LOCK,
+                 token: str | None = None) -> list[str]:
+    """Lock up to `limit` due jobs (of active instances, or timer starts) for this worker, by `token`
+    (see claim_token; renew_job_locks extends them by it); returns their ids (committed)."""
     now = utcnow()
     free = _unlocked(now)
     due = runnable(select(Job.id), now).order_by(Job.due_at).limit(limit)
-    token = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+    token = token or claim_token(worker_id)
     chosen = claimable(session, due, Job)
     session.execute(update(Job).where(and_(Job.id.in_(chosen), free))
                     .values(locked_by=token, locked_until=now + lock).execution_options(synchronize_session=False))
     session.commit()
     return list(session.scalars(select(Job.id).where(Job.locked_by == token)))
 
+
+def renew_job_locks(session: Session, token: str, lock: timedelta = DEFAULT_LOCK) -> int:
+    """A heartbeat: the jobs still locked by `token` stay locked for `lock` from now (a job another
+    worker took meanwhile has another token and is left alone); returns how many."""
+    result = session.execute(update(Job).where(Job.locked_by == token).values(locked_until=utcnow() + lock)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount

@@ -35,6 +35,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # Argon2id, for the pages' sign-in
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # set: the pages ask for a TOTP code too
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # the last code's time step (no replay)
     groups: Mapped[list["UserGroup"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
@@ -53,6 +56,19 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     note: Mapped[str | None] = mapped_column(String(200))
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class WebSession(Base):
+    """A signed-in page session: the cookie carries a random id, the table its hash and how the person
+    signed in; signing out deletes the row, so a copied cookie stops working."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    auth_time: Mapped[datetime] = mapped_column(DateTime)
+    amr: Mapped[list] = mapped_column(JSON)  # authentication methods (RFC 8176): "pwd", "otp", "token"
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user: Mapped[User] = relationship(lazy="joined")
 
 
@@ -243,6 +259,7 @@ class ExternalTask(Base):
     activity_id: Mapped[str | None] = mapped_column(String(150))
     topic: Mapped[str] = mapped_column(String(200))
     worker_id: Mapped[str | None] = mapped_column(String(200))
+    worker_user: Mapped[str | None] = mapped_column(String(120))  # who locked it: worker_id alone is not proof
     lock_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     retries: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)

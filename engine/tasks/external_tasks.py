@@ -1,7 +1,8 @@
 """External tasks: service tasks done by workers outside Fuse, over REST (fetch-and-lock, complete, fail).
 
 A worker locks tasks of its topics for a while; only the lock's holder may complete, fail or extend
-it, and an expired lock makes the task available again. Locking is one UPDATE that re-checks the
+it, and an expired lock makes the task available again. The holder is the worker_id string AND the
+user the worker authenticated as: another user sending the same worker_id is not the holder. Locking is one UPDATE that re-checks the
 lock in its WHERE clause, so two workers fetching at once never get the same task.
 """
 from __future__ import annotations
@@ -71,8 +72,9 @@ class LockedTask:
     lock_expires_at: datetime
 
 
-def fetch_and_lock(session: Session, worker_id: str, max_tasks: int, topics: list[dict]) -> list[LockedTask]:
-    """Lock up to `max_tasks` available tasks of the given topics for this worker (committed)."""
+def fetch_and_lock(session: Session, worker_id: str, max_tasks: int, topics: list[dict],
+                   worker_user: str | None = None) -> list[LockedTask]:
+    """Lock up to `max_tasks` available tasks of the given topics for this worker of `worker_user` (committed)."""
     now, locked = utcnow(), []
     for topic in topics:
         if len(locked) >= max_tasks:
@@ -85,10 +87,11 @@ def fetch_and_lock(session: Session, worker_id: str, max_tasks: int, topics: lis
                       .order_by(ExternalTask.created_at).limit(max_tasks - len(locked)))
         session.execute(update(ExternalTask).where(and_(ExternalTask.id.in_(claimable(session, candidates, ExternalTask)),
                                                         free))
-                        .values(worker_id=worker_id, lock_expires_at=until)
+                        .values(worker_id=worker_id, worker_user=worker_user, lock_expires_at=until)
                         .execution_options(synchronize_session=False))
         session.commit()
         rows = session.scalars(select(ExternalTask).where(ExternalTask.worker_id == worker_id,
+                                                          ExternalTask.worker_user == worker_user,
                                                           ExternalTask.lock_expires_at == until,
                                                           ExternalTask.topic == topic["name"]))
         locked.extend(_locked(session, row) for row in rows)
@@ -103,21 +106,28 @@ def _locked(session: Session, row: ExternalTask) -> LockedTask:
                       variables, row.retries, row.lock_expires_at)
 
 
-def _held_by(session: Session, task_id: str, worker_id: str) -> tuple[ExternalTask, LiveInstance, object]:
+def _check_holder(row: ExternalTask, worker_id: str, worker_user: str | None) -> None:
+    if (row.worker_id != worker_id or row.worker_user != worker_user or row.lock_expires_at is None
+            or row.lock_expires_at < utcnow()):
+        raise Conflict(f"external task {row.id} is not locked by worker {worker_id} of {worker_user}")
+
+
+def _held_by(session: Session, task_id: str, worker_id: str,
+             worker_user: str | None) -> tuple[ExternalTask, LiveInstance, object]:
     row = get_or_raise(session, ExternalTask, task_id, "external task")
     live = open_live_instance(session, row.instance_id)
     session.refresh(row)
-    if row.worker_id != worker_id or row.lock_expires_at is None or row.lock_expires_at < utcnow():
-        raise Conflict(f"external task {task_id} is not locked by worker {worker_id}")
+    _check_holder(row, worker_id, worker_user)
     task = find_task(live.workflow, task_id)
     if task is None or not task.internal_data.get(EXTERNAL):
         raise Conflict(f"external task {task_id} no longer waits")
     return row, live, task
 
 
-def complete_external_task(session: Session, task_id: str, worker_id: str, variables: dict) -> ProcessInstance:
+def complete_external_task(session: Session, task_id: str, worker_id: str, variables: dict,
+                           worker_user: str | None = None) -> ProcessInstance:
     check_variables(variables)
-    row, live, task = _held_by(session, task_id, worker_id)
+    row, live, task = _held_by(session, task_id, worker_id, worker_user)
     task.internal_data.pop(EXTERNAL, None)
     task.internal_data.pop(ATTEMPTS, None)
     task.internal_data.pop(RETRIES, None)
@@ -133,13 +143,13 @@ def complete_external_task(session: Session, task_id: str, worker_id: str, varia
 
 
 def fail_external_task(session: Session, task_id: str, worker_id: str, error_message: str,
-                       retries: int, retry_timeout_ms: int) -> None:
+                       retries: int, retry_timeout_ms: int, worker_user: str | None = None) -> None:
     """A worker could not do it: available again after the timeout while retries remain, else an incident."""
-    row, live, task = _held_by(session, task_id, worker_id)
+    row, live, task = _held_by(session, task_id, worker_id, worker_user)
     live.history.record("external_task_failed", activity_id=row.activity_id, actor=worker_id,
                         data={"error": error_message, "retries": retries})
     if retries > 0:
-        row.retries, row.error_message, row.worker_id = retries, error_message, None
+        row.retries, row.error_message, row.worker_id, row.worker_user = retries, error_message, None, None
         row.lock_expires_at = utcnow() + timedelta(milliseconds=max(0, retry_timeout_ms))
         live.history.flush(session, live.row)
         return
@@ -152,18 +162,18 @@ def fail_external_task(session: Session, task_id: str, worker_id: str, error_mes
 
 
 def bpmn_error_external_task(session: Session, task_id: str, worker_id: str, code: str, message: str,
-                             variables: dict) -> ProcessInstance:
+                             variables: dict, worker_user: str | None = None) -> ProcessInstance:
     check_variables(variables)
-    row, live, task = _held_by(session, task_id, worker_id)
+    row, live, task = _held_by(session, task_id, worker_id, worker_user)
     task.internal_data.pop(EXTERNAL, None)
     live.run(lambda: throw_bpmn_error(task, code, message, variables, live.history), actor=worker_id)
     save_live_instance(session, live)
     return live.row
 
 
-def extend_lock(session: Session, task_id: str, worker_id: str, new_duration_ms: int) -> ExternalTask:
+def extend_lock(session: Session, task_id: str, worker_id: str, new_duration_ms: int,
+                worker_user: str | None = None) -> ExternalTask:
     row = get_or_raise(session, ExternalTask, task_id, "external task")
-    if row.worker_id != worker_id or row.lock_expires_at is None or row.lock_expires_at < utcnow():
-        raise Conflict(f"external task {task_id} is not locked by worker {worker_id}")
+    _check_holder(row, worker_id, worker_user)
     row.lock_expires_at = utcnow() + timedelta(milliseconds=new_duration_ms)
     return row

@@ -8,9 +8,10 @@ import threading
 import time
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.worker.heartbeat import Heartbeat
 from engine.worker.job_runner import run_job
 from engine.jobs.failures import record_job_failure
-from engine.jobs.queue import JOBS_CREATED, acquire_jobs
+from engine.jobs.queue import DEFAULT_LOCK, JOBS_CREATED, acquire_jobs, claim_token
 from engine.telemetry.log_context import log_context
 
 log = logging.getLogger("fuse.worker")
@@ -18,21 +19,28 @@ DEFAULT_POLL_S = 0.5
 
 
 class Worker:
-    """Polls for due jobs and runs each in a transaction of its own."""
+    """Polls for due jobs and runs each in a transaction of its own.
+
+    Jobs are locked for `lock` and the locks renewed while the worker works on them (engine.worker.heartbeat):
+    if the worker dies, its jobs run elsewhere about `lock` later.
+    """
 
     def __init__(self, sessions: sessionmaker[Session], poll_interval: float = DEFAULT_POLL_S,
-                 worker_id: str | None = None, batch: int = 10):
-        self.sessions, self.poll_interval, self.batch = sessions, poll_interval, batch
+                 worker_id: str | None = None, batch: int = 10, lock: timedelta = DEFAULT_LOCK):
+        self.sessions, self.poll_interval, self.batch, self.lock = sessions, poll_interval, batch, lock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Acquire and run what is due now; returns how many jobs ran."""
+        token = claim_token(self.worker_id)
         with self.sessions() as session:
-            job_ids = acquire_jobs(session, self.worker_id, self.batch)
-        for job_id in job_ids:
-            self._run(job_id)
+            job_ids = acquire_jobs(session, self.worker_id, self.batch, self.lock, token)
+        if job_ids:
+            with Heartbeat(self.sessions, token, self.lock):
+                for job_id in job_ids:
+                    self._run(job_id)
         return len(job_ids)
 
     def _run(self, job_id: str) -> None:

@@ -8,7 +8,8 @@ from api.extensions import db
 from engine.reports.diagram import instance_diagram
 from engine.history.recorder import HistoryRecorder
 from engine.instances.commands import get_instance
-from helpers import ROOT, bpmn_document, deploy, flow, loop_process, one_script_process, start, user_task_process
+from helpers import (ROOT, bpmn_document, deploy, flow, loop_process, one_script_process, sign_in_to_pages, start,
+                     user_task_process)
 
 NOT_REACHED = {"state": "not_reached", "entered": 0, "completed": 0, "active": 0, "cancelled": 0, "failed": 0,
                "compensated": 0}
@@ -131,8 +132,7 @@ def test_the_instance_page_ships_the_pinned_bpmn_js_itself(client, auth):
     assert viewer.status_code == 200 and f"bpmn-navigated-viewer v{pinned} " in viewer.text[:200]
     for stylesheet in ("diagram-js.css", "bpmn-js.css"):
         assert client.get(f"/static/vendor/bpmn-js/{stylesheet}").status_code == 200
-    with client.session_transaction() as session:
-        session["user"] = "demo"
+    sign_in_to_pages(client, "demo", auth["demo"]["Authorization"].split()[1], field="token")
     page = client.get("/instances/some-id")
     assert page.status_code == 200
     assert "/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in page.text

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
+from api.extensions import db
 from engine.store.db import open_database
 from engine.handlers.base import BpmnError
 from engine.handlers.registry import register
+from engine.identity.users import add_user, create_token
 from engine.worker.worker import Worker
 from helpers import bpmn_document, deploy, flow, start
 
@@ -244,3 +246,21 @@ def test_an_external_worker_sees_its_task_input_parameters_the_process_does_not(
     done = client.post(f"/api/v1/external-tasks/{task['id']}/complete", headers=auth["robot"],
                        json={"worker_id": "w1", "variables": {"invoiced": True}})
     assert done.json["variables"] == {"customer": "C-9", "invoiced": True}
+
+
+def test_another_worker_user_sending_the_same_worker_id_does_not_hold_the_lock(app, client, auth):
+    with app.app_context():
+        add_user(db.session, "intruder", ["worker"])
+        intruder = {"Authorization": f"Bearer {create_token(db.session, 'intruder')}"}
+        db.session.commit()
+    deploy(client, auth["demo"], ("e.bpmn", service_model("e", EXTERNAL)))
+    start(client, auth["demo"], "e")
+    [task] = fetch(client, auth["robot"], "w1").json
+    url = f"/api/v1/external-tasks/{task['id']}"
+    for action, body in (("extend-lock", {"new_duration_ms": 600_000}), ("complete", {}),
+                         ("failure", {"error_message": "x", "retries": 0}),
+                         ("bpmn-error", {"error_code": "OUT_OF_STOCK"})):
+        refused = client.post(f"{url}/{action}", json={"worker_id": "w1", **body}, headers=intruder)
+        assert refused.status_code == 409, action
+        assert "not locked by worker w1 of intruder" in refused.json["detail"]
+    assert client.post(f"{url}/complete", json={"worker_id": "w1"}, headers=auth["robot"]).status_code == 200

@@ -72,6 +72,9 @@ def test_non_executable_process_is_kept_for_viewing_and_started_only_when_asked(
     definition = client.get("/api/v1/process-definitions?key=viewing", headers=auth["demo"]).json[0]
     assert definition["executable"] is False
     assert start(client, auth["demo"], "viewing").status_code == 409
+    not_admin = client.post("/api/v1/process-instances", json={"definition_key": "viewing", "force": True},
+                            headers=auth["alice"])
+    assert not_admin.status_code == 403 and "admin" in not_admin.json["detail"]
     forced = client.post("/api/v1/process-instances", json={"definition_key": "viewing", "force": True},
                          headers=auth["demo"])
     assert forced.status_code == 201 and forced.json["state"] == "active"

@@ -63,10 +63,11 @@ class FuseServer:
 
     # --- the `fuse` command -------------------------------------------------------------------
 
-    def cli(self, *args: str) -> str:
-        """Run `fuse ARGS...`; returns stdout, fails the test (with stderr) on a non-zero exit."""
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """Run `fuse ARGS...` (with `stdin` as its input); returns stdout, fails the test (with stderr) on a
+        non-zero exit."""
         done = subprocess.run([str(FUSE), *args], env=self.env, cwd=self.workdir, capture_output=True,
-                              text=True, timeout=CLI_TIMEOUT_S)
+                              text=True, timeout=CLI_TIMEOUT_S, input=stdin)
         if done.returncode != 0:
             pytest.fail(f"fuse {' '.join(args)} exited {done.returncode}\nstdout: {done.stdout}\n"
                         f"stderr: {done.stderr}", pytrace=False)

@@ -77,12 +77,12 @@ def test_finance_claims_and_completes_a_large_refund_in_the_browser(server, page
 
 def test_a_wrong_token_is_refused_at_sign_in(server, page):
     sign_in(page, server, "alice", token="fuse_not-a-real-token")
-    expect(page.get_by_role("alert")).to_have_text("That user name and API token do not match.")
+    expect(page.get_by_role("alert")).to_have_text("That user name and password (or API token) do not match.")
     expect(page).to_have_url(server.url("/login"))
     expect(page.get_by_label("User name")).to_have_value("alice")
 
     sign_in(page, server, "alice", token=server.tokens["bob"])  # a real token, of another user
-    expect(page.get_by_role("alert")).to_have_text("That user name and API token do not match.")
+    expect(page.get_by_role("alert")).to_have_text("That user name and password (or API token) do not match.")
 
     # The sign-in form carries a CSRF token too: a post from elsewhere cannot sign the browser in.
     forged = page.request.post(server.url("/login"), form={"name": "alice", "token": server.tokens["alice"]})

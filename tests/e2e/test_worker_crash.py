@@ -1,10 +1,10 @@
 """A `fuse worker` killed with SIGKILL in the middle of a job loses nothing and runs nothing twice in
-effect: the job's lock expires, another worker takes it, and the instance goes on from its last
-committed state. Real worker processes, on SQLite and PostgreSQL.
+effect: while it lives, its heartbeats keep the job locked however long the job takes; once it is
+dead, the renewals stop, the short lock runs out, another worker takes the job, and the instance goes
+on from its last committed state. Real worker processes, on SQLite and PostgreSQL.
 
-The job lock lasts engine.jobs.queue.DEFAULT_LOCK (5 minutes). Rather than wait for it, or give the
-worker a lock setting only tests would use, the test expires it the way time would: it sets the
-job row's locked_until into the past, in the database, after the kill.
+The workers run with a job lock of LOCK_S seconds (FUSE_JOB_LOCK_SECONDS, default 30) to keep the test
+short; nothing in the database is changed by hand.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from e2e.slow_handler import LOG, SLEEP
 from e2e.support import LIBC, _die_with_parent
@@ -36,6 +36,8 @@ WAIT_S = 30
 POLL_S = 0.05
 # A job's handler sleeps this long in the first worker: long enough to be killed in the middle of it.
 FOREVER_S = 120
+# The workers' job lock (an operator setting); they renew it every third of it.
+LOCK_S = 2
 
 ASYNC_CHARGE = bpmn_document(
     '<bpmn:startEvent id="start"/><bpmn:serviceTask id="charge" camunda:class="slow" '
@@ -57,7 +59,7 @@ class WorkerProcess:
         pythonpath = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "FUSE_DATABASE_URL": database_url, "FUSE_HANDLERS": "slow=e2e.slow_handler:slow",
                "PYTHONPATH": pythonpath, LOG: str(workdir / "handler.log"), SLEEP: str(handler_sleep),
-               "PYTHONUNBUFFERED": "1"}
+               "PYTHONUNBUFFERED": "1", "FUSE_JOB_LOCK_SECONDS": str(LOCK_S)}
         with open(workdir / f"{name}.out", "wb") as out:
             self.process = subprocess.Popen([str(FUSE), "worker", "--poll", "0.05"], env=env, cwd=workdir,
                                             stdout=out, stderr=subprocess.STDOUT,
@@ -135,40 +137,38 @@ def snapshot(db, instance_id: str) -> dict:
                 "history": [(e.type, e.activity_id) for e in instance_history(session, instance_id)]}
 
 
-def expire_job_locks(db, instance_id: str) -> None:
-    """What DEFAULT_LOCK (5 minutes) would do in time: the dead worker's lock runs out."""
-    with db() as session:
-        session.execute(update(Job).where(Job.instance_id == instance_id)
-                        .values(locked_until=utcnow() - timedelta(seconds=1)))
-        session.commit()
-
-
-def crash_in_the_middle_of_the_job(db, workers, tmp_path, instance_id: str, waiting_at: str) -> dict:
-    """Worker one starts the job's handler and is SIGKILLed in it; returns the committed state after."""
+def crash_in_the_middle_of_the_job(db, workers, tmp_path, instance_id: str, waiting_at: str):
+    """Worker one starts the job's handler; worker two, running beside it, leaves the job alone for
+    several lock lengths (heartbeats); then worker one is SIGKILLed. Returns the committed state after
+    the kill, worker two, and when the kill happened."""
     before = snapshot(db, instance_id)
     assert before["state"] == "active" and before["activities"] == [waiting_at]
     first = workers("worker-1", handler_sleep=FOREVER_S)
     wait_for("the handler's start", lambda: len(handler_starts(tmp_path)) == 1, first)
-    first.kill()
-    after = snapshot(db, instance_id)
-    # The instance is where it was last committed: same activity, same variables, same history.
-    assert {k: after[k] for k in ("state", "activities", "variables", "history")} == \
-           {k: before[k] for k in ("state", "activities", "variables", "history")}
-    # The job is still there, locked by the dead worker until its lock runs out.
-    [(kind, activity, locked_by, locked_until)] = after["jobs"]
-    assert activity == waiting_at and locked_by and locked_until > utcnow() + timedelta(minutes=4)
-    return after
-
-
-def take_over(db, workers, tmp_path, instance_id: str) -> dict:
-    """Worker two waits while the dead worker's lock holds, takes the job once it expired, finishes."""
     second = workers("worker-2")
     wait_for("worker two's start", lambda: "worker running" in second.output(), second)
-    time.sleep(0.5)  # ten polls of worker two: none may take a job that is still locked
+    time.sleep(LOCK_S * 2.5)  # the lock ran out twice over but for worker one's renewals
+    first.check_alive()
     second.check_alive()
     assert len(handler_starts(tmp_path)) == 1
-    expire_job_locks(db, instance_id)
+    first.kill()
+    killed_at = time.monotonic()
+    after = snapshot(db, instance_id)
+    # The instance is where it was last committed: same activity, same variables, same history (unless
+    # worker two already took over, which the history check below would show).
+    assert {k: after[k] for k in ("state", "activities", "variables", "history")} == \
+           {k: before[k] for k in ("state", "activities", "variables", "history")}
+    # The job is still there, locked by the dead worker until its short lock runs out.
+    [(kind, activity, locked_by, locked_until)] = after["jobs"]
+    assert activity == waiting_at and locked_by and locked_until <= utcnow() + timedelta(seconds=LOCK_S)
+    return after, second, killed_at
+
+
+def take_over(db, second: WorkerProcess, instance_id: str, killed_at: float) -> dict:
+    """Worker two takes the job once the dead worker's lock ran out by itself, and finishes the instance."""
     wait_for("the instance's completion", lambda: snapshot(db, instance_id)["state"] == "completed", second)
+    # About one lock length after the crash (plus polling and a loaded machine), not minutes.
+    assert time.monotonic() - killed_at < LOCK_S + 10
     return snapshot(db, instance_id)
 
 
@@ -186,17 +186,17 @@ def assert_ran_once_in_effect(done: dict, tmp_path: Path, job_kind_activity: str
 
 def test_a_killed_workers_async_job_is_taken_over_and_runs_once_in_effect(db, workers, tmp_path):
     instance_id = start_one(db, ASYNC_CHARGE, "async_charge")
-    after_crash = crash_in_the_middle_of_the_job(db, workers, tmp_path, instance_id, "charge")
+    after_crash, second, killed_at = crash_in_the_middle_of_the_job(db, workers, tmp_path, instance_id, "charge")
     assert after_crash["jobs"][0][0] == "continue"
-    done = take_over(db, workers, tmp_path, instance_id)
+    done = take_over(db, second, instance_id, killed_at)
     assert_ran_once_in_effect(done, tmp_path, "charge")
 
 
 def test_a_timer_whose_worker_was_killed_is_fired_by_the_next_worker(db, workers, tmp_path):
     instance_id = start_one(db, TIMED_CHARGE, "timed_charge")
     # Worker one fires the timer and dies in the handler after it, in the same transaction.
-    after_crash = crash_in_the_middle_of_the_job(db, workers, tmp_path, instance_id, "wait")
+    after_crash, second, killed_at = crash_in_the_middle_of_the_job(db, workers, tmp_path, instance_id, "wait")
     assert after_crash["jobs"][0][0] == "timer"
-    done = take_over(db, workers, tmp_path, instance_id)
+    done = take_over(db, second, instance_id, killed_at)
     assert_ran_once_in_effect(done, tmp_path, "wait")
     assert done["history"].count(("activity_completed", "wait")) == 1
