@@ -143,6 +143,6 @@ def route_table(app: Flask) -> list[tuple[str, str, str, str]]:
 
 
 def route_table_markdown(app: Flask) -> str:
-    lines = ["| method | route | who may call it | then checked by the engine |", "|---|---|---|---|"]
+    lines = ["| method | route | who may call it | checked further |", "|---|---|---|---|"]
     lines += [f"| {methods} | `{path}` | {who} | {then} |" for methods, path, who, then in route_table(app)]
     return "\n".join(lines) + "\n"

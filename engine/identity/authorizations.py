@@ -25,14 +25,16 @@ class ResourceType(str, Enum):
 
 
 class Permission(str, Enum):
-    READ = "READ"  # on a definition: read its instances (Camunda's READ_INSTANCE); on an instance: read it
+    READ = "READ"  # on a definition: read its instances; on an instance: read it
+    READ_INSTANCE = "READ_INSTANCE"  # Camunda 7's name for reading a definition's instances: the same as READ here
     CREATE_INSTANCE = "CREATE_INSTANCE"  # on a definition only: start it
     ALL = "ALL"
 
 
 # What each resource type can grant (Camunda 7 likewise refuses permissions a resource type does not have).
 ALLOWED = {
-    ResourceType.PROCESS_DEFINITION: {Permission.READ, Permission.CREATE_INSTANCE, Permission.ALL},
+    ResourceType.PROCESS_DEFINITION: {Permission.READ, Permission.READ_INSTANCE, Permission.CREATE_INSTANCE,
+                                      Permission.ALL},
     ResourceType.PROCESS_INSTANCE: {Permission.READ, Permission.ALL},
 }
 
@@ -120,13 +122,13 @@ def authorization_log(session: Session) -> list[AuthorizationEvent]:
     return list(session.scalars(select(AuthorizationEvent).order_by(AuthorizationEvent.id)))
 
 
-def granted_ids(session: Session, actor: Actor, resource_type: ResourceType, permission: Permission) -> set[str]:
-    """The resource ids (ANY among them when granted on all) on which the actor or one of its groups holds
-    `permission` (ALL included)."""
+def granted_ids(session: Session, actor: Actor, resource_type: ResourceType, *permissions: Permission) -> set[str]:
+    """The resource ids (ANY among them when granted on all) on which the actor or one of its groups holds one
+    of `permissions` (or ALL)."""
     holders = [Authorization.user_id == actor.name]
     if actor.groups:
         holders.append(Authorization.group_id.in_(sorted(actor.groups)))
     rows = session.scalars(select(Authorization).where(Authorization.resource_type == resource_type.value,
                                                        or_(*holders)))
-    wanted = {permission.value, Permission.ALL.value}
+    wanted = {p.value for p in permissions} | {Permission.ALL.value}
     return {row.resource_id for row in rows if wanted.intersection(row.permissions)}

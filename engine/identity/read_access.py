@@ -36,7 +36,7 @@ def readable_instances(session: Session, actor: Actor) -> ColumnElement:
     """A condition on ProcessInstance: true for the instances the actor may read."""
     if actor.is_admin:
         return true()
-    keys = granted_ids(session, actor, ResourceType.PROCESS_DEFINITION, Permission.READ)
+    keys = granted_ids(session, actor, ResourceType.PROCESS_DEFINITION, Permission.READ, Permission.READ_INSTANCE)
     ids = granted_ids(session, actor, ResourceType.PROCESS_INSTANCE, Permission.READ)
     if ANY in keys or ANY in ids:
         return true()

@@ -37,6 +37,7 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
         raise BadRequest("give exactly one of definition_key and definition_id")
     definition = (get_definition(session, definition_id) if definition_id
                   else latest_definition(session, definition_key))
+    check_start(session, actor, definition)
     if not definition.executable and not force:
         raise Conflict(f"process {definition.key} is marked isExecutable=\"false\"; "
                        "start it with force=true to run it anyway")
