@@ -6,8 +6,10 @@ import secrets
 
 from flask import Flask
 
-from api import (audit, deployments, events, external_tasks, health, incidents, instances, me, metrics, repair, tasks,
-                 web)
+from api import (
+    audit, authorizations, deployments, events, external_tasks, health, incidents, instances, me, metrics, repair,
+    tasks, web,
+)
 from api.cookies import SessionCookies
 from api.docs import docs
 from api.errors import register_error_handlers
@@ -15,6 +17,7 @@ from api.extensions import db
 from api.logs import init_request_ids
 from api.request_parsing import init_request_parsing
 from api.throttle import init_rate_limits
+from engine.identity.start_rights import default_start
 from engine.store.db import configure_engine, database_url, engine_options
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
@@ -23,6 +26,7 @@ MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 def create_app(config: dict | None = None) -> Flask:
     """Build an app; `config` may set DATABASE_URL (else FUSE_DATABASE_URL, else fuse.db)."""
     config = dict(config or {})
+    default_start()  # an unknown FUSE_DEFAULT_START stops the server here, not at the first start
     url = database_url(config.pop("DATABASE_URL", None))
     app = Flask(__name__)
     app.config.update(
@@ -49,6 +53,6 @@ def create_app(config: dict | None = None) -> Flask:
     init_request_ids(app)
     init_rate_limits(app, exempt=(health.bp,))
     for blueprint in (web.bp, health.bp, metrics.bp, docs, deployments.bp, instances.bp, tasks.bp, incidents.bp,
-                      external_tasks.bp, events.bp, repair.bp, audit.bp, me.bp):
+                      external_tasks.bp, events.bp, repair.bp, audit.bp, me.bp, authorizations.bp):
         app.register_blueprint(blueprint)
     return app

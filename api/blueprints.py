@@ -5,14 +5,16 @@ from flask import Blueprint, request
 
 from api.auth import authenticate
 from api.extensions import db
+from api.permissions import enforce_route_rule
 from engine.errors import BadRequest, Forbidden
 from engine.identity.users import Actor
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
-    """A blueprint under /api/v1 whose every view requires a valid token."""
+    """A blueprint under /api/v1 whose every view requires a valid token and passes its route's rule."""
     blueprint = Blueprint(name, import_name, url_prefix="/api/v1")
     blueprint.before_request(authenticate)
+    blueprint.before_request(enforce_route_rule)
     return blueprint
 
 

@@ -1,4 +1,4 @@
-"""The `fuse` command: serve, deploy, database upgrades, users and tokens."""
+"""The `fuse` command: serve, deploy, database upgrades, users, tokens and grants."""
 from __future__ import annotations
 
 import errno
@@ -14,6 +14,7 @@ from waitress.server import create_server
 
 from api.app import create_app
 from api.cli_context import fail, ready_database, reported_errors, unit_of_work
+from api.cli_grants import grant
 from api.cli_users import token, user
 from api.database_state import DatabaseUnreachable, current_revision, describe
 from api.logs import configure_logging
@@ -33,6 +34,7 @@ def main():
 
 main.add_command(user)
 main.add_command(token)
+main.add_command(grant)
 
 JOB_LOCK = click.option(
     "--job-lock", "job_lock_s", envvar="FUSE_JOB_LOCK_SECONDS", default=30.0, show_default=True,
@@ -65,6 +67,8 @@ def _bound_server(host: str, port: int, threads: int):
     """A waitress server already bound to host:port, so we only say "listening" once it is true."""
     try:
         return create_server(create_app(), host=host, port=port, threads=threads, ident="fuse")
+    except ValueError as err:  # a configuration Fuse does not understand, e.g. FUSE_DEFAULT_START
+        fail(str(err))
     except OSError as err:
         _cannot_listen(host, port, err, "--port")
 

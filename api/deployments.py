@@ -14,6 +14,7 @@ from api.schemas import (
 from engine.definitions import catalog
 from engine.deployment import deploy as engine
 from engine.definitions.task_forms import start_form
+from engine.identity.start_rights import startable
 
 bp = api_blueprint("deployments", __name__)
 
@@ -60,11 +61,15 @@ def get_deployment(deployment_id):
 
 
 @bp.get("/process-definitions")
-@operation("List process definitions, optionally by key and only the latest versions",
+@operation("List process definitions, optionally by key, only the latest versions, only those the caller may start",
            response=DefinitionSchema(many=True), query=DefinitionQuerySchema, errors=(400, 401))
 def list_definitions():
     query = DefinitionQuerySchema().load(request.args)
-    return DefinitionSchema(many=True).dump(catalog.list_definitions(db.session, **query))
+    only_startable = query.pop("startable")
+    found = catalog.list_definitions(db.session, **query)
+    if only_startable:
+        found = startable(db.session, current_actor(), found)
+    return DefinitionSchema(many=True).dump(found)
 
 
 @bp.get("/process-definitions/<definition_id>")

@@ -33,10 +33,10 @@ def start_instance():
 
 
 @bp.get("/process-instances")
-@operation("List instances", query=InstanceQuerySchema, response=InstancePageSchema, errors=(400, 401))
+@operation("List the instances the caller may read, newest first", query=InstanceQuerySchema, response=InstancePageSchema, errors=(400, 401))
 def list_instances():
     query = InstanceQuerySchema().load(request.args)
-    return InstancePageSchema().dump(engine.list_instances(db.session, **query))
+    return InstancePageSchema().dump(engine.list_instances(db.session, current_actor(), **query))
 
 
 @bp.get("/process-instances/<instance_id>")

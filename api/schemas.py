@@ -69,6 +69,8 @@ class ValidationReportSchema(Schema):
 
 class DefinitionSchema(DefinitionBriefSchema):
     executable = fields.Boolean()
+    starters = fields.Dict(allow_none=True, metadata={
+        "description": "camunda:candidateStarterUsers/Groups as {users, groups}; null when the process names none"})
     deployment_id = fields.String()
     resource_name = fields.String()
     created_at = UtcDateTime()
@@ -77,6 +79,7 @@ class DefinitionSchema(DefinitionBriefSchema):
 class DefinitionQuerySchema(Loose):
     key = fields.String()
     latest = fields.Boolean(load_default=False)
+    startable = fields.Boolean(load_default=False, metadata={"description": "only those the caller may start"})
 
 
 class StartInstanceSchema(Schema):

@@ -14,6 +14,7 @@ from bpmn.compensation import CompensationCatalogue, attach_compensation, prepar
 from bpmn.dmn_files import dmn_problems, readable_by_spiff
 from bpmn.errors import ElementProblem, ModelProblems
 from bpmn.event_scopes import element_index, prepare_event_scopes
+from bpmn.extensions.camunda import candidate_starters
 from bpmn.extensions.reader import extension_warnings
 from bpmn.lenient import force_executable, make_runnable
 from bpmn.namespaces import BPMN_NS, bpmn, zeebe
@@ -44,6 +45,7 @@ class CompiledProcess:
     executable: bool = True
     events: dict = field(default_factory=dict)
     version_tag: str | None = None
+    starters: dict | None = None  # camunda:candidateStarterUsers/Groups (see bpmn.extensions.camunda)
 
 
 # Bumped whenever the same file compiles into specs that behave differently (2: Fuse-scheduled timer starts,
@@ -264,7 +266,7 @@ class _Compiler:
         return CompiledProcess(key=key, name=process.get("name"), resource_name=file, spec=spec,
                                subprocess_specs=subprocess_specs, activities=activity_catalogue(process),
                                executable=executable, events=event_catalogue(self.roots[key], process),
-                               version_tag=version_tag(process))
+                               version_tag=version_tag(process), starters=candidate_starters(process))
 
     def _uncallable(self, spec, subprocess_specs: dict, missing: list[str]) -> list[ElementProblem]:
         """Call activities bound to this deployment whose process it does not hold (named by call activity)."""

@@ -41,7 +41,7 @@ function definitionCard(definition) {
 }
 
 async function load() {
-  const definitions = (await api("GET", "/process-definitions?latest=true")).filter((d) => d.executable);
+  const definitions = (await api("GET", "/process-definitions?latest=true&startable=true")).filter((d) => d.executable);
   fill(document.getElementById("definitions"), definitions.length ? definitions.map(definitionCard)
     : h("p", { class: "hint" }, "No process definitions are deployed yet."));
 }

@@ -121,3 +121,10 @@ def read_camunda(node: etree._Element) -> dict:
     if _attr(node, "initiator"):
         dct["initiator"] = _attr(node, "initiator")
     return dct
+
+
+def candidate_starters(process: etree._Element) -> dict | None:
+    """camunda:candidateStarterUsers/Groups of a process (comma-separated names), or None if it names neither."""
+    found = {kind: sorted({name.strip() for name in (_attr(process, attribute) or "").split(",") if name.strip()})
+             for kind, attribute in (("users", "candidateStarterUsers"), ("groups", "candidateStarterGroups"))}
+    return found if found["users"] or found["groups"] else None

@@ -13,12 +13,12 @@ HONOURED_ATTRIBUTES = {
     "assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority", "formKey",
     "formRef", "formRefBinding", "formRefVersion", "collection", "elementVariable", "decisionRef",
     "initiator", "resultVariable", "calledElementBinding", "calledElementVersion", "calledElementVersionTag",
-    "versionTag", "mapDecisionResult", "asyncBefore", "asyncAfter",
+    "versionTag", "mapDecisionResult", "asyncBefore", "asyncAfter", "candidateStarterGroups",
+    "candidateStarterUsers",
     "async", "class", "expression", "delegateExpression", "type", "topic",
     "errorCodeVariable", "errorMessageVariable", "escalationCodeVariable", "errorMessage",
 }
-HARMLESS_ATTRIBUTES = {"historyTimeToLive", "isStartableInTasklist", "candidateStarterGroups",
-                       "candidateStarterUsers", "jobPriority", "taskPriority", "exclusive"}
+HARMLESS_ATTRIBUTES = {"historyTimeToLive", "isStartableInTasklist", "jobPriority", "taskPriority", "exclusive"}
 NOT_YET = {
     "decisionRefBinding": "is ignored: the decision deployed with the model is used",
     "decisionRefVersion": "is ignored: the decision deployed with the model is used",

@@ -101,7 +101,7 @@ def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: s
             name=process.name, deployment=deployment, resource_name=process.resource_name,
             spec_json=stored_specs[process.key],
             activities=process.activities, executable=process.executable, events=process.events,
-            version_tag=process.version_tag, created_at=utcnow()))
+            version_tag=process.version_tag, starters=process.starters, created_at=utcnow()))
         session.add(definitions[-1])
     try:
         session.flush()  # the deployment's row first: forms refer to it

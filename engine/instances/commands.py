@@ -10,6 +10,8 @@ from engine.definitions.catalog import get_definition, latest_definition
 from engine.errors import BadRequest, Conflict, Forbidden
 from engine.store.lookup import get_or_raise
 from engine.history.recorder import instance_history
+from engine.identity.read_access import readable_instances
+from engine.identity.start_rights import check_start
 from engine.identity.users import Actor
 from engine.definitions.files import deployment_files
 from engine.runtime.live import LiveInstance, new_live_instance, open_live_instance
@@ -30,12 +32,14 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
     """Create an instance and run it to its first wait state.
 
     A definition deployed from an isExecutable="false" process starts only with `force`, by an admin
-    (its modeller said it is not meant to run: running it anyway is an operator's decision).
+    (its modeller said it is not meant to run: running it anyway is an operator's decision); otherwise only
+    those its start rights allow may start it (engine.identity.start_rights).
     """
     if bool(definition_key) == bool(definition_id):
         raise BadRequest("give exactly one of definition_key and definition_id")
     definition = (get_definition(session, definition_id) if definition_id
                   else latest_definition(session, definition_key))
+    check_start(session, actor, definition)
     if not definition.executable and not force:
         raise Conflict(f"process {definition.key} is marked isExecutable=\"false\"; "
                        "start it with force=true to run it anyway")
@@ -67,9 +71,10 @@ def get_instance(session: Session, instance_id: str) -> ProcessInstance:
     return get_or_raise(session, ProcessInstance, instance_id, "process instance")
 
 
-def list_instances(session: Session, *, state: str | None = None, definition_key: str | None = None,
+def list_instances(session: Session, actor: Actor, *, state: str | None = None, definition_key: str | None = None,
                    business_key: str | None = None, page: int = 1, per_page: int = 50) -> Page[ProcessInstance]:
-    query = select(ProcessInstance)
+    """A page of the instances the actor may read (the total counts only those), newest first."""
+    query = select(ProcessInstance).where(readable_instances(session, actor))
     if state:
         query = query.where(ProcessInstance.state == InstanceState(state).value)
     if definition_key:

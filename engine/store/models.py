@@ -72,6 +72,34 @@ class WebSession(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class Authorization(Base):
+    """A grant, after Camunda 7's authorization resource: a user or a group may do `permissions` on a resource
+    (a process definition by key, or a process instance by id; '*' for all of that type)."""
+
+    __tablename__ = "authorizations"
+    __table_args__ = (Index("ix_authorizations_user_group", "user_id", "group_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(30))  # process_definition | process_instance
+    resource_id: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str | None] = mapped_column(String(120))
+    group_id: Mapped[str | None] = mapped_column(String(120))
+    permissions: Mapped[list] = mapped_column(JSON)  # READ, CREATE_INSTANCE, ALL
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class AuthorizationEvent(Base):
+    """The audit log of grants: every grant and removal, with a copy of the grant as it was."""
+
+    __tablename__ = "authorization_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))  # granted | removed
+    authorization_id: Mapped[int] = mapped_column(Integer)
+    authorization: Mapped[dict] = mapped_column(JSON)
+
+
 class Deployment(Base):
     __tablename__ = "deployments"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -112,6 +140,8 @@ class ProcessDefinition(Base):
     events: Mapped[dict | None] = mapped_column(JSON)
     # camunda:versionTag (or zeebe:versionTag): call activities with binding versionTag find versions by it.
     version_tag: Mapped[str | None] = mapped_column(String(255))
+    # {"users": [...], "groups": [...]} from camunda:candidateStarterUsers/Groups; None when the process names none.
+    starters: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deployment: Mapped[Deployment] = relationship(back_populates="definitions", lazy="select")
 

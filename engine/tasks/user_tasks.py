@@ -10,6 +10,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime.async_boundaries import hold_successors
 from engine.errors import Conflict, Forbidden
 from engine.store.lookup import get_or_raise
+from engine.identity.read_access import readable_instances
 from engine.identity.users import Actor
 from engine.runtime.live import LiveInstance, open_live_instance
 from engine.runtime.saving import save_live_instance
@@ -48,8 +49,12 @@ def list_tasks(session: Session, actor: Actor, *, assignee: str | None = None,
                candidate_group: str | None = None, process_instance_id: str | None = None,
                state: str | None = None, overdue: bool = False, page: int = 1,
                per_page: int = 50) -> Page[UserTask]:
-    """A page of tasks by filter, oldest first; with no filter at all, the open tasks the caller may work on."""
-    query = select(UserTask).where(UserTask.state == UserTaskState(state or "open").value)
+    """A page of tasks by filter, oldest first; with no filter at all, the open tasks the caller may work on.
+
+    Only tasks of instances the caller may read are listed (and counted)."""
+    readable = select(ProcessInstance.id).where(readable_instances(session, actor))
+    query = select(UserTask).where(UserTask.state == UserTaskState(state or "open").value,
+                                   UserTask.instance_id.in_(readable))
     if overdue:
         query = query.where(UserTask.due.is_not(None), UserTask.due < utcnow())
     if assignee:

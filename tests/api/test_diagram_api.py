@@ -29,7 +29,7 @@ def test_a_finished_path_is_completed_once_each(client, auth):
     model = one_script_process("y = 2", "done")
     deploy(client, auth["demo"], ("done.bpmn", model))
     instance = start(client, auth["bob"], "done").json
-    body = diagram(client, auth["alice"], instance["id"])
+    body = diagram(client, auth["demo"], instance["id"])  # an admin reads every instance
     assert body["definition_id"] == instance["definition_id"]
     assert body["bpmn"] == model.decode()
     done = marks("completed", entered=1, completed=1)

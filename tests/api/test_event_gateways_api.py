@@ -56,10 +56,10 @@ def test_event_gateway_waits_and_the_message_takes_its_branch(app, client, auth,
     assert waits(app, instance["id"]) == (["msg"], ["gw"])
     sent = client.post("/api/v1/messages", json={"name": f"GO_{key}", "variables": {"ok": 1}}, headers=auth["bob"])
     assert sent.status_code == 200 and sent.json["delivered"] == [instance["id"]]
-    after = client.get(f"/api/v1/process-instances/{instance['id']}", headers=auth["bob"]).json
+    after = client.get(f"/api/v1/process-instances/{instance['id']}", headers=auth["demo"]).json
     assert after["state"] == "completed" and after["variables"]["ok"] == 1
     assert waits(app, instance["id"]) == ([], [])
-    assert decision(client, auth["bob"], instance["id"])["event"] == {"kind": "message", "name": f"GO_{key}",
+    assert decision(client, auth["demo"], instance["id"])["event"] == {"kind": "message", "name": f"GO_{key}",
                                                                       "activity_id": "msg"}
     assert client.post("/api/v1/messages", json={"name": f"GO_{key}"}, headers=auth["bob"]).status_code == 404
 
@@ -71,11 +71,11 @@ def test_a_signal_wins_and_the_message_and_receive_task_branches_are_withdrawn(a
     signalled = client.post("/api/v1/signals", json={"name": "shop-closed"}, headers=auth["bob"])
     assert signalled.json["delivered"] == [instance_id]
     assert waits(app, instance_id) == ([], [])
-    decided = decision(client, auth["bob"], instance_id)
+    decided = decision(client, auth["demo"], instance_id)
     assert decided["event"] == {"kind": "signal", "name": "shop-closed", "activity_id": "closed"}
     assert decided["taken"][0]["flow_id"] == "g2"
     assert sorted(decided["withdrawn"]) == ["cancelled", "too_late", "wait_paid"]
-    reached = [e["activity_id"] for e in history(client, auth["bob"], instance_id) if e["type"] == "activity_completed"]
+    reached = [e["activity_id"] for e in history(client, auth["demo"], instance_id) if e["type"] == "activity_completed"]
     assert "end_closed" in reached and "end_paid" not in reached
     assert client.post("/api/v1/messages", json={"name": "paid"}, headers=auth["bob"]).status_code == 404
 
@@ -85,9 +85,9 @@ def test_a_receive_task_branch_takes_the_message(client, auth):
     instance_id = start(client, auth["demo"], "any_of_four").json["id"]
     sent = client.post("/api/v1/messages", json={"name": "paid", "variables": {"amount": 5}}, headers=auth["bob"])
     assert sent.status_code == 200
-    after = client.get(f"/api/v1/process-instances/{instance_id}", headers=auth["bob"]).json
+    after = client.get(f"/api/v1/process-instances/{instance_id}", headers=auth["demo"]).json
     assert after["state"] == "completed" and after["variables"]["amount"] == 5
-    assert decision(client, auth["bob"], instance_id)["event"]["activity_id"] == "wait_paid"
+    assert decision(client, auth["demo"], instance_id)["event"]["activity_id"] == "wait_paid"
 
 
 def test_conditional_and_cycle_branches_are_refused_naming_the_element(client, auth):

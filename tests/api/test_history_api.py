@@ -47,9 +47,9 @@ def around_now() -> dict:
 
 def test_an_untouched_history_verifies(client, auth):
     instance_id = started(client, auth)
-    history = client.get(f"/api/v1/process-instances/{instance_id}/history", headers=auth["bob"]).json
+    history = client.get(f"/api/v1/process-instances/{instance_id}/history", headers=auth["demo"]).json
     assert history[0]["prev_hash"] is None and history[1]["prev_hash"] == history[0]["hash"]
-    response = client.get(f"/api/v1/process-instances/{instance_id}/history/verify", headers=auth["bob"])
+    response = client.get(f"/api/v1/process-instances/{instance_id}/history/verify", headers=auth["demo"])
     assert response.status_code == 200
     assert response.json == {"valid": True, "events": len(history), "first_broken": None}
 
@@ -57,7 +57,7 @@ def test_an_untouched_history_verifies(client, auth):
 def test_a_deleted_event_makes_the_chain_invalid_from_its_seq(app, client, auth):
     instance_id = started(client, auth)
     sql(app, delete(EVENTS).where(EVENTS.c.instance_id == instance_id, EVENTS.c.seq == 4))
-    response = client.get(f"/api/v1/process-instances/{instance_id}/history/verify", headers=auth["bob"])
+    response = client.get(f"/api/v1/process-instances/{instance_id}/history/verify", headers=auth["demo"])
     assert response.status_code == 200
     assert response.json["valid"] is False
     assert response.json["first_broken"] == {"seq": 4, "reason": "event 4 is missing (the next event is 5)"}
@@ -67,7 +67,7 @@ def test_changed_data_is_reported_at_the_changed_event(app, client, auth):
     instance_id = started(client, auth)
     sql(app, update(EVENTS).where(EVENTS.c.instance_id == instance_id, EVENTS.c.seq == 1)
         .values(data={"variables": {"amount": 1}}))
-    report = client.get(f"/api/v1/process-instances/{instance_id}/history/verify", headers=auth["bob"]).json
+    report = client.get(f"/api/v1/process-instances/{instance_id}/history/verify", headers=auth["demo"]).json
     assert report["first_broken"]["seq"] == 1 and "changed" in report["first_broken"]["reason"]
 
 

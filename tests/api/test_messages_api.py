@@ -48,9 +48,9 @@ def test_message_reaches_only_the_instance_with_its_correlation_key(client, auth
     done = send(client, auth["bob"], name="payment-received", correlation_keys={"orderId": "A-1"},
                 variables={"amount_paid": 12.5})
     assert done.status_code == 200 and done.json == {"started": [], "delivered": [a], "buffered": False}
-    assert state(client, auth["bob"], a)["state"] == "completed"
-    assert state(client, auth["bob"], a)["variables"]["amount_paid"] == 12.5
-    assert state(client, auth["bob"], b)["state"] == "active"
+    assert state(client, auth["demo"], a)["state"] == "completed"
+    assert state(client, auth["demo"], a)["variables"]["amount_paid"] == 12.5
+    assert state(client, auth["demo"], b)["state"] == "active"
     assert send(client, auth["bob"], name="payment-received", correlation_keys={"orderId": "Z"}).status_code == 404
     assert send(client, auth["bob"], name="nobody-listens").status_code == 404
 
@@ -69,7 +69,7 @@ def test_message_start_event_starts_an_instance_with_the_variables(client, auth)
     deploy(client, auth["demo"], ("o.bpmn", ORDER_START))
     started = send(client, auth["bob"], name="order-placed", business_key="O-9", variables={"item": "lamp"})
     assert started.status_code == 200 and len(started.json["started"]) == 1
-    instance = state(client, auth["bob"], started.json["started"][0])
+    instance = state(client, auth["demo"], started.json["started"][0])
     assert instance["business_key"] == "O-9" and instance["variables"]["item"] == "lamp"
     assert [a["activity_id"] for a in instance["active_activities"]] == ["pack"]
 
@@ -80,7 +80,7 @@ def test_signal_is_broadcast_to_every_waiting_instance(client, auth):
     response = client.post("/api/v1/signals", json={"name": "maintenance", "variables": {"window": "tonight"}},
                            headers=auth["bob"])
     assert response.status_code == 200 and sorted(response.json["delivered"]) == sorted(ids)
-    assert all(state(client, auth["bob"], i)["state"] == "completed" for i in ids)
+    assert all(state(client, auth["demo"], i)["state"] == "completed" for i in ids)
     again = client.post("/api/v1/signals", json={"name": "maintenance"}, headers=auth["bob"])
     assert again.json == {"started": [], "delivered": [], "buffered": False}
 
@@ -89,9 +89,9 @@ def test_message_boundary_event_interrupts_the_task(client, auth):
     deploy(client, auth["demo"], ("c.bpmn", CANCELLABLE))
     instance = start(client, auth["demo"], "cancellable").json
     assert send(client, auth["bob"], name="cancel", business_key=None).status_code == 200
-    after = state(client, auth["bob"], instance["id"])
+    after = state(client, auth["demo"], instance["id"])
     assert after["state"] == "completed" and after["open_tasks"] == []
-    history = client.get(f"/api/v1/process-instances/{instance['id']}/history", headers=auth["bob"]).json
+    history = client.get(f"/api/v1/process-instances/{instance['id']}/history", headers=auth["demo"]).json
     assert "end_cancelled" in [e["activity_id"] for e in history]
 
 
@@ -108,7 +108,7 @@ def test_events_thrown_inside_a_process_reach_other_instances(client, auth):
     waiting = start(client, auth["demo"], "maint").json["id"]
     thrower = start(client, auth["demo"], "thrower", {"item": "chair"}).json
     assert thrower["state"] == "completed"
-    assert state(client, auth["bob"], waiting)["state"] == "completed"
+    assert state(client, auth["demo"], waiting)["state"] == "completed"
     orders = client.get("/api/v1/process-instances?definition_key=order", headers=auth["bob"]).json
     assert orders["total"] == 1
 
@@ -142,7 +142,7 @@ def test_a_message_sent_early_is_buffered_until_the_instance_waits(client, auth,
     task = instance["open_tasks"][0]["id"]
     assert client.post(f"/api/v1/tasks/{task}/complete", json={}, headers=auth["demo"]).json["state"] == "active"
     Worker(open_database(database_url)).run_once()
-    after = state(client, auth["bob"], instance["id"])
+    after = state(client, auth["demo"], instance["id"])
     assert after["state"] == "completed" and after["variables"]["paid"] is True
 
 
@@ -155,8 +155,8 @@ def test_a_thrown_message_goes_to_the_instance_with_its_correlation_key(client, 
     a = start(client, auth["demo"], "pay", {"orderId": "A-1"}).json["id"]
     b = start(client, auth["demo"], "pay", {"orderId": "B-2"}).json["id"]
     start(client, auth["demo"], "payer", {"orderId": "B-2"})
-    assert state(client, auth["bob"], b)["state"] == "completed"
-    assert state(client, auth["bob"], a)["state"] == "active"
+    assert state(client, auth["demo"], b)["state"] == "completed"
+    assert state(client, auth["demo"], a)["state"] == "active"
 
 
 def event_subprocess_model(key: str, definition: str) -> bytes:
@@ -176,13 +176,13 @@ def test_signals_and_messages_start_event_sub_processes(client, auth):
     messaged = start(client, auth["demo"], "esp_message", business_key="M-1").json["id"]
     response = client.post("/api/v1/signals", json={"name": "maintenance"}, headers=auth["bob"])
     assert response.json["delivered"] == [signalled]
-    history = client.get(f"/api/v1/process-instances/{signalled}/history", headers=auth["bob"]).json
+    history = client.get(f"/api/v1/process-instances/{signalled}/history", headers=auth["demo"]).json
     assert "note" in [e["activity_id"] for e in history]
     delivered = send(client, auth["bob"], name="cancel", business_key="M-1", variables={"why": "test"})
     assert delivered.status_code == 200 and delivered.json["delivered"] == [messaged]
-    history = client.get(f"/api/v1/process-instances/{messaged}/history", headers=auth["bob"]).json
+    history = client.get(f"/api/v1/process-instances/{messaged}/history", headers=auth["demo"]).json
     assert "note" in [e["activity_id"] for e in history]
-    assert [a["activity_id"] for a in state(client, auth["bob"], messaged)["active_activities"]] == ["work"]
+    assert [a["activity_id"] for a in state(client, auth["demo"], messaged)["active_activities"]] == ["work"]
 
 
 BPMN_CORRELATED = bpmn_document(
@@ -203,6 +203,6 @@ def test_bpmn_correlation_properties_select_the_receiver(client, auth):
     assert send(client, auth["bob"], name="shipped").status_code == 409
     done = send(client, auth["bob"], name="shipped", correlation_keys={"order_key": "B-2"})
     assert done.status_code == 200 and done.json["delivered"] == [b]
-    assert state(client, auth["bob"], b)["state"] == "completed"
-    assert state(client, auth["bob"], a)["state"] == "active"
+    assert state(client, auth["demo"], b)["state"] == "completed"
+    assert state(client, auth["demo"], a)["state"] == "active"
     assert send(client, auth["bob"], name="shipped", correlation_keys={"order_key": "C-3"}).status_code == 404

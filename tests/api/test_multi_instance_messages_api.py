@@ -33,9 +33,9 @@ def test_boundary_message_cancels_the_multi_instance_sub_process(client, auth, m
     instance_id = started(client, auth, model)
     response = send(client, auth["bob"], "CANCEL")
     assert response.status_code == 200 and response.json["delivered"] == [instance_id]
-    after = instance(client, auth["bob"], instance_id)
+    after = instance(client, auth["demo"], instance_id)
     assert after["state"] == "completed" and after["active_activities"] == []
-    events = history(client, auth["bob"], instance_id)
+    events = history(client, auth["demo"], instance_id)
     reached = [e["activity_id"] for e in events if e["type"] == "activity_completed"]
     assert "e2" in reached and "e" not in reached
     assert ("wait", "activity_cancelled") in [(e["activity_id"], e["type"]) for e in events]
@@ -46,9 +46,9 @@ def test_one_message_reaches_every_instance_of_the_sub_process_waiting_for_it(cl
     instance_id = started(client, auth, PARALLEL)
     response = send(client, auth["bob"], "INNER")
     assert response.status_code == 200 and response.json["delivered"] == [instance_id]
-    after = instance(client, auth["bob"], instance_id)
+    after = instance(client, auth["demo"], instance_id)
     assert after["state"] == "completed"
-    events = history(client, auth["bob"], instance_id)
+    events = history(client, auth["demo"], instance_id)
     assert [e["activity_id"] for e in events if e["type"] == "message_received"] == ["wait", "wait"]
     reached = [e["activity_id"] for e in events if e["type"] == "activity_completed"]
     assert "e" in reached and "e2" not in reached
@@ -63,4 +63,4 @@ def test_one_signal_reaches_every_waiting_point_of_an_instance(client, auth):
     instance_id = start(client, auth["demo"], key, {"items": ["a", "b"]}).json["id"]
     response = client.post("/api/v1/signals", json={"name": "INNER"}, headers=auth["bob"])
     assert response.status_code == 200 and response.json["delivered"] == [instance_id]
-    assert instance(client, auth["bob"], instance_id)["state"] == "completed"
+    assert instance(client, auth["demo"], instance_id)["state"] == "completed"

@@ -87,8 +87,9 @@ def test_large_refund_waits_for_finance(server):
     shown = server.get(task_url, "alice")
     assert shown.status_code == 200 and shown.json()["variables"]["amount"] == 500
 
-    assert_problem(server.post(f"{task_url}/claim", "bob"), 403)
-    assert_problem(server.post(f"{task_url}/complete", "bob", json={"variables": {"approved": True}}), 403)
+    # bob neither started the refund nor is a candidate: for him the task does not exist.
+    assert_problem(server.post(f"{task_url}/claim", "bob"), 404)
+    assert_problem(server.post(f"{task_url}/complete", "bob", json={"variables": {"approved": True}}), 404)
 
     claimed = server.post(f"{task_url}/claim", "alice")
     assert claimed.status_code == 200, claimed.text

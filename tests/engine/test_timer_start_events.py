@@ -38,7 +38,7 @@ def make_due(session, job: Job) -> None:
 
 
 def instances_of(session, key: str) -> list[ProcessInstance]:
-    return list_instances(session, definition_key=key, per_page=100).items
+    return list_instances(session, ADMIN, definition_key=key, per_page=100).items
 
 
 def test_a_date_in_the_past_fires_once_at_the_next_poll(sessions):
