@@ -363,10 +363,11 @@ def serve_isolated(memory_bytes: int) -> None:
 
 
 def _answer(mode: str, source: str, variables: dict, time_limit: float) -> bytes:
+    result: Any = None
     try:
         if mode == "exec":
             _execute_here(source, variables, time_limit)
-            result: Any = variables
+            result = variables
         else:
             result = _run(source, "eval", variables, time_limit)[0]
         return pickle.dumps(("ok", result), protocol=pickle.HIGHEST_PROTOCOL)
@@ -374,9 +375,21 @@ def _answer(mode: str, source: str, variables: dict, time_limit: float) -> bytes
         failure: ScriptError = err
     except MemoryError:
         failure = ScriptError("out of memory")
-    except Exception as err:   # pickling: a generator, a recursive structure too deep, ...
-        failure = ScriptError(f"script left a value that cannot be kept ({type(err).__name__}: {err})"[:300])
+    except Exception:   # pickling: a generator, a recursive structure too deep, ...
+        failure = ScriptError(_why_not_kept(variables if mode == "exec" else {"the result": result}))
     return pickle.dumps(("failed", type(failure) is ScriptTimeout, failure.message, failure.line))
+
+
+def _why_not_kept(variables: dict) -> str:
+    """Why a script's values cannot come back from its evaluator process, naming the variable that holds one."""
+    for name, value in variables.items():
+        try:
+            pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except RecursionError:
+            return f"script left variable '{name}' nested more than {sys.getrecursionlimit()} levels deep: it cannot be kept"
+        except Exception:  # noqa: BLE001 - any value pickle refuses
+            return f"script left variable '{name}' holding a {type(value).__name__}, which cannot be kept"
+    return "script left a value that cannot be kept"
 
 
 def _limit_memory(memory_bytes: int) -> None:

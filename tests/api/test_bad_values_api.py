@@ -66,10 +66,13 @@ def test_a_page_beyond_any_integer_is_a_400(client, auth):
 
 def test_json_nested_five_thousand_deep_is_a_400_on_every_json_endpoint(client, auth):
     deep = '{"a":' * 5000 + "1" + "}" * 5000
+    # Real ids: an instance or task the caller may not read (or that does not exist) is a 404 before its body is read.
+    deploy(client, auth["demo"], ("u.bpmn", user_task_process("u")))
+    [task] = start(client, auth["demo"], "u").json["open_tasks"]
     for method, url, body in (
             ("post", "/api/v1/process-instances", '{"definition_key": "p", "variables": ' + deep + "}"),
-            ("patch", "/api/v1/process-instances/nobody/variables", deep),
-            ("post", "/api/v1/tasks/nobody/complete", '{"variables": ' + deep + "}"),
+            ("patch", f"/api/v1/process-instances/{task['process_instance_id']}/variables", deep),
+            ("post", f"/api/v1/tasks/{task['id']}/complete", '{"variables": ' + deep + "}"),
             ("post", "/api/v1/messages", '{"name": "m", "variables": ' + deep + "}"),
             ("post", "/api/v1/external-tasks/fetch-and-lock", deep)):
         answer = getattr(client, method)(url, data=body, content_type="application/json", headers=auth["demo"])
