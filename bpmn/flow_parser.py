@@ -15,6 +15,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 
+from bpmn.limits import check_deadline
+
 
 class QueuedFlowMixin:
     """For process parsers: nodes are parsed one at a time and connected from a queue, never recursively."""
@@ -38,6 +40,7 @@ class QueuedFlowMixin:
             self._connecting = True
             try:
                 while self._unconnected:
+                    check_deadline()
                     _connect(self, self._unconnected.popleft())
             finally:
                 self._connecting = False

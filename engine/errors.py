@@ -60,3 +60,25 @@ class ValidationFailed(FuseError):
     """Request data is well-formed but not acceptable (e.g. wrong variable types)."""
 
     problem, title, status = "validation-failed", "Validation failed", 422
+
+
+class ModelTooLarge(FuseError):
+    """An uploaded model is over a size limit the operator sets; `limit` names the setting."""
+
+    problem, title, status = "model-too-large", "Model too large", 413
+
+
+class ModelTooComplex(FuseError):
+    """Compiling an upload took longer than the operator allows (FUSE_COMPILE_TIMEOUT_S)."""
+
+    problem, title, status = "compile-timeout", "Model takes too long to compile", 422
+
+
+class ServerBusy(FuseError):
+    """As many compilations as the server allows are running; the caller retries after `retry_after` s."""
+
+    problem, title, status = "server-busy", "Server busy", 503
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
