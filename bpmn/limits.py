@@ -16,7 +16,7 @@ from bpmn.errors import CompileTimeout
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # A 50,000-task chain (each task with its script) is about 150,000 elements and compiles in seconds.
 DEFAULT_MAX_ELEMENTS = 200_000
-DEFAULT_COMPILE_SECONDS = 30.0
+DEFAULT_COMPILE_SECONDS = 60.0
 
 _current = threading.local()  # the deadline (time.monotonic) of the compilation running on this thread
 
