@@ -33,3 +33,25 @@ class QueuedPredictionMixin:
                 super(QueuedPredictionMixin, spec)._predict(task, path, ahead, task_mask)
         finally:
             _running.queue = None
+
+
+_queued_classes: dict[type, type] = {}  # SpiffWorkflow's spec class -> its queued subclass
+
+
+def queued(spec_class: type) -> type:
+    """`spec_class` predicting from the queue: itself if it already does, else a subclass of the same name
+    (the serializer finds converters by class name: bpmn.serializer swaps the library class for it)."""
+    if issubclass(spec_class, QueuedPredictionMixin):
+        return spec_class
+    if spec_class not in _queued_classes:
+        # Reachable as bpmn.prediction.Queued<Name>, so that copying and pickling a spec find its class.
+        qualname = f"Queued{spec_class.__name__}"
+        made = type(spec_class.__name__, (QueuedPredictionMixin, spec_class),
+                    {"__module__": __name__, "__qualname__": qualname, "__doc__": spec_class.__doc__})
+        globals()[qualname] = _queued_classes[spec_class] = made
+    return _queued_classes[spec_class]
+
+
+def replaced_class(spec_class: type) -> type | None:
+    """The library class that `spec_class` was made by queued() to replace, or None."""
+    return next((library for library, made in _queued_classes.items() if made is spec_class), None)

@@ -6,7 +6,7 @@ import time
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from bpmn.compiler import compile_models
-from helpers import bpmn_document, chain_process, flow, script_task
+from helpers import NAMESPACES, bpmn_document, chain_process, flow, script_task
 
 
 def _compile_seconds(tasks: int) -> float:
@@ -49,3 +49,36 @@ def test_a_long_loop_parses_with_its_back_flow():
     gateway = process.spec.task_specs["again"]
     assert {spec.name for spec in gateway.outputs} == {"t0", "end"}
     assert {spec.name for spec in process.spec.task_specs["t0"].inputs} == {"start", "again"}
+
+
+def test_a_long_chain_of_events_and_gateways_starts_without_recursion_error():
+    body, previous = ['<bpmn:startEvent id="start"/>', '<bpmn:endEvent id="end"/>'], "start"
+    for index in range(1500):
+        tag = "intermediateThrowEvent" if index % 2 else "parallelGateway"
+        body += [f'<bpmn:{tag} id="n{index}"/>', flow(f"f{index}", previous, f"n{index}")]
+        previous = f"n{index}"
+    body.append(flow("f_end", previous, "end"))
+    [process] = compile_models({"events.bpmn": bpmn_document("\n".join(body), "events")}).processes
+    # Running it is the engine's part (tests/engine/test_long_chains.py): it prunes the finished tasks, which
+    # SpiffWorkflow's joins would otherwise walk back through one nested call each.
+    workflow = BpmnWorkflow(process.spec, process.subprocess_specs)
+    assert len(workflow.tasks) > 1500
+
+
+def _many_processes(count: int) -> bytes:
+    processes = "".join(
+        f'<bpmn:process id="p{i}" isExecutable="true"><bpmn:startEvent id="s{i}"/><bpmn:endEvent id="e{i}"/>'
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="s{i}" targetRef="e{i}"/></bpmn:process>' for i in range(count))
+    return f'<bpmn:definitions {NAMESPACES} id="d" targetNamespace="http://fuse.test">{processes}</bpmn:definitions>'.encode()
+
+
+def test_compile_time_grows_linearly_with_the_number_of_processes():
+    def seconds(count: int) -> float:
+        model = _many_processes(count)
+        began = time.perf_counter()
+        compile_models({"many.bpmn": model})
+        return time.perf_counter() - began
+
+    seconds(20)
+    small, large = min(seconds(250) for _ in range(2)), min(seconds(1000) for _ in range(2))
+    assert large / small < 8, (small, large)
