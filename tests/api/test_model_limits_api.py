@@ -63,3 +63,9 @@ def test_compilations_past_the_concurrency_limit_get_503_with_retry_after(client
         release.set()
         holder.join()
     assert _post(client, auth["bob"], "validate", chain_process(10)).status_code == 200
+
+
+def test_the_openapi_document_describes_the_limits(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for path in ("/api/v1/validate", "/api/v1/deployments"):
+        assert {"413", "422", "503"} <= set(paths[path]["post"]["responses"]), path
