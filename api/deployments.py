@@ -21,7 +21,7 @@ bp = api_blueprint("deployments", __name__)
 
 @bp.post("/deployments")
 @operation("Deploy BPMN (and form) files; identical content returns the existing deployment",
-           response=DeploymentSchema, status=201, errors=(400, 401, 403, 409, 422),
+           response=DeploymentSchema, status=201, errors=(400, 401, 403, 409, 413, 422, 503),
            multipart={"file": {"type": "array", "items": {"type": "string", "format": "binary"}},
                       "name": {"type": "string"}, "allow_non_executable": {"type": "boolean"}})
 def create_deployment():
@@ -38,7 +38,7 @@ def create_deployment():
 
 @bp.post("/validate")
 @operation("Check files as a deployment would, without deploying", response=ValidationReportSchema,
-           errors=(400, 401), multipart={"file": {"type": "array", "items": {"type": "string", "format": "binary"}}})
+           errors=(400, 401, 413, 422, 503), multipart={"file": {"type": "array", "items": {"type": "string", "format": "binary"}}})
 def validate():
     return ValidationReportSchema().dump(engine.validate_files(uploaded_files()))
 

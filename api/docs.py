@@ -8,7 +8,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 
 ERROR_STATUSES = {400: "Bad request", 401: "No valid token", 403: "Not allowed", 404: "Not found",
-                  409: "Conflict", 422: "Invalid model or data"}
+                  409: "Conflict", 413: "Model over a size limit (the problem's `limit` names the setting)",
+                  422: "Invalid model or data",
+                  503: "Too many compilations at once; retry after the Retry-After header's seconds"}
 
 
 def operation(summary: str, *, response=None, status: int = 200, body=None, query=None,

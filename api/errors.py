@@ -29,7 +29,10 @@ def problem(status: int, slug: str, title: str, detail: str, **extra):
 
 def _fuse_error(err: FuseError):
     db.session.rollback()
-    return problem(err.status, err.problem, err.title, err.detail, **err.extra)
+    response = problem(err.status, err.problem, err.title, err.detail, **err.extra)
+    if (retry_after := err.extra.get("retry_after")) is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _invalid_request(err: ValidationError):

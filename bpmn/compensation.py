@@ -55,15 +55,25 @@ def compensation_event_subprocesses(root: etree._Element) -> list[etree._Element
             and any(has_compensation(start) for start in node.findall(bpmn("startEvent")))]
 
 
-def associated_handlers(boundary: etree._Element, by_id: dict) -> list[etree._Element]:
-    """The handler activities a compensation boundary event is associated with (either direction)."""
+def associations_by_end(root: etree._Element) -> dict[str, list[etree._Element]]:
+    """Every association of the document under the id of each of its two ends (looked up, never scanned,
+    per boundary event: a scan each made checking quadratic in the model)."""
+    found: dict[str, list[etree._Element]] = {}
+    for association in root.iter(bpmn("association")):
+        for end in {association.get("sourceRef"), association.get("targetRef")}:
+            found.setdefault(end, []).append(association)
+    return found
+
+
+def associated_handlers(boundary: etree._Element, by_id: dict, associations: dict) -> list[etree._Element]:
+    """The handler activities a compensation boundary event is associated with (either direction);
+    `associations` is associations_by_end() of its document."""
     own_id, found = boundary.get("id"), []
-    for association in boundary.getroottree().iter(bpmn("association")):
+    for association in associations.get(own_id, ()):
         ends = (association.get("sourceRef"), association.get("targetRef"))
-        if own_id in ends:
-            other = by_id.get(ends[1] if ends[0] == own_id else ends[0])
-            if other is not None and is_handler(other):
-                found.append(other)
+        other = by_id.get(ends[1] if ends[0] == own_id else ends[0])
+        if other is not None and is_handler(other):
+            found.append(other)
     return found
 
 
@@ -97,15 +107,16 @@ def prepare_for_spiff(root: etree._Element) -> tuple[etree._Element, Compensatio
         return root, catalogue
     copy = deepcopy(root)
     by_id = {node.get("id"): node for node in copy.iter() if isinstance(node.tag, str) and node.get("id")}
+    associations = associations_by_end(copy)
     for boundary in compensation_boundaries(copy):
         scope = boundary.getparent().get("id")
-        for handler in associated_handlers(boundary, by_id):
+        for handler in associated_handlers(boundary, by_id, associations):
             name = handler.get("id") + HANDLER_SUFFIX
             catalogue.handlers.setdefault(scope, {})[boundary.get("attachedToRef")] = {
                 "handler": handler.get("id"), "spec": name}
             if handler.getparent().get("id") != name:  # one handler may serve several activities
                 _handler_process(copy, handler, name, catalogue)
-        _drop_associations(copy, boundary.get("id"))
+        _drop_associations(associations.get(boundary.get("id"), ()))
         boundary.getparent().remove(boundary)
     for event_subprocess in compensation_event_subprocesses(copy):
         name = event_subprocess.get("id") + HANDLER_SUFFIX
@@ -152,10 +163,10 @@ def _event_subprocess_process(root: etree._Element, event_subprocess: etree._Ele
         process.append(child)
 
 
-def _drop_associations(root: etree._Element, element_id: str) -> None:
-    for association in list(root.iter(bpmn("association"))):
-        if element_id in (association.get("sourceRef"), association.get("targetRef")):
-            association.getparent().remove(association)
+def _drop_associations(associations) -> None:
+    for association in associations:
+        if (parent := association.getparent()) is not None:  # not dropped already, from its other end
+            parent.remove(association)
 
 
 def attach_compensation(spec, subprocess_specs: dict, parser, catalogue: CompensationCatalogue) -> None:

@@ -6,8 +6,8 @@ from typing import Iterator
 from lxml import etree
 
 from bpmn.compensation import (
-    SUB_PROCESS_TAGS, associated_handlers, compensation_boundaries, compensation_event_subprocesses, has_compensation,
-    is_handler,
+    SUB_PROCESS_TAGS, associated_handlers, associations_by_end, compensation_boundaries,
+    compensation_event_subprocesses, has_compensation, is_handler,
 )
 from bpmn.errors import ElementProblem, problem
 from bpmn.lenient_xml import FLOW_NODE_TAGS, is_event_subprocess, local
@@ -18,8 +18,7 @@ ACTIVITY_TAGS = {tag for tag in FLOW_NODE_TAGS if not tag.endswith(("Event", "Ga
 
 def compensation(process: etree._Element) -> Iterator[ElementProblem]:
     """Every compensation element of a process in a shape Fuse can run."""
-    by_id = {n.get("id"): n for n in process.getroottree().iter() if isinstance(n.tag, str) and n.get("id")}
-    yield from _boundaries(process, by_id)
+    yield from _boundaries(process)
     yield from _handlers(process)
     yield from _event_subprocesses(process)
     for node in process.iter():
@@ -35,10 +34,16 @@ def compensation(process: etree._Element) -> Iterator[ElementProblem]:
             yield from _activity_ref(node)
 
 
-def _boundaries(process: etree._Element, by_id: dict) -> Iterator[ElementProblem]:
+def _boundaries(process: etree._Element) -> Iterator[ElementProblem]:
+    boundaries = compensation_boundaries(process)
+    if not boundaries:  # the document-wide indexes below are built per process: only when needed
+        return
+    root = process.getroottree().getroot()
+    by_id = {n.get("id"): n for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    associations = associations_by_end(root)
     compensated: set[str] = set()
-    for boundary in compensation_boundaries(process):
-        handlers = associated_handlers(boundary, by_id)
+    for boundary in boundaries:
+        handlers = associated_handlers(boundary, by_id, associations)
         if not handlers:
             yield problem(boundary, "compensation boundary event has no handler: associate it with an activity "
                                      "marked isForCompensation=\"true\"")
@@ -53,12 +58,13 @@ def _boundaries(process: etree._Element, by_id: dict) -> Iterator[ElementProblem
 
 
 def _handlers(process: etree._Element) -> Iterator[ElementProblem]:
-    flows = [f for f in process.iter() if local(f) == "sequenceFlow"]
+    flow_ends = {end for flow in process.iter() if local(flow) == "sequenceFlow"
+                 for end in (flow.get("sourceRef"), flow.get("targetRef"))}
     boundaries = {b.get("attachedToRef") for b in process.iter() if local(b) == "boundaryEvent"}
     for handler in process.iter():
         if local(handler) not in FLOW_NODE_TAGS or not is_handler(handler):
             continue
-        if any(handler.get("id") in (f.get("sourceRef"), f.get("targetRef")) for f in flows):
+        if handler.get("id") in flow_ends:
             yield problem(handler, "a compensation handler (isForCompensation=\"true\") has no sequence flows: "
                                     "it runs only when its activity is compensated")
         if handler.get("id") in boundaries:

@@ -18,12 +18,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn.namespaces import bpmn
+from bpmn.prediction import QueuedPredictionMixin
 
 COMPENSATING = "fuse_compensating"  # internal_data: the compensation under way (engine.runtime.compensation)
 COMPENSATED = "fuse_compensated"    # internal_data: everything is compensated, the event may complete
 
 
-class CompensatingEvent:
+class CompensatingEvent(QueuedPredictionMixin):
     """Mixin for events that compensate before they complete (see the module docstring)."""
 
     def __init__(self, wf_spec, bpmn_id, event_definition, activity_ref=None, **kwargs):

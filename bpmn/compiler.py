@@ -12,11 +12,12 @@ from bpmn.call_binding import parse_spec_name, version_tag
 from bpmn.checks import check_process, missing_decision_refs, unresolved_event_refs
 from bpmn.compensation import CompensationCatalogue, attach_compensation, prepare_for_spiff
 from bpmn.dmn_files import dmn_problems, readable_by_spiff
-from bpmn.errors import ElementProblem, ModelProblems
+from bpmn.errors import CompileTimeout, ElementProblem, ModelProblems
 from bpmn.event_scopes import element_index, prepare_event_scopes
 from bpmn.extensions.camunda import candidate_starters
 from bpmn.extensions.reader import extension_warnings
 from bpmn.lenient import force_executable, make_runnable
+from bpmn.limits import check_deadline
 from bpmn.namespaces import BPMN_NS, bpmn, zeebe
 from bpmn.parser import FuseParser
 from bpmn.spiff_messages import in_words
@@ -159,11 +160,25 @@ class _Lines:
 
 def _spiff_problem(err: Exception, lines: _Lines, file: str | None, scope: etree._Element) -> ElementProblem:
     """SpiffWorkflow's complaint about `scope` (a definitions or process element), pinned to the element it
-    names, else to `scope`, and told without Python's text (spiff_messages)."""
+    names, else to `scope`, and told without Python's text (spiff_messages). A deadline passed while
+    SpiffWorkflow worked is no model problem: it goes on up, whatever the library wrapped it in."""
+    if (timeout := _timeout_behind(err)) is not None:
+        raise timeout
     element_id = getattr(err, "id", None) if isinstance(err, ValidationException) else None
     if not element_id:
         return ElementProblem(scope.get("id"), scope.sourceline, in_words(err), file)
     return lines.problem(element_id, in_words(err), getattr(err, "file_name", None) or file)
+
+
+def _timeout_behind(err: BaseException | None) -> CompileTimeout | None:
+    """The CompileTimeout `err` is or was raised from (SpiffWorkflow re-raises errors as its own)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, CompileTimeout):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
 
 
 @dataclass
@@ -244,6 +259,7 @@ class _Compiler:
         return element_index({file: self.roots[key] for key, (file, _, _) in self.processes.items()})
 
     def _build(self, key: str) -> CompiledProcess | None:
+        check_deadline()
         file, process, executable = self.processes[key]
         try:
             spec = self.parser.get_spec(key)
@@ -294,6 +310,7 @@ def compile_models(files: dict[str, bytes], allow_non_executable: bool = False) 
     trees = {name: read_xml(data, name) for name, data in files.items() if is_model_file(name)}
     compiler = _Compiler(allow_non_executable)
     for name, root in trees.items():
+        check_deadline()
         compiler.lines.add(root, name)
         if name.lower().endswith(DMN_SUFFIXES):
             compiler.add_dmn(name, root)

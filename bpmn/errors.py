@@ -37,3 +37,19 @@ class ModelProblems(Exception):
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
         self.warnings = warnings or []
+
+
+class ModelTooLarge(XmlError):
+    """The file is over a size limit an operator sets (bytes or elements); names the setting."""
+
+    def __init__(self, message: str, *, file: str, setting: str, limit: int):
+        super().__init__(message, file=file)
+        self.setting, self.limit = setting, limit
+
+
+class CompileTimeout(Exception):
+    """Compiling took longer than the operator allows (FUSE_COMPILE_TIMEOUT_S)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"compiling the model took longer than {seconds:g} s, the limit (FUSE_COMPILE_TIMEOUT_S)")
+        self.seconds = seconds

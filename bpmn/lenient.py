@@ -25,6 +25,7 @@ from bpmn.lenient_data import data_stores
 from bpmn.lenient_refs import resolve_qname_refs, undeclared_errors
 from bpmn.lenient_flow import gateway_conditions, implicit_splits, missing_end, missing_start
 from bpmn.lenient_xml import Adjustment, Scope, document_ids, scopes
+from bpmn.limits import check_deadline
 
 __all__ = ["Adjustment", "make_runnable", "force_executable"]
 
@@ -44,6 +45,7 @@ def make_runnable(root: etree._Element) -> list[Adjustment]:
     adjustments = undeclared_errors(root) + data_stores(root) + feel_by_language(root) + collection_variables(root)
     ids = document_ids(root)
     for element in scopes(root):
+        check_deadline()
         scope = Scope(element, ids)
         for rewrite in _SCOPE_REWRITES:
             adjustments.extend(rewrite(scope))

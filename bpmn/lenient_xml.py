@@ -62,19 +62,33 @@ def has_event_definition(node: etree._Element, kind: str) -> bool:
 
 
 class Scope:
-    """The flow nodes and sequence flows directly inside one process or sub-process."""
+    """The flow nodes and sequence flows directly inside one process or sub-process.
+
+    Flows are indexed by source and target, and nodes by id, so each question a rewrite asks costs the
+    same however large the model is (a scan per node made compiling quadratic in the model's size).
+    """
 
     def __init__(self, element: etree._Element, ids: set[str]):
         self.element, self.ids = element, ids
         # A node without an id cannot be the end of a flow, so it is left out of every rewrite.
         self.nodes = [child for child in element if local(child) in FLOW_NODE_TAGS and child.get("id")]
         self.flows = [child for child in element if local(child) == "sequenceFlow"]
+        self._by_id = {node.get("id"): node for node in self.nodes}
+        self._outgoing: dict[str, list[etree._Element]] = {}
+        self._incoming: dict[str, list[etree._Element]] = {}
+        for flow in self.flows:
+            self._index_flow(flow)
+        self._lane_refs: dict[str, etree._Element] | None = None
+
+    def _index_flow(self, flow: etree._Element) -> None:
+        self._outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
+        self._incoming.setdefault(flow.get("targetRef"), []).append(flow)
 
     def outgoing(self, node: etree._Element) -> list[etree._Element]:
-        return [f for f in self.flows if f.get("sourceRef") == node.get("id")]
+        return list(self._outgoing.get(node.get("id"), ()))
 
     def incoming(self, node: etree._Element) -> list[etree._Element]:
-        return [f for f in self.flows if f.get("targetRef") == node.get("id")]
+        return list(self._incoming.get(node.get("id"), ()))
 
     def new_id(self, wanted: str) -> str:
         """`wanted`, or `wanted_2`, `wanted_3`... whichever is free in the document."""
@@ -100,6 +114,7 @@ class Scope:
             anchor.addprevious(node)
             node.tail = anchor.tail
         self.nodes.append(node)
+        self._by_id[node.get("id")] = node
         return node
 
     def new_flow(self, source: etree._Element, target: etree._Element, wanted_id: str) -> etree._Element:
@@ -111,27 +126,36 @@ class Scope:
         anchor.addnext(flow)
         flow.tail = anchor.tail
         self.flows.append(flow)
+        self._index_flow(flow)
         add_ref(source, "outgoing", flow.get("id"))
         add_ref(target, "incoming", flow.get("id"))
         return flow
 
     def move_source(self, flow: etree._Element, new_source: etree._Element) -> None:
         """Make `flow` leave from `new_source` instead of its current source."""
-        old_source = self.element.find(f"*[@id='{flow.get('sourceRef')}']")
+        old_id = flow.get("sourceRef")
+        old_source = self._by_id.get(old_id)
         if old_source is not None:
             remove_ref(old_source, "outgoing", flow.get("id"))
+        if flow in self._outgoing.get(old_id, ()):
+            self._outgoing[old_id].remove(flow)
         flow.set("sourceRef", new_source.get("id"))
+        self._outgoing.setdefault(new_source.get("id"), []).append(flow)
         add_ref(new_source, "outgoing", flow.get("id"))
 
     def add_to_lane_of(self, node: etree._Element, new_node: etree._Element) -> None:
         """Put `new_node` in the lane that holds `node`, so lane-based views stay complete."""
-        for ref in self.element.iter(bpmn("flowNodeRef")):
-            if (ref.text or "").strip() == node.get("id"):
-                new_ref = etree.Element(bpmn("flowNodeRef"))
-                new_ref.text = new_node.get("id")
-                ref.addnext(new_ref)
-                new_ref.tail = ref.tail
-                return
+        if self._lane_refs is None:  # indexed once, on first use: most scopes never need it
+            self._lane_refs = {}
+            for ref in self.element.iter(bpmn("flowNodeRef")):
+                self._lane_refs.setdefault((ref.text or "").strip(), ref)
+        ref = self._lane_refs.get(node.get("id"))
+        if ref is not None:
+            new_ref = etree.Element(bpmn("flowNodeRef"))
+            new_ref.text = new_node.get("id")
+            ref.addnext(new_ref)
+            new_ref.tail = ref.tail
+            self._lane_refs[new_ref.text] = new_ref
 
 
 def add_ref(node: etree._Element, kind: str, flow_id: str) -> None:

@@ -28,6 +28,7 @@ from bpmn.extensions.reader import read_extensions
 from bpmn.multi_instance import CAMUNDA_MULTI_INSTANCE
 from bpmn.event_scopes import StartEventParser
 from bpmn.namespaces import bpmn, camunda, zeebe
+from bpmn.prediction import queued
 from bpmn.reserved_ids import FuseAdHocParser, FuseProcessParser
 from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
@@ -184,7 +185,7 @@ class FuseParser(CamundaParser):
     AD_HOC_PARSER_CLASS = FuseAdHocParser
 
     OVERRIDE_PARSER_CLASSES = {
-        tag: (_with_extensions(parser), spec)
+        tag: (_with_extensions(parser), queued(spec))
         for tag, (parser, spec) in {
             **BpmnParser.PARSER_CLASSES,
             **CamundaParser.OVERRIDE_PARSER_CLASSES,

@@ -16,6 +16,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import AdHocSubprocessSpec, BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
+from bpmn.flow_parser import QueuedFlowMixin
+
 LIBRARY_NAMES = frozenset({"Start", "End", "Root", "StartEventSplit", "StartEventJoin"})
 LIBRARY_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
 ELEMENT_SUFFIX = " [element]"
@@ -48,8 +50,9 @@ class FuseAdHocSpec(ElementNamesMixin, AdHocSubprocessSpec):
     """An ad hoc sub-process whose element ids may be anything."""
 
 
-class ElementLookupMixin:
-    """For process parsers: find an element's spec, once parsed, under the name spec_name() gave it."""
+class ElementLookupMixin(QueuedFlowMixin):
+    """For process parsers: find an element's spec, once parsed, under the name spec_name() gave it
+    (nodes are parsed from a queue, see bpmn.flow_parser)."""
 
     def parse_node(self, node):
         name = spec_name(node.get("id"))
@@ -60,7 +63,7 @@ class ElementLookupMixin:
         if not node_parser or not spec_class:
             raise ValidationException(f"a {etree.QName(node).localname} element cannot be run",
                                       node=node, file_name=self.filename)
-        return node_parser(self, spec_class, node, self.nsmap, lane=self.lane).parse_node()
+        return self.parse_without_recursion(node_parser(self, spec_class, node, self.nsmap, lane=self.lane))
 
     def add_tasks(self):
         library_specs = dict(self.spec.task_specs)  # nothing but SpiffWorkflow's own specs yet

@@ -22,6 +22,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from bpmn.compensation_specs import AdHocSpecConverter, ProcessSpecConverter, compensation_converters
 from bpmn.event_gateway import FirstEventDefinition
 from bpmn.multi_instance import CAMUNDA_MULTI_INSTANCE
+from bpmn.parser import FuseParser
+from bpmn.prediction import replaced_class
 from bpmn.reserved_ids import FuseAdHocSpec, FuseProcessSpec
 from bpmn.scheduled_start import ScheduledStartEventDefinition
 from bpmn.specs import (
@@ -61,4 +63,8 @@ def spec_config() -> dict:
     config.update(compensation_converters())
     config[FuseProcessSpec] = ProcessSpecConverter
     config[FuseAdHocSpec] = AdHocSpecConverter
+    # The parser's specs predict from a queue (bpmn.prediction): same names, so stored specs load as them.
+    for spec_class in {spec for _, spec in FuseParser.OVERRIDE_PARSER_CLASSES.values()}:
+        if (library_class := replaced_class(spec_class)) is not None:
+            config[spec_class] = config.pop(library_class)
     return config

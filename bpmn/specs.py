@@ -16,9 +16,10 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from bpmn.call_binding import parse_spec_name
 from bpmn.decisions import FeelDecisionEngine
 from bpmn.multi_instance import LocalElementParallel, LocalElementSequential
+from bpmn.prediction import QueuedPredictionMixin
 
 
-class UserTask(CamundaUserTask):
+class UserTask(QueuedPredictionMixin, CamundaUserTask):
     """A user task that also keeps who may work on it (SpiffWorkflow drops these attributes).
 
     `assignment` holds the raw attribute text: `assignee`, `candidate_users`, `candidate_groups`
@@ -31,7 +32,7 @@ class UserTask(CamundaUserTask):
         self.assignment = assignment or {}
 
 
-class PassThroughTask(NoneTask):
+class PassThroughTask(QueuedPredictionMixin, NoneTask):
     """`bpmn:task` and `bpmn:manualTask`: Camunda treats both as pass-through, so do we."""
 
     def __init__(self, wf_spec, bpmn_id, **kwargs):
@@ -39,7 +40,7 @@ class PassThroughTask(NoneTask):
         self.manual = False
 
 
-class ScriptTask(SpiffScriptTask):
+class ScriptTask(QueuedPredictionMixin, SpiffScriptTask):
     """A script task: a Python script (Camunda 7 style), or a Camunda 8 `zeebe:script` expression
     whose value is stored in its result variable."""
 
@@ -53,7 +54,7 @@ class ScriptTask(SpiffScriptTask):
         return super()._execute(task)
 
 
-class CallActivity(SpiffCallActivity):
+class CallActivity(QueuedPredictionMixin, SpiffCallActivity):
     """A call activity honouring camunda:in/out and zeebe:calledElement's propagation flags.
 
     Without mappings every variable passes both ways (SpiffWorkflow's behaviour). With camunda:in,
@@ -107,7 +108,7 @@ def _mapped(mappings: list[dict], task, source: dict) -> dict:
     return result
 
 
-class BusinessRuleTask(CamundaBusinessRuleTask):
+class BusinessRuleTask(QueuedPredictionMixin, CamundaBusinessRuleTask):
     """A DMN decision; with a result variable (camunda:resultVariable + mapDecisionResult, or
     zeebe:calledDecision resultVariable) the result goes there, shaped as Camunda shapes it;
     without one, each output becomes a variable of its own name (SpiffWorkflow's way)."""
@@ -134,18 +135,18 @@ def _shaped(result: dict, extensions: dict):
     return {"singleEntry": single, "singleResult": result, "collectEntries": [single]}.get(mapping, [result])
 
 
-class ZeebeParallelMultiInstance(LocalElementParallel, BpmnParallelMultiInstance):
+class ZeebeParallelMultiInstance(QueuedPredictionMixin, LocalElementParallel, BpmnParallelMultiInstance):
     """Multi-instance from zeebe:loopCharacteristics (input and output collections of their own)."""
 
 
-class ZeebeSequentialMultiInstance(LocalElementSequential, BpmnSequentialMultiInstance):
+class ZeebeSequentialMultiInstance(QueuedPredictionMixin, LocalElementSequential, BpmnSequentialMultiInstance):
     """Sequential multi-instance from zeebe:loopCharacteristics."""
 
 
 SERVICE_DONE = "fuse_service_done"  # internal_data: the engine called the handler and stored its outputs
 
 
-class ServiceTask(SpiffServiceTask):
+class ServiceTask(QueuedPredictionMixin, SpiffServiceTask):
     """A service (or send, or handler-bound business rule) task. The engine calls its handler
     before running it (engine.runtime.service_calls); running it then only completes it."""
 

@@ -1,17 +1,12 @@
-"""Reading XML safely: no DTDs, no entity expansion, no network, a size limit."""
+"""Reading XML safely: no DTDs, no entity expansion, no network, limits on bytes and elements."""
 from __future__ import annotations
 
-import os
+from itertools import islice
 
 from lxml import etree
 
-from bpmn.errors import XmlError
-
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-
-
-def max_model_bytes() -> int:
-    return int(os.environ.get("FUSE_MAX_MODEL_BYTES", DEFAULT_MAX_BYTES))
+from bpmn.errors import ModelTooLarge, XmlError
+from bpmn.limits import max_model_bytes, max_model_elements
 
 
 def _parser() -> etree.XMLParser:
@@ -28,8 +23,9 @@ def read_xml(data: bytes, file: str) -> etree._Element:
     Any DOCTYPE is refused outright: BPMN never needs one, and it is where entity-expansion
     and external-entity attacks live. The declared encoding is honoured (not only UTF-8).
     """
-    if len(data) > max_model_bytes():
-        raise XmlError(f"{file} is {len(data)} bytes; the limit is {max_model_bytes()}", file=file)
+    if len(data) > (limit := max_model_bytes()):
+        raise ModelTooLarge(f"{file} is {len(data):,} bytes; the limit is {limit:,} (FUSE_MAX_MODEL_BYTES)",
+                            file=file, setting="FUSE_MAX_MODEL_BYTES", limit=limit)
     if not data.strip():
         raise XmlError(f"{file} is empty", file=file, line=1, column=1)
     try:
@@ -40,7 +36,16 @@ def read_xml(data: bytes, file: str) -> etree._Element:
     if root.getroottree().docinfo.doctype:
         line, column = _position(data, b"<!DOCTYPE")
         raise XmlError(f"{file}: DOCTYPE declarations are not allowed", file=file, line=line, column=column)
+    _check_element_count(root, file)
     return root
+
+
+def _check_element_count(root: etree._Element, file: str) -> None:
+    """Bytes alone do not bound the work: short elements make many tasks per kilobyte."""
+    limit = max_model_elements()
+    if sum(1 for _ in islice(root.iter(), limit + 1)) > limit:
+        raise ModelTooLarge(f"{file} has more than {limit:,} XML elements, the limit (FUSE_MAX_MODEL_ELEMENTS)",
+                            file=file, setting="FUSE_MAX_MODEL_ELEMENTS", limit=limit)
 
 
 def _position(data: bytes, needle: bytes) -> tuple[int, int]:

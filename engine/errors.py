@@ -73,6 +73,7 @@ class VariableTooLarge(FuseError):
 
     problem, title, status = "variable-too-large", "Variable too large", 413
 
+
 class UnsafeModelFile(FuseError):
     """A model file in a format that runs code when it is loaded (a pickle), sent where only data is accepted."""
 
@@ -80,3 +81,25 @@ class UnsafeModelFile(FuseError):
 
     def __init__(self, detail: str, *, file: str):
         super().__init__(detail, file=file)
+
+
+class ModelTooLarge(FuseError):
+    """An uploaded model is over a size limit the operator sets; `limit` names the setting."""
+
+    problem, title, status = "model-too-large", "Model too large", 413
+
+
+class ModelTooComplex(FuseError):
+    """Compiling an upload took longer than the operator allows (FUSE_COMPILE_TIMEOUT_S)."""
+
+    problem, title, status = "compile-timeout", "Model takes too long to compile", 422
+
+
+class ServerBusy(FuseError):
+    """As many compilations as the server allows are running; the caller retries after `retry_after` s."""
+
+    problem, title, status = "server-busy", "Server busy", 503
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

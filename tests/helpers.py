@@ -67,6 +67,18 @@ def loop_process(times: int, process_id: str = "loop") -> bytes:
         process_id)
 
 
+def chain_process(tasks: int, process_id: str = "chain", script: str = "n = n + 1") -> bytes:
+    """start -> `tasks` script tasks in a row (each runs `script`) -> end: the largest model per byte."""
+    body = ['<bpmn:startEvent id="start"/>', '<bpmn:endEvent id="end"/>']
+    previous = "start"
+    for index in range(tasks):
+        body.append(script_task(f"t{index}", script))
+        body.append(flow(f"f{index}", previous, f"t{index}"))
+        previous = f"t{index}"
+    body.append(flow("f_end", previous, "end"))
+    return bpmn_document("\n".join(body), process_id)
+
+
 def deploy(client, headers, *files: tuple[str, bytes], name: str | None = None):
     """POST /deployments with (filename, bytes) pairs; returns the response."""
     data = {"file": [(io.BytesIO(content), filename) for filename, content in files]}

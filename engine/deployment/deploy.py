@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 
 from bpmn import compiler
 from bpmn.compiler import Compilation, compile_models
-from bpmn.errors import ElementProblem, ModelProblems, XmlError
+from bpmn.errors import CompileTimeout, ElementProblem, ModelProblems, ModelTooLarge, XmlError
+from bpmn.limits import compile_deadline
+from engine.deployment.admission import compile_slot
 from engine.definitions.form_sources import form_id_of, next_form_version
 from engine.definitions.sensitive_fields import mark_sensitive_fields
 from engine.deployment.checks import (FORM_KINDS, all_task_specs, check_file_names, deployment_warnings,
                                       policy_problems, timer_problems)
-from engine.errors import Conflict, InvalidModel, MalformedXml
+from engine.errors import Conflict, InvalidModel, MalformedXml, ModelTooComplex
+from engine.errors import ModelTooLarge as TooLarge
 from engine.events.timer_starts import schedule_timer_starts
 from engine.store.models import Deployment, DeploymentResource, FormDefinition, ProcessDefinition, utcnow
 from engine.store.serialization import dump_specs
@@ -41,11 +44,23 @@ def _mark_sensitive_fields(session: Session, definitions: list[ProcessDefinition
         mark_sensitive_fields(session, definition, all_task_specs(process))
 
 
+def bounded_compile(files: dict[str, bytes], allow_non_executable: bool) -> Compilation:
+    """compile_models in one of the server's compile slots and within the compile time limit; limits
+    reached are the engine's errors (ServerBusy, ModelTooLarge, ModelTooComplex)."""
+    try:
+        with compile_slot(), compile_deadline():
+            return compile_models(files, allow_non_executable)
+    except ModelTooLarge as err:
+        raise TooLarge(err.message, file=err.file, limit=err.setting, max=err.limit) from None
+    except CompileTimeout as err:
+        raise ModelTooComplex(str(err), limit="FUSE_COMPILE_TIMEOUT_S", max=err.seconds) from None
+
+
 def compile_files(files: dict[str, bytes], allow_non_executable: bool = False) -> Compilation:
     """Compile uploads, mapping model errors to the engine's error types."""
     check_file_names(files)
     try:
-        compiled = compile_models(files, allow_non_executable)
+        compiled = bounded_compile(files, allow_non_executable)
     except XmlError as err:
         raise MalformedXml(err.message, file=err.file, line=err.line, column=err.column) from None
     except ModelProblems as err:
@@ -132,7 +147,7 @@ def validate_files(files: dict[str, bytes]) -> ValidationReport:
     """What deploying these files would say, without deploying: every error and warning."""
     check_file_names(files)
     try:
-        compiled = compile_models(files, allow_non_executable=True)
+        compiled = bounded_compile(files, allow_non_executable=True)
     except XmlError as err:
         error = ElementProblem(None, err.line, f"{err.message} (column {err.column})" if err.column else err.message,
                                err.file)

@@ -1,0 +1,34 @@
+"""A chain longer than Python's recursion limit deploys, starts and runs to its end."""
+from __future__ import annotations
+
+from engine.deployment.deploy import deploy
+from engine.identity.users import Actor
+from engine.instances.commands import start_instance
+from helpers import bpmn_document, chain_process, flow
+
+ADMIN = Actor("tester", frozenset({"admin"}))
+
+
+def test_a_chain_of_1200_script_tasks_runs_to_the_end(sessions):
+    # SpiffWorkflow predicts a new instance's future one nested call per task: past ~1,000 tasks that was a
+    # RecursionError on start. (Longer chains run too, but each step still costs time in the chain's length.)
+    with sessions() as session:
+        deploy(session, {"chain.bpmn": chain_process(1200)}, None, "tester")
+        instance = start_instance(session, ADMIN, definition_key="chain", variables={"n": 0})
+        session.commit()
+        assert instance.state == "completed", instance.error
+        assert instance.variables["n"] == 1200
+
+
+def test_a_long_chain_of_events_and_gateways_runs_to_the_end(sessions):
+    body, previous = ['<bpmn:startEvent id="start"/>', '<bpmn:endEvent id="end"/>'], "start"
+    for index in range(1200):
+        tag = "intermediateThrowEvent" if index % 2 else "parallelGateway"
+        body += [f'<bpmn:{tag} id="n{index}"/>', flow(f"f{index}", previous, f"n{index}")]
+        previous = f"n{index}"
+    body.append(flow("f_end", previous, "end"))
+    with sessions() as session:
+        deploy(session, {"events.bpmn": bpmn_document("\n".join(body), "events")}, None, "tester")
+        instance = start_instance(session, ADMIN, definition_key="events")
+        session.commit()
+        assert instance.state == "completed", instance.error
