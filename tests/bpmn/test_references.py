@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.util.task import TaskState
 
 from bpmn.compiler import compile_models
 from bpmn.errors import ModelProblems
 from helpers import REPRO, bpmn_document, flow, script_task
+from plain_spiff import completed_ids
 
 
 def run_to_end(process) -> BpmnWorkflow:
@@ -16,11 +16,6 @@ def run_to_end(process) -> BpmnWorkflow:
     workflow.do_engine_steps()
     assert workflow.is_completed()
     return workflow
-
-
-def completed_ids(workflow: BpmnWorkflow) -> set[str]:
-    tasks = [t for wf in (workflow, *workflow.subprocesses.values()) for t in wf.get_tasks(state=TaskState.COMPLETED)]
-    return {t.task_spec.bpmn_id for t in tasks if t.task_spec.bpmn_id}
 
 
 def problems_of(model: bytes) -> list:

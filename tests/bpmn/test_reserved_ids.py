@@ -11,6 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 from bpmn.compiler import compile_models
 from bpmn.serializer import spec_config
 from helpers import REPRO, bpmn_document, flow, script_task
+from plain_spiff import completed_ids
 
 LIBRARY_NAMES = ["Start", "End", "Root", "p.EndJoin", "sub.EndJoin", "StartEventSplit", "StartEventJoin",
                  "work.BoundaryEventSplit"]
@@ -39,11 +40,6 @@ def run_to_end(spec, subprocess_specs) -> BpmnWorkflow:
     workflow.do_engine_steps()
     assert workflow.is_completed()
     return workflow
-
-
-def completed_ids(workflow: BpmnWorkflow) -> set[str]:
-    tasks = [t for wf in (workflow, *workflow.subprocesses.values()) for t in wf.get_tasks(state=TaskState.COMPLETED)]
-    return {t.task_spec.bpmn_id for t in tasks if t.task_spec.bpmn_id}
 
 
 def placements(name: str) -> list[tuple[str, str, str]]:

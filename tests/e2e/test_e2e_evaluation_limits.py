@@ -25,7 +25,7 @@ def _gateway_process(condition: str, process_id: str) -> bytes:
 MODELS = {
     "lcm": one_script_process("x = math.lcm(*range(1, 200000))", "lcm"),
     "ljust": one_script_process("x = 'a'.ljust(10**9)", "ljust"),
-    "c_loop": one_script_process("x = [max(range(10**7), key=str), max(range(10**7), key=str)]", "c_loop"),
+    "c_loop": one_script_process("x = [max(range(10**8), key=str), max(range(10**8), key=str)]", "c_loop"),
     "recursion": one_script_process("def f(n):\n    return f(n + 1) + 1\nx = f(0)", "recursion"),
     "feel_loops": _gateway_process(NESTED_LOOPS, "feel_loops"),
     "feel_regex": _gateway_process('=matches(evil, "(a+)+$")', "feel_regex"),
