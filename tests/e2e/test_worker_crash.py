@@ -56,7 +56,9 @@ class WorkerProcess:
 
     def __init__(self, database_url: str, workdir: Path, name: str, handler_sleep: float):
         self.workdir, self.name = workdir, name
-        pythonpath = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
+        # The project before tests/: tests/engine would otherwise shadow the engine package (as a namespace
+        # package whose __init__, which wires the save steps, never runs).
+        pythonpath = os.pathsep.join(filter(None, [str(TESTS.parent), str(TESTS), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "FUSE_DATABASE_URL": database_url, "FUSE_HANDLERS": "slow=e2e.slow_handler:slow",
                "PYTHONPATH": pythonpath, LOG: str(workdir / "handler.log"), SLEEP: str(handler_sleep),
                "PYTHONUNBUFFERED": "1", "FUSE_JOB_LOCK_SECONDS": str(LOCK_S)}
