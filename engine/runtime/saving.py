@@ -83,6 +83,10 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
         {"activity_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name,
          "type": live.definition.activities.get(t.task_spec.bpmn_id, {}).get("type")}
         for t in live.live_tasks()]
+    if not SAVE_STEPS:
+        # engine/__init__.py did not run (e.g. a `tests/engine` folder shadowing the package): saving now would
+        # drop the history, jobs and task rows without a word.
+        raise RuntimeError("the engine's save steps are not wired: import the engine package, not a shadow of it")
     if not live.stored:
         session.add(row)
     for step in SAVE_STEPS:
