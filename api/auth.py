@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import replace
 
 from flask import g, request, session
 
@@ -25,11 +26,12 @@ def authenticate() -> None:
     """before_request hook of the API blueprints."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" or SESSION_ID not in session:
-        g.actor = actor_for_token(db.session, token.strip() if scheme.lower() == "bearer" else None)
-        return
-    if request.method not in SAFE_METHODS:
-        check_csrf()
-    g.actor = actor_for_web_session(db.session, session[SESSION_ID])
+        actor = actor_for_token(db.session, token.strip() if scheme.lower() == "bearer" else None)
+    else:
+        if request.method not in SAFE_METHODS:
+            check_csrf()
+        actor = actor_for_web_session(db.session, session[SESSION_ID])
+    g.actor = replace(actor, client_address=request.remote_addr)
 
 
 def check_csrf() -> None:

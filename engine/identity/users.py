@@ -34,6 +34,8 @@ class Actor:
     groups: frozenset[str]
     auth_time: datetime | None = None
     amr: tuple[str, ...] = ()
+    # The address the request came from (as the API layer worked it out), for policies about people.
+    client_address: str | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -1,0 +1,37 @@
+"""The acting person as a policy sees it: who, in which groups, when and how they proved it, and from where.
+
+Policies (the `policy` handler, step-up requirements on user tasks) read this one dictionary, so a rule
+such as `person.second_factor && person.auth_age_minutes <= 10.0` means the same wherever it is written.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.identity.users import Actor
+from engine.store.models import utcnow
+
+# Nobody acts (a job run by the worker, a timer): every check about a person fails closed.
+NOBODY = {"user": "", "groups": [], "authenticated": False, "auth_time": None, "auth_age_minutes": None,
+          "amr": [], "second_factor": False, "client_address": ""}
+
+
+def person_context(actor: Actor | None, now: datetime | None = None) -> dict:
+    """The person behind `actor` as plain JSON-like values (CEL and the history take them as they are).
+
+    `auth_age_minutes` is how long ago the person authenticated (None when unknown, e.g. an API token);
+    `now` is naive UTC like the database's timestamps.
+    """
+    if actor is None:
+        return dict(NOBODY)
+    now = now or utcnow()
+    age = None if actor.auth_time is None else max(0.0, (now - actor.auth_time).total_seconds() / 60)
+    return {
+        "user": actor.name,
+        "groups": sorted(actor.groups),
+        "authenticated": True,
+        "auth_time": actor.auth_time.isoformat() + "Z" if actor.auth_time else None,
+        "auth_age_minutes": age,
+        "amr": list(actor.amr),
+        "second_factor": actor.second_factor,
+        "client_address": actor.client_address or "",
+    }

@@ -1,0 +1,25 @@
+"""The acting person as policies see it."""
+from datetime import datetime, timedelta
+
+from engine.identity.person import person_context
+from engine.identity.users import Actor
+
+
+def test_a_person_signed_in_with_a_second_factor():
+    now = datetime(2026, 12, 4, 12, 0)
+    actor = Actor("ana", frozenset({"finance", "admin"}), now - timedelta(minutes=7), ("pwd", "otp"), "10.1.2.3")
+    person = person_context(actor, now)
+    assert person == {"user": "ana", "groups": ["admin", "finance"], "authenticated": True,
+                      "auth_time": "2026-12-04T11:53:00Z", "auth_age_minutes": 7.0, "amr": ["pwd", "otp"],
+                      "second_factor": True, "client_address": "10.1.2.3"}
+
+
+def test_a_token_caller_has_no_auth_age_and_no_second_factor():
+    person = person_context(Actor("bot", frozenset()), datetime(2026, 12, 4))
+    assert person["auth_age_minutes"] is None and person["second_factor"] is False
+    assert person["client_address"] == ""
+
+
+def test_nobody_fails_every_check_about_a_person():
+    person = person_context(None)
+    assert person["authenticated"] is False and person["user"] == "" and person["second_factor"] is False
