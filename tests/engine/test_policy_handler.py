@@ -56,7 +56,8 @@ def test_ordinary_refund_is_allowed_when_no_rule_matches():
     outputs = handle(refund(), context)
     assert outputs == {"decision": "allow", "score": 93.0, "reasons": [], "matched": []}
     assert context.audit == [("policy_evaluated", {"policy": "refund-policy", "decision": "allow",
-                                                   "score": 93.0, "matched": []})]
+                                                   "score": 93.0, "matched": [],
+                                                   "person": {"user": "", "trust_score": None}})]
 
 
 def test_large_refund_by_a_clerk_is_denied_with_reasons_in_history():
@@ -69,7 +70,8 @@ def test_large_refund_by_a_clerk_is_denied_with_reasons_in_history():
     assert context.audit == [("policy_evaluated", {
         "policy": "refund-policy", "decision": "deny", "score": 93.0,
         "matched": [{"id": "finance-only-above-5000", "effect": "deny",
-                     "reason": "refunds over 5000 are for finance"}]})]
+                     "reason": "refunds over 5000 are for finance"}],
+        "person": {"user": "", "trust_score": None}})]
 
 
 def test_large_refund_with_low_mfa_asks_for_step_up():
