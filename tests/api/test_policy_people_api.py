@@ -3,7 +3,11 @@ step-up task of its own; one that also gave a TOTP code (`fuse user totp`) goes 
 verdicts with the person; a FUSE_TRUST_SCORE that does not work stops the app from being built."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -101,3 +105,15 @@ def test_a_trust_score_that_does_not_work_stops_the_app(database_url, monkeypatc
     monkeypatch.setenv("FUSE_TRUST_SCORE", expression)
     with pytest.raises(ValueError, match=message):
         create_app({"DATABASE_URL": database_url})
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker"]])
+def test_fuse_serve_and_worker_refuse_a_broken_trust_score_in_one_clear_line(database_url, tmp_path, command):
+    environment = {**os.environ, "FUSE_DATABASE_URL": database_url, "FUSE_LOG_FORMAT": "text",
+                   "FUSE_TRUST_SCORE": "person.second_factor ? 'high' : 'low'"}
+    result = subprocess.run([str(Path(sys.executable).with_name("fuse")), *command], cwd=tmp_path, env=environment,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == ("error: FUSE_TRUST_SCORE gave 'high' for 'sample', not a number (it should give "
+                                     "a score from 0 to 100; in `person.second_factor ? 'high' : 'low'`)")
+    assert "listening" not in (result.stdout + result.stderr).lower()
