@@ -309,8 +309,8 @@ def test_requires_is_checked_with_the_policy():
         {"id": "e", "when": "true", "effect": "step_up", "reason": "r", "requires": {"max_auth_age_minutes": True}},
     ]
     assert check_policy_document(person_policy(rules=rules), "p.policy.json") == [
-        "p.policy.json: rule 'a': `requires` must be a JSON object such as "
-        '{"second_factor": true, "max_auth_age_minutes": 10}',
+        ("p.policy.json: rule 'a': `requires` must be a JSON object such as "
+         '{"second_factor": true, "max_auth_age_minutes": 10}'),
         "p.policy.json: rule 'b': `requires` has an unknown key 'group' (known: max_auth_age_minutes, second_factor)",
         "p.policy.json: rule 'b': `requires.second_factor` must be true or false, not 'yes'",
         "p.policy.json: rule 'b': `requires.max_auth_age_minutes` must be a whole number of minutes from 1, not 0",

@@ -93,7 +93,7 @@ def test_nobody_approves_their_own_refund(sessions):
 def test_a_variable_named_person_cannot_speak_for_the_person_acting(sessions):
     forged = {"user": "boss", "second_factor": True, "authenticated": True, "trust_score": 100.0}
     instance_id = start(sessions, alice(), {**LARGE, "person": forged})
-    status, variables, tasks = state(sessions, instance_id)
+    _, variables, tasks = state(sessions, instance_id)
     assert tasks == [("confirm", "alice")] and variables["step_up_user"] == "alice"
     assert verdicts(sessions, instance_id)[0]["person"]["user"] == "alice"
 
@@ -105,7 +105,7 @@ def test_the_person_completing_a_task_is_the_one_judged_not_the_starter(sessions
         [task] = open_tasks(session, instance_id)
         complete_task(session, task.id, alice(), {})
         session.commit()
-    status, variables, tasks = state(sessions, instance_id)
+    _, variables, tasks = state(sessions, instance_id)
     assert tasks == [("confirm", "alice")] and variables["step_up_user"] == "alice"
 
 
@@ -114,7 +114,7 @@ def test_a_policy_run_by_the_worker_judges_nobody_and_its_step_up_is_nobody_s(se
     instance_id = start(sessions, alice(("pwd", "otp")), LARGE, key="later", files=files)
     assert verdicts(sessions, instance_id) == []  # the policy waits for the worker
     assert Worker(sessions).run_once() == 1
-    status, variables, tasks = state(sessions, instance_id)
+    _, variables, tasks = state(sessions, instance_id)
     assert tasks == [("confirm", "")] and variables["step_up_user"] == ""  # nobody has a second factor
     [verdict] = verdicts(sessions, instance_id)
     assert verdict["decision"] == "step_up" and verdict["person"] == {"user": "", "trust_score": None}
@@ -132,7 +132,7 @@ def test_the_trust_score_setting_feeds_the_rules_and_the_history(sessions, monke
     assert state(sessions, strong)[1]["outcome"] == "approved"
     assert verdicts(sessions, strong)[0]["person"] == {"user": "alice", "trust_score": 100.0}
     for instance_id, score in ((fresh_outside, 30.0), (old_inside, 20.0)):
-        status, variables, tasks = state(sessions, instance_id)
+        _, variables, tasks = state(sessions, instance_id)
         assert tasks == [("confirm", "alice")]
         assert variables["step_up_reasons"] == ["the person's trust score is below 50"]
         assert variables["step_up_requires"] == {}
