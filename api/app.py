@@ -15,8 +15,10 @@ from api.docs import docs
 from api.errors import register_error_handlers
 from api.extensions import db
 from api.logs import init_request_ids
+from api.proxies import trust_proxies
 from api.request_parsing import init_request_parsing
 from api.throttle import init_rate_limits
+from engine.identity.person import check_trust_score
 from engine.identity.start_rights import default_start
 from engine.store.db import configure_engine, database_url, engine_options
 
@@ -27,8 +29,10 @@ def create_app(config: dict | None = None) -> Flask:
     """Build an app; `config` may set DATABASE_URL (else FUSE_DATABASE_URL, else fuse.db)."""
     config = dict(config or {})
     default_start()  # an unknown FUSE_DEFAULT_START stops the server here, not at the first start
+    check_trust_score()  # so does a FUSE_TRUST_SCORE that does not compile or gives no number
     url = database_url(config.pop("DATABASE_URL", None))
     app = Flask(__name__)
+    trust_proxies(app)  # FUSE_TRUSTED_PROXIES: before anything reads request.remote_addr
     app.config.update(
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),

@@ -20,6 +20,7 @@ from api.database_state import DatabaseUnreachable, current_revision, describe
 from api.logs import configure_logging
 from engine.deployment.deploy import deploy as deploy_files, validate_files
 from engine.history.verify import verify_all_histories, verify_history
+from engine.identity.person import check_trust_score
 from engine.store.schema import upgrade_database
 from engine.worker.worker import Worker
 
@@ -90,6 +91,10 @@ def worker(poll, metrics_port, metrics_host, job_lock_s):
     """Run due jobs (async continuations) until interrupted; several may run at once."""
     sessions = ready_database()  # before logging is set up: Alembic logs its checks at INFO
     _configure_logging()
+    try:
+        check_trust_score()  # the worker's policies judge nobody, but a broken expression still fails them
+    except ValueError as err:
+        fail(str(err))
     if metrics_port is not None:
         try:
             start_http_server(metrics_port, addr=metrics_host)

@@ -28,6 +28,9 @@ from engine.store.models import BufferedMessage, EventSubscription, ProcessInsta
 from engine.store.states import MESSAGE, SIGNAL, InstanceState
 from engine.store.variable_values import check_text, check_variables
 
+# Who sends a message or signal that an instance threw: not a person, so policies it wakes judge nobody.
+THROWING_INSTANCE = "instance:"
+
 
 @dataclass
 class Delivery:
@@ -106,7 +109,7 @@ def _wake(session: Session, instance_id: str, task_ids: list[str], name: str, va
     def deliver():
         for wait in chosen:
             deliver_to_task(wait.task, name, variables)
-    live.run(deliver, actor=actor.name)
+    live.run(deliver, actor=actor.name, person=_person(actor))
     save_live_instance(session, live)
     return True
 
@@ -132,14 +135,14 @@ def _start_at(session: Session, kind: str, name: str, variables: dict, business_
         live.resources = deployment_files(session, definition.deployment_id)
         live.history.record(f"{kind}_received", actor=actor.name, data={"name": name, "variables": variables})
 
-        live.run(actor=actor.name)  # to the start events, which wait for their event
+        live.run(actor=actor.name, person=_person(actor))  # to the start events, which wait for their event
 
         def trigger(live: LiveInstance = live):
             for wait in waiting_for_events(live.workflow):
                 if wait.kind == kind and wait.name == name and wait.task.task_spec.bpmn_id:
                     deliver_to_task(wait.task, name, variables)
                     return
-        live.run(trigger, actor=actor.name)
+        live.run(trigger, actor=actor.name, person=_person(actor))
         save_live_instance(session, live)
         started.append(live.row.id)
     return started
@@ -196,8 +199,13 @@ def deliver_thrown_events(session: Session, live: LiveInstance) -> None:
     live.history.flush(session, live.row)
 
 
+def _person(actor: Actor) -> Actor | None:
+    """Whom policies judge when this actor's event runs an instance: an instance that threw it is nobody."""
+    return None if actor.name.startswith(THROWING_INSTANCE) else actor
+
+
 def _deliver(session: Session, live: LiveInstance) -> None:
-    actor = Actor(f"instance:{live.row.id}", frozenset())
+    actor = Actor(f"{THROWING_INSTANCE}{live.row.id}", frozenset())
     for event in live.workflow.get_events():
         definition, payload = event.event_definition, event.payload
         variables = _thrown_variables(payload)

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Protocol
 
 from engine.handlers import operator_values
+from engine.identity.person import person_context
+from engine.identity.users import Actor
 
 
 class BpmnError(Exception):
@@ -35,6 +38,15 @@ class HandlerContext:
     resource: Resources = lambda name: (_ for _ in ()).throw(KeyError(name))  # noqa: E731
     # Events for the audit history: (type, data). The engine writes them after the call.
     audit: list[tuple[str, dict]] = field(default_factory=list)
+    # Who gave the command that runs the flow (None in the worker's runs: jobs, timers, retries).
+    actor: Actor | None = None
+
+    @cached_property
+    def person(self) -> dict:
+        """The acting person as policies see them (engine.identity.person: nobody when no one acts), worked
+        out on first use, so a handler that never asks never runs the trust score; ValueError when
+        FUSE_TRUST_SCORE fails for them (the call fails, as any handler error)."""
+        return person_context(self.actor)
 
     def record(self, event_type: str, data: dict) -> None:
         """Leave something in the instance's history (a model's rationale, the policy rules that matched)."""

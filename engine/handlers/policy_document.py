@@ -1,8 +1,9 @@
 """Policy documents (`NAME.policy.json`, deployed with the model): read, check and compile their CEL rules.
 
 A document is `{"id", "description"?, "default": effect, "score"?: CEL number 0..100, "rules": [{"id",
-"when": CEL boolean, "effect": "allow"|"step_up"|"deny", "reason"}]}`. CEL is run by the
-`common-expression-language` package (Rust `cel` crate bindings, imported as `cel`).
+"when": CEL boolean, "effect": "allow"|"step_up"|"deny", "reason", "requires"?}]}`; a step_up rule's
+`requires` says what the person must show to go on: `{"second_factor": true, "max_auth_age_minutes": 10}`.
+CEL is run by the `common-expression-language` package (Rust `cel` crate bindings, imported as `cel`).
 """
 from __future__ import annotations
 
@@ -31,7 +32,28 @@ class Effect(str, Enum):
 _STRENGTH = {Effect.ALLOW: 0, Effect.STEP_UP: 1, Effect.DENY: 2}
 _EFFECTS = ", ".join(effect.value for effect in Effect)
 _DOCUMENT_KEYS = {"id", "description", "default", "score", "rules"}
-_RULE_KEYS = {"id", "description", "when", "effect", "reason"}
+_RULE_KEYS = {"id", "description", "when", "effect", "reason", "requires"}
+_REQUIRES_KEYS = {"second_factor", "max_auth_age_minutes"}
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a step-up asks of the person: a second factor, a sign-in at most so many minutes old."""
+
+    second_factor: bool = False
+    max_auth_age_minutes: int | None = None
+
+    def merged(self, other: Requirements) -> Requirements:
+        """Both at once: the stricter of each."""
+        ages = [age for age in (self.max_auth_age_minutes, other.max_auth_age_minutes) if age is not None]
+        return Requirements(self.second_factor or other.second_factor, min(ages) if ages else None)
+
+    def as_dict(self) -> dict:
+        """Only what is asked for (an empty dict asks for nothing in particular)."""
+        asked = {"second_factor": True} if self.second_factor else {}
+        if self.max_auth_age_minutes is not None:
+            asked["max_auth_age_minutes"] = self.max_auth_age_minutes
+        return asked
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,7 @@ class Rule:
     when: cel.Program
     effect: Effect
     reason: str
+    requires: Requirements = Requirements()
 
 
 @dataclass(frozen=True)
@@ -127,9 +150,35 @@ def _rule(rule: Any, name: str, position: int, seen: set[str], problems: list[st
     reason = _text(rule, "reason", where, problems)
     effect = _effect(rule, "effect", where, problems)
     when = _program(rule.get("when"), f"{where}: `when`", problems)
+    requires = _requires(rule, effect, where, problems)
     if len(problems) > count:
         return None
-    return Rule(rule_id, when, effect, reason)
+    return Rule(rule_id, when, effect, reason, requires)
+
+
+def _requires(rule: dict, effect: Effect, where: str, problems: list[str]) -> Requirements:
+    """A rule's `requires` (only a step_up rule may have one): second_factor true/false, max_auth_age_minutes a
+    whole number of minutes above 0."""
+    if "requires" not in rule:
+        return Requirements()
+    asked = rule["requires"]
+    if not isinstance(asked, dict):
+        problems.append(f"{where}: `requires` must be a JSON object such as "
+                        '{"second_factor": true, "max_auth_age_minutes": 10}')
+        return Requirements()
+    if rule.get("effect") in (Effect.ALLOW.value, Effect.DENY.value):
+        problems.append(f"{where}: `requires` is for step_up rules, not {effect.value}")
+    problems.extend(f"{where}: `requires` has an unknown key {key!r} (known: "
+                    f"{', '.join(sorted(_REQUIRES_KEYS))})" for key in sorted(set(asked) - _REQUIRES_KEYS))
+    second_factor = asked.get("second_factor", False)
+    if not isinstance(second_factor, bool):
+        problems.append(f"{where}: `requires.second_factor` must be true or false, not {second_factor!r}")
+    age = asked.get("max_auth_age_minutes")
+    if age is not None and (isinstance(age, bool) or not isinstance(age, int) or age < 1):
+        problems.append(f"{where}: `requires.max_auth_age_minutes` must be a whole number of minutes from 1, "
+                        f"not {age!r}")
+        age = None
+    return Requirements(second_factor is True, age)
 
 
 def _text(document: dict, key: str, where: str, problems: list[str]) -> str:

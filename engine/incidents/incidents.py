@@ -86,7 +86,7 @@ def retry_incident(session: Session, incident_id: str, actor: Actor) -> Incident
         return parked
     incident, live, task = _open(session, incident_id, actor)
     _rearm(live, incident, task, actor)
-    live.run(actor=actor.name)
+    live.run(actor=actor.name, person=actor)
     save_live_instance(session, live)
     return incident
 
@@ -127,6 +127,6 @@ def resolve_incident(session: Session, incident_id: str, actor: Actor, variables
     _close(incident, actor)
     live.history.record("incident_resolved", activity_id=incident.activity_id, actor=actor.name,
                         data={"incident_id": incident_id, "variables": variables})
-    live.run(actor=actor.name)
+    live.run(actor=actor.name, person=actor)
     save_live_instance(session, live)
     return incident

@@ -57,12 +57,12 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
         raise Conflict(f"process {definition.key} starts only by its events ({', '.join(starts)}): send one of "
                        "their messages or signals instead of starting it by hand", start_events=starts)
     live.resources = deployment_files(session, definition.deployment_id)
-    live.run(actor=actor.name)
+    live.run(actor=actor.name, person=actor)
     if waits_only_at_timer_start(live.workflow):
         # Started by hand, a process whose only start is a timer leaves through it at once (Camunda 7).
-        live.run(lambda: fire_start_timers(live.workflow), actor=actor.name)
+        live.run(lambda: fire_start_timers(live.workflow), actor=actor.name, person=actor)
     elif (event_start := sole_waiting_event_start(live.workflow)) is not None:
-        live.run(lambda: leave_through_start_event(live.workflow, event_start), actor=actor.name)
+        live.run(lambda: leave_through_start_event(live.workflow, event_start), actor=actor.name, person=actor)
     save_live_instance(session, live)
     return live.row
 

@@ -83,7 +83,7 @@ def repair(live: LiveInstance, actor: Actor, reason: str, event: str, surgery: C
     if failure is not None:
         live.fail(failure, actor.name)
     elif live.state == ACTIVE:
-        live.run(actor=actor.name)
+        live.run(actor=actor.name, person=actor)
 
 
 def _reactivate(live: LiveInstance) -> None:

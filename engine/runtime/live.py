@@ -17,6 +17,7 @@ from engine.definitions.files import deployment_files
 from engine.definitions.sensitive_fields import definition_names
 from engine.errors import NotFound
 from engine.history.recorder import HistoryRecorder
+from engine.identity.users import Actor
 from engine.runtime.called_processes import CalledProcessResolver, restore_called_specs, sensitive_names
 from engine.runtime.event_routing import use_scoped_events
 from engine.runtime.event_subprocesses import is_dormant_part
@@ -80,13 +81,19 @@ class LiveInstance:
         for task in self.live_tasks():
             set_process_values(task.data, task.internal_data, values)
 
-    def run(self, action: Callable[[], None] | None = None, actor: str | None = None) -> None:
-        """Do `action` (if any) and run on to the next wait state; a failure fails the instance."""
+    def run(self, action: Callable[[], None] | None = None, actor: str | None = None,
+            person: Actor | None = None) -> None:
+        """Do `action` (if any) and run on to the next wait state; a failure fails the instance.
+
+        `actor` names who acts in the history; `person` is the signed-in user whose command this is, whom
+        handlers (policies) judge: None when nobody is (the worker, a timer, an external worker), which
+        fails every check about a person.
+        """
         with log_context(instance_id=self.row.id):
             try:
                 if action is not None:
                     action()
-                site = CallSite(self.row.id, self.row.business_key, self.history, self.resources)
+                site = CallSite(self.row.id, self.row.business_key, self.history, self.resources, person)
                 Runner(self.workflow, self.observer, ServiceCaller(site)).run_until_wait()
             except Exception as err:  # noqa: BLE001 - any failure of the model fails the instance, not the server
                 self.observer.scan()

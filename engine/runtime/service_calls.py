@@ -22,6 +22,7 @@ from engine.runtime.event_routing import Thrown, throw
 from engine.handlers.base import BpmnError, HandlerContext, outputs_of
 from engine.handlers.registry import find_handler
 from engine.history.recorder import HistoryRecorder
+from engine.identity.users import Actor
 from engine.telemetry.log_context import log_context
 from engine.telemetry.metrics import BPMN_ERROR, UNREGISTERED, handler_called, handler_failed
 from engine.store.models import utcnow
@@ -44,6 +45,8 @@ class CallSite:
     business_key: str | None
     history: HistoryRecorder
     resources: Callable[[str], bytes]
+    # Who gave the command that runs the instance now (None: nobody, e.g. the worker); handlers see them.
+    person: Actor | None = None
 
 
 def handler_name(handler: dict) -> tuple[str | None, bool]:
@@ -98,7 +101,7 @@ class ServiceCaller:
         attempt = task.internal_data.get(ATTEMPTS, 0) + 1
         config = {**extensions.get("properties", {}), **extensions.get("task_headers", {})}
         context = HandlerContext(self.site.instance_id, self.site.business_key, task.task_spec.bpmn_id,
-                                 attempt, config, self.site.resources)
+                                 attempt, config, self.site.resources, actor=self.site.person)
         inputs = self._inputs(task, extensions)
         began = time.perf_counter()
         try:

@@ -149,7 +149,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, variables: dict)
         spiff_task.run()
         hold_successors(spiff_task)
 
-    live.run(submit, actor=actor.name)
+    live.run(submit, actor=actor.name, person=actor)
     save_live_instance(session, live)
     return live.row
 

@@ -11,7 +11,7 @@ def test_a_person_signed_in_with_a_second_factor():
     person = person_context(actor, now)
     assert person == {"user": "ana", "groups": ["admin", "finance"], "authenticated": True,
                       "auth_time": "2026-12-04T11:53:00Z", "auth_age_minutes": 7.0, "amr": ["pwd", "otp"],
-                      "second_factor": True, "client_address": "10.1.2.3"}
+                      "second_factor": True, "client_address": "10.1.2.3", "trust_score": None}
 
 
 def test_a_token_caller_has_no_auth_age_and_no_second_factor():

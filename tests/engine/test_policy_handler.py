@@ -2,10 +2,13 @@
 matched rules in the history, and a broken policy is a technical failure that names the rule."""
 import json
 import time
+from datetime import timedelta
 
 import pytest
 
 from engine.handlers.base import BpmnError, HandlerContext
+from engine.identity.users import Actor
+from engine.store.models import utcnow
 from engine.handlers.policy import check_policy_document, handle
 from engine.handlers.policy_document import compiled_policy
 
@@ -56,7 +59,8 @@ def test_ordinary_refund_is_allowed_when_no_rule_matches():
     outputs = handle(refund(), context)
     assert outputs == {"decision": "allow", "score": 93.0, "reasons": [], "matched": []}
     assert context.audit == [("policy_evaluated", {"policy": "refund-policy", "decision": "allow",
-                                                   "score": 93.0, "matched": []})]
+                                                   "score": 93.0, "matched": [],
+                                                   "person": {"user": "", "trust_score": None}})]
 
 
 def test_large_refund_by_a_clerk_is_denied_with_reasons_in_history():
@@ -69,7 +73,8 @@ def test_large_refund_by_a_clerk_is_denied_with_reasons_in_history():
     assert context.audit == [("policy_evaluated", {
         "policy": "refund-policy", "decision": "deny", "score": 93.0,
         "matched": [{"id": "finance-only-above-5000", "effect": "deny",
-                     "reason": "refunds over 5000 are for finance"}]})]
+                     "reason": "refunds over 5000 are for finance"}],
+        "person": {"user": "", "trust_score": None}})]
 
 
 def test_large_refund_with_low_mfa_asks_for_step_up():
@@ -218,3 +223,98 @@ def test_policy_is_compiled_once_per_content_and_a_changed_file_takes_effect():
     stricter = policy_file(default="deny", rules=[])
     assert compiled_policy(stricter, "refund.policy.json") is not compiled_policy(first, "refund.policy.json")
     assert refusal(refund(), context_with(stricter)).code == "POLICY_DENIED"
+
+
+# --- the person acting (context.actor, engine.identity.person) ----------------------------------------------
+
+PEOPLE = {"id": "people", "default": "allow", "rules": [
+    {"id": "own", "when": "person.user == requester", "effect": "deny", "reason": "not your own request"},
+    {"id": "mfa", "when": "!person.second_factor", "effect": "step_up", "reason": "a second factor is needed",
+     "requires": {"second_factor": True}},
+    {"id": "fresh", "when": "person.auth_age_minutes == null || person.auth_age_minutes > 10.0",
+     "effect": "step_up", "reason": "sign in again", "requires": {"max_auth_age_minutes": 10}},
+    {"id": "fresher", "when": "'finance' in person.groups && person.auth_age_minutes > 5.0", "effect": "step_up",
+     "reason": "finance signs in again after 5 minutes", "requires": {"max_auth_age_minutes": 5}},
+]}
+
+
+def person_policy(**changes) -> bytes:
+    return json.dumps({**PEOPLE, **changes}).encode()
+
+
+def acting(name="ana", amr=("pwd",), minutes_ago=2.0, groups=("finance",)) -> Actor:
+    return Actor(name, frozenset(groups), utcnow() - timedelta(minutes=minutes_ago), amr, "10.0.0.5")
+
+
+def people_context(actor: Actor | None) -> HandlerContext:
+    return context_with(person_policy(), "people.policy.json", actor=actor)
+
+
+def test_step_up_names_the_person_why_and_the_stricter_of_what_the_rules_require():
+    err = refusal({"policy": "people.policy.json", "requester": "bob"}, people_context(acting(minutes_ago=30)))
+    assert err.code == "STEP_UP_REQUIRED"
+    assert err.variables["step_up_user"] == "ana"
+    assert err.variables["step_up_reasons"] == ["a second factor is needed", "sign in again",
+                                                "finance signs in again after 5 minutes"]
+    assert err.variables["step_up_requires"] == {"second_factor": True, "max_auth_age_minutes": 5}
+
+
+def test_a_person_who_shows_what_is_asked_goes_on():
+    outputs = handle({"policy": "people.policy.json", "requester": "bob"},
+                     people_context(acting(amr=("pwd", "otp"), minutes_ago=1)))
+    assert outputs == {"decision": "allow", "score": None, "reasons": [], "matched": []}
+
+
+def test_a_deny_on_the_person_outweighs_the_step_ups_and_carries_no_step_up_variables():
+    context = people_context(acting(name="bob"))
+    err = refusal({"policy": "people.policy.json", "requester": "bob"}, context)
+    assert err.code == "POLICY_DENIED" and err.message == "not your own request"
+    assert "step_up_user" not in err.variables
+    assert context.audit[0][1]["person"] == {"user": "bob", "trust_score": None}
+
+
+def test_nobody_fails_closed_and_a_default_step_up_gives_its_own_reason():
+    err = refusal({"policy": "people.policy.json", "requester": "bob"}, people_context(None))
+    assert err.variables["step_up_user"] == "" and err.variables["matched"] == ["mfa", "fresh"]
+    content = person_policy(default="step_up", rules=[])
+    err = refusal({"policy": "people.policy.json"}, context_with(content, "people.policy.json", actor=acting()))
+    assert err.variables["step_up_reasons"] == ["no rule matched; the default of policy people is step_up"]
+    assert err.variables["step_up_requires"] == {}
+
+
+def test_an_input_named_person_does_not_replace_the_person_acting():
+    forged = {"user": "bob", "second_factor": True, "auth_age_minutes": 0.0, "groups": []}
+    err = refusal({"policy": "people.policy.json", "requester": "bob", "person": forged},
+                  people_context(acting(minutes_ago=1)))
+    assert err.code == "STEP_UP_REQUIRED" and err.variables["step_up_user"] == "ana"  # not denied as bob
+
+
+def test_the_history_names_the_person_and_never_more_of_them():
+    context = people_context(acting(minutes_ago=30))
+    refusal({"policy": "people.policy.json", "requester": "bob"}, context)
+    [(kind, data)] = context.audit
+    assert kind == "policy_evaluated" and data["person"] == {"user": "ana", "trust_score": None}
+    assert [m.get("requires") for m in data["matched"]] == [
+        {"second_factor": True}, {"max_auth_age_minutes": 10}, {"max_auth_age_minutes": 5}]
+
+
+def test_requires_is_checked_with_the_policy():
+    assert check_policy_document(person_policy(), "people.policy.json") == []
+    rules = [
+        {"id": "a", "when": "true", "effect": "step_up", "reason": "r", "requires": ["second_factor"]},
+        {"id": "b", "when": "true", "effect": "step_up", "reason": "r",
+         "requires": {"second_factor": "yes", "max_auth_age_minutes": 0, "group": "finance"}},
+        {"id": "c", "when": "true", "effect": "deny", "reason": "r", "requires": {"second_factor": True}},
+        {"id": "d", "when": "true", "effect": "step_up", "reason": "r", "requires": {"max_auth_age_minutes": 2.5}},
+        {"id": "e", "when": "true", "effect": "step_up", "reason": "r", "requires": {"max_auth_age_minutes": True}},
+    ]
+    assert check_policy_document(person_policy(rules=rules), "p.policy.json") == [
+        ("p.policy.json: rule 'a': `requires` must be a JSON object such as "
+         '{"second_factor": true, "max_auth_age_minutes": 10}'),
+        "p.policy.json: rule 'b': `requires` has an unknown key 'group' (known: max_auth_age_minutes, second_factor)",
+        "p.policy.json: rule 'b': `requires.second_factor` must be true or false, not 'yes'",
+        "p.policy.json: rule 'b': `requires.max_auth_age_minutes` must be a whole number of minutes from 1, not 0",
+        "p.policy.json: rule 'c': `requires` is for step_up rules, not deny",
+        "p.policy.json: rule 'd': `requires.max_auth_age_minutes` must be a whole number of minutes from 1, not 2.5",
+        "p.policy.json: rule 'e': `requires.max_auth_age_minutes` must be a whole number of minutes from 1, not True",
+    ]
