@@ -38,15 +38,15 @@ class ProviderKeys:
         self.settings = settings
         self._lock = threading.Lock()
         self._keys: KeySet | None = None
-        self._fetched_at = float("-inf")
+        self.fetched_at = float("-inf")
 
     def keys(self, refresh: bool = False) -> KeySet:
         with self._lock:
-            due = time.monotonic() - self._fetched_at >= REFRESH_INTERVAL_S
+            due = time.monotonic() - self.fetched_at >= REFRESH_INTERVAL_S
             if self._keys is None and not due:
                 raise Unauthorized("the identity provider's keys could not be fetched; try again in a minute")
             if self._keys is None or (refresh and due):
-                self._fetched_at = time.monotonic()
+                self.fetched_at = time.monotonic()
                 self._keys = self._fetch()
             return self._keys
 

@@ -97,7 +97,8 @@ def callback():
     except OAuthError as err:  # a wrong or replayed state, the provider's error, a refused code
         return _message(400, "Sign-in failed", f"{FAILED}: {err.description or err.error}.", again)
     except JoseError as err:  # the ID token: signature, issuer, audience, expiry, nonce
-        return _message(400, "Sign-in failed", f"{FAILED}: its ID token was not valid ({err.error}).", again)
+        return _message(400, "Sign-in failed", f"{FAILED}: its ID token was not valid "
+                        f"({err.error}: {err.description}).", again)
     except (requests.RequestException, ValueError):
         return _message(503, "Identity provider unreachable", f"{FAILED}: the provider could not be reached.",
                         again)
