@@ -53,9 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     init_request_ids(app)
     init_rate_limits(app, exempt=(health.bp,))
-    # Single sign-on when FUSE_OIDC_ISSUER is set (in the environment, or in `config` for tests).
-    init_oidc(app, {**os.environ, **{k: v for k, v in app.config.items() if k.startswith("FUSE_OIDC_")}})
-    for blueprint in (web.bp, oidc.bp, health.bp, metrics.bp, docs, deployments.bp, instances.bp, tasks.bp, incidents.bp,
-                      external_tasks.bp, events.bp, repair.bp, audit.bp, me.bp, authorizations.bp):
+    init_oidc(app, os.environ)  # single sign-on when FUSE_OIDC_ISSUER is set; else nothing
+    for blueprint in (web.bp, oidc.bp, health.bp, metrics.bp, docs, deployments.bp, instances.bp, tasks.bp,
+                      incidents.bp, external_tasks.bp, events.bp, repair.bp, audit.bp, me.bp, authorizations.bp):
         app.register_blueprint(blueprint)
     return app

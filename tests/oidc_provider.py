@@ -4,9 +4,10 @@ Authlib's Flask AuthorizationServer with the authorization code grant, PKCE (S25
 Connect code extension (ID tokens signed RS256 by the provider's key, nonce required), Authlib's RP-initiated
 logout endpoint, a discovery document and a JWKS. People sign in on a plain form (user name and password); the
 provider keeps its own session cookie (`idp_session`: Fuse's is `session`, and cookies ignore ports), honours
-`prompt=login` and `max_age` (unless `honour_max_age` is off), and reports auth_time, amr and acr in the ID token. What a person's sign-in
-reports is set per user (`amr`, `acr`), and a test may turn the provider against the client: `tamper_nonce`
-puts another nonce into the next ID token, `backdate_s` reports sign-ins older than they were.
+`prompt=login` and `max_age` (unless `honour_max_age` is off), and reports auth_time, amr and acr in the ID
+token. What a person's sign-in reports is set per user (`amr`, `acr`), and a test may turn the provider against
+the client: `tamper_nonce` puts another nonce into the next ID token, `backdate_s` reports sign-ins older than
+they were.
 
 `mint()` makes access tokens with chosen claims, signed with the provider's key (or another), for the API.
 Runs with werkzeug in a thread on a free port of 127.0.0.1 (`with OidcProvider(...) as idp:`).
@@ -25,7 +26,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated.end_session import EndSessionEndpoint
-from flask import Flask, jsonify, redirect, render_template_string, request, session
+from flask import Flask, jsonify, render_template_string, request, session
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from werkzeug.serving import WSGIRequestHandler, make_server
