@@ -18,6 +18,7 @@ from joserfc.jwk import RSAKey
 from api.app import create_app
 from api.extensions import db
 from api.jwt_bearer import REFRESH_INTERVAL_S
+from api.oidc_settings import oidc_settings
 from engine.identity.person import person_context
 from engine.identity.users import add_user, user_named
 from engine.identity.web_sessions import actor_for_web_session
@@ -363,3 +364,46 @@ def test_the_username_claim_is_a_setting(make_app, idp):
     token = idp.mint(_claims(email="ann@example.com", roles=["idp-admins"], groups=["ignored"]))
     me = client.get(ME, headers=bearer(token)).get_json()
     assert me["user"] == "ann@example.com" and me["groups"] == ["admin"]
+
+
+# --- settings ----------------------------------------------------------------------------------------------
+
+
+def test_half_configured_single_sign_on_stops_the_server(database_url, monkeypatch):
+    monkeypatch.setenv("FUSE_OIDC_ISSUER", "https://idp.example")
+    with pytest.raises(ValueError, match="FUSE_OIDC_CLIENT_ID"):
+        create_app({"DATABASE_URL": database_url})
+    monkeypatch.setenv("FUSE_OIDC_CLIENT_ID", "fuse")
+    monkeypatch.setenv("FUSE_OIDC_GROUP_MAP", "idp-admins")
+    with pytest.raises(ValueError, match="FUSE_OIDC_GROUP_MAP"):
+        create_app({"DATABASE_URL": database_url})
+
+
+def test_the_client_secret_may_come_from_the_secrets_file(tmp_path, monkeypatch):
+    secrets_file = tmp_path / "secrets.env"
+    secrets_file.write_text("OIDC_CLIENT_SECRET=from-the-file\n")
+    monkeypatch.setenv("FUSE_SECRETS_FILE", str(secrets_file))
+    settings = oidc_settings({"FUSE_OIDC_ISSUER": "https://idp.example/", "FUSE_OIDC_CLIENT_ID": "fuse",
+                              "FUSE_OIDC_SCOPES": "profile,groups"})
+    assert settings.client_secret == "from-the-file" and settings.scopes == "openid profile groups"
+    assert settings.metadata_url == "https://idp.example/.well-known/openid-configuration"
+    assert settings.audience is None and settings.password_sign_in is False
+    assert oidc_settings({"FUSE_OIDC_CLIENT_ID": "fuse"}) is None  # no issuer: no single sign-on
+
+
+def test_sign_out_at_a_provider_without_an_end_session_endpoint(database_url, monkeypatch):
+    with OidcProvider({"ann": Person(**vars(PEOPLE["ann"]))}, end_session=False) as bare:
+        bare.register_client(FUSE)
+        for name, value in _settings(bare).items():
+            monkeypatch.setenv(name, value)
+        app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+        browser = Browser(app.test_client(), bare)
+        browser.sign_in("ann")
+        with browser.fuse.session_transaction() as cookie:
+            csrf = cookie["csrf"]
+        page = browser.fuse.get(browser.fuse.post("/logout", data={"csrf_token": csrf}).location)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and "offers no sign-out of its own" in text and 'id="continue"' not in text
+        assert browser.fuse.get(ME).status_code == 401
+        with app.app_context():
+            db.engine.dispose()
