@@ -7,8 +7,8 @@ import secrets
 from flask import Flask
 
 from api import (
-    audit, authorizations, deployments, events, external_tasks, health, incidents, instances, me, metrics, repair,
-    tasks, web,
+    audit, authorizations, deployments, events, external_tasks, health, incidents, instances, me, metrics, oidc,
+    repair, tasks, web,
 )
 from api.cookies import SessionCookies
 from api.docs import docs
@@ -16,6 +16,7 @@ from api.errors import register_error_handlers
 from api.extensions import db
 from api.logs import init_request_ids
 from api.proxies import trust_proxies
+from api.oidc_client import init_oidc
 from api.request_parsing import init_request_parsing
 from api.throttle import init_rate_limits
 from engine.identity.person import check_trust_score
@@ -56,7 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     init_request_ids(app)
     init_rate_limits(app, exempt=(health.bp,))
-    for blueprint in (web.bp, health.bp, metrics.bp, docs, deployments.bp, instances.bp, tasks.bp, incidents.bp,
-                      external_tasks.bp, events.bp, repair.bp, audit.bp, me.bp, authorizations.bp):
+    init_oidc(app, os.environ)  # single sign-on when FUSE_OIDC_ISSUER is set; else nothing
+    for blueprint in (web.bp, oidc.bp, health.bp, metrics.bp, docs, deployments.bp, instances.bp, tasks.bp,
+                      incidents.bp, external_tasks.bp, events.bp, repair.bp, audit.bp, me.bp, authorizations.bp):
         app.register_blueprint(blueprint)
     return app

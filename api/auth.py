@@ -4,6 +4,9 @@ A web session is a signed cookie holding a random session id and a random CSRF t
 row in the database (engine.identity.web_sessions), so signing out ends the session for every copy of
 the cookie. Every request from a page that changes something must echo the CSRF token in the
 X-CSRF-Token header (or a `csrf_token` form field), so another site cannot make a signed-in browser act.
+
+With single sign-on configured, a bearer token that is a JWT is the identity provider's access token
+(api/jwt_bearer.py); its user is made or updated from its claims like at a page sign-in.
 """
 from __future__ import annotations
 
@@ -14,8 +17,11 @@ from dataclasses import replace
 from flask import g, request, session
 
 from api.extensions import db
+from api.jwt_bearer import looks_like_jwt, verified_claims
+from api.oidc_client import claim_acr, claim_amr, claim_time, current_oidc, provisioned_user
 from engine.errors import Forbidden
-from engine.identity.users import Actor, actor_for_token
+from engine.identity.users import TOKEN, Actor, actor_for_token, actor_of
+from engine.store.models import utcnow
 from engine.identity.web_sessions import actor_for_web_session
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -26,12 +32,23 @@ def authenticate() -> None:
     """before_request hook of the API blueprints."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" or SESSION_ID not in session:
-        actor = actor_for_token(db.session, token.strip() if scheme.lower() == "bearer" else None)
+        actor = _bearer_actor(token.strip() if scheme.lower() == "bearer" else None)
     else:
         if request.method not in SAFE_METHODS:
             check_csrf()
         actor = actor_for_web_session(db.session, session[SESSION_ID])
     g.actor = replace(actor, client_address=request.remote_addr)
+
+
+def _bearer_actor(token: str | None) -> Actor:
+    oidc = current_oidc()
+    if oidc is None or not token or not looks_like_jwt(token):
+        return actor_for_token(db.session, token)
+    claims = verified_claims(oidc.settings, oidc.keys, token)
+    user = provisioned_user(db.session, oidc.settings, claims)
+    # The provider's word on when and how the person signed in, where the token carries it.
+    return actor_of(user, claim_time(claims, "auth_time") or utcnow(), claim_amr(claims) or (TOKEN,),
+                    claim_acr(claims))
 
 
 def check_csrf() -> None:

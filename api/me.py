@@ -17,6 +17,8 @@ class MeSchema(Schema):
     auth_time = UtcDateTime(allow_none=True,
                             metadata={"description": "when the person signed in (for a token: this request)"})
     amr = fields.List(fields.String(), metadata={"description": 'how: "pwd", "otp" (second factor), "token"'})
+    acr = fields.String(allow_none=True,
+                        metadata={"description": "single sign-on: the identity provider's authentication context"})
     second_factor = fields.Boolean()
 
 

@@ -20,6 +20,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 
 from api.auth import check_csrf, csrf_token, session_id, start_session
 from api.extensions import db
+from api.oidc_hooks import continue_to_idp, idp_sign_in_redirect, idp_sign_out_url, password_refused
 from engine.errors import Forbidden, Unauthorized
 from engine.identity.sign_in import check_first_factor, check_second_factor
 from engine.identity.users import Actor
@@ -91,12 +92,16 @@ def _check_form_token() -> None:
 
 @bp.get("/login")
 def login():
+    if (to_idp := idp_sign_in_redirect()) is not None:  # single sign-on only (api/oidc_hooks.py)
+        return to_idp
     session.setdefault("csrf", secrets.token_urlsafe(32))  # the sign-in form's own CSRF token
     return render_template("login.html", next=_safe_next(request.args.get("next")), name="")
 
 
 @bp.post("/login")
 def login_submit():
+    if (refused := password_refused()) is not None:
+        return refused
     name = request.form.get("name", "").strip()
     target = _safe_next(request.form.get("next"))
     if (expired := _expired_form(target, name)) is not None:
@@ -116,6 +121,8 @@ def login_submit():
 
 @bp.post("/login/code")
 def login_code():
+    if (refused := password_refused()) is not None:
+        return refused
     target = _safe_next(request.form.get("next"))
     pending = session.get("pending") or {}
     if (expired := _expired_form(target, pending.get("user", ""))) is not None:
@@ -153,9 +160,12 @@ def _signed_in(user, amr: tuple[str, ...], target: str):
 @bp.post("/logout")
 def logout():
     _check_form_token()
+    idp_sign_out = idp_sign_out_url(db.session, session_id())  # a single sign-on session: the provider's too
     end_web_session(db.session, session_id())
     db.session.commit()
     session.clear()
+    if idp_sign_out is not None:
+        return continue_to_idp(idp_sign_out)
     return redirect(url_for("web.login"))
 
 

@@ -14,7 +14,7 @@ from engine.store.models import utcnow
 
 # Nobody acts (a job run by the worker, a timer): every check about a person fails closed.
 NOBODY = {"user": "", "groups": [], "authenticated": False, "auth_time": None, "auth_age_minutes": None,
-          "amr": [], "second_factor": False, "client_address": "", "trust_score": None}
+          "amr": [], "acr": None, "second_factor": False, "client_address": "", "trust_score": None}
 
 
 def person_context(actor: Actor | None, now: datetime | None = None) -> dict:
@@ -35,6 +35,7 @@ def person_context(actor: Actor | None, now: datetime | None = None) -> dict:
         "auth_time": actor.auth_time.isoformat() + "Z" if actor.auth_time else None,
         "auth_age_minutes": age,
         "amr": list(actor.amr),
+        "acr": actor.acr,
         "second_factor": actor.second_factor,
         "client_address": actor.client_address or "",
     }

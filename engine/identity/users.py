@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,15 @@ class TokenState(str, Enum):
 
 # Authentication methods (RFC 8176 "amr" values) an Actor can carry.
 TOKEN, PASSWORD, ONE_TIME_CODE = "token", "pwd", "otp"
+# RFC 8176 methods that show a factor beyond a password, as an OpenID Connect provider reports them: a
+# one-time code, "mfa" itself, a hardware or software key (WebAuthn), a smart card, a code by SMS.
+SECOND_FACTOR_METHODS = frozenset({ONE_TIME_CODE, "mfa", "hwk", "swk", "sc", "sms"})
+# The acr values (comma-separated) the operator's OpenID Connect provider uses for multi-factor sign-ins.
+MFA_ACR_SETTING = "FUSE_OIDC_MFA_ACR"
+
+
+def multi_factor_acrs() -> frozenset[str]:
+    return frozenset(v.strip() for v in os.environ.get(MFA_ACR_SETTING, "").split(",") if v.strip())
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,8 @@ class Actor:
     amr: tuple[str, ...] = ()
     # The address the request came from (as the API layer worked it out), for policies about people.
     client_address: str | None = None
+    # The authentication context class an OpenID Connect provider reported (None for Fuse's own sign-in).
+    acr: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -43,12 +55,14 @@ class Actor:
 
     @property
     def second_factor(self) -> bool:
-        return ONE_TIME_CODE in self.amr
+        return (bool(SECOND_FACTOR_METHODS.intersection(self.amr))
+                or (self.acr is not None and self.acr in multi_factor_acrs()))
 
 
-def actor_of(user: User, auth_time: datetime | None = None, amr: tuple[str, ...] = ()) -> Actor:
-    """The Actor for a user row, signed in at `auth_time` by the methods `amr`."""
-    return Actor(user.name, frozenset(g.group for g in user.groups), auth_time, tuple(amr))
+def actor_of(user: User, auth_time: datetime | None = None, amr: tuple[str, ...] = (),
+             acr: str | None = None) -> Actor:
+    """The Actor for a user row, signed in at `auth_time` by the methods `amr` (in the context `acr`)."""
+    return Actor(user.name, frozenset(g.group for g in user.groups), auth_time, tuple(amr), acr=acr)
 
 
 def _hash(token: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -25,13 +25,18 @@ def _hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def open_web_session(session: Session, user: User, amr: tuple[str, ...]) -> str:
-    """A new session for `user`, signed in now by the methods `amr`; returns its id (for the cookie only)."""
+def open_web_session(session: Session, user: User, amr: tuple[str, ...], *, auth_time: datetime | None = None,
+                     acr: str | None = None, id_token: str | None = None) -> str:
+    """A new session for `user`, signed in by the methods `amr`; returns its id (for the cookie only).
+
+    `auth_time` (naive UTC) is when the person authenticated, now unless an identity provider says otherwise;
+    `acr` and `id_token` come with an OpenID Connect sign-in.
+    """
     session_id = secrets.token_urlsafe(32)
     session.execute(delete(WebSession).where(WebSession.user_id == user.id,
                                              WebSession.auth_time < utcnow() - LIFETIME))  # tidy up
-    session.add(WebSession(id_hash=_hash(session_id), user_id=user.id, auth_time=utcnow(), amr=list(amr),
-                           created_at=utcnow()))
+    session.add(WebSession(id_hash=_hash(session_id), user_id=user.id, auth_time=min(auth_time or utcnow(), utcnow()),
+                           amr=list(amr), acr=acr, id_token=id_token, created_at=utcnow()))
     session.flush()
     return session_id
 
@@ -41,7 +46,13 @@ def actor_for_web_session(session: Session, session_id: str | None) -> Actor:
     row = session.get(WebSession, _hash(session_id)) if session_id else None
     if row is None or row.auth_time < utcnow() - LIFETIME:
         raise Unauthorized("the session has ended; sign in again")
-    return actor_of(row.user, row.auth_time, tuple(row.amr))
+    return actor_of(row.user, row.auth_time, tuple(row.amr), row.acr)
+
+
+def id_token_of(session: Session, session_id: str | None) -> str | None:
+    """The ID token a session was opened with (OpenID Connect sign-ins only), for the provider's sign-out."""
+    row = session.get(WebSession, _hash(session_id)) if session_id else None
+    return row.id_token if row is not None else None
 
 
 def end_web_session(session: Session, session_id: str | None) -> None:

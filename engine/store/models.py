@@ -38,6 +38,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))  # Argon2id, for the pages' sign-in
     totp_secret: Mapped[str | None] = mapped_column(String(64))  # set: the pages ask for a TOTP code too
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # the last code's time step (no replay)
+    # "<issuer> <sub>" of the single sign-on identity this user is (set at its first OIDC sign-in): a name
+    # claim that later arrives with another subject is someone else and is refused.
+    oidc_subject: Mapped[str | None] = mapped_column(String(512), unique=True)
     groups: Mapped[list["UserGroup"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
@@ -69,6 +72,8 @@ class WebSession(Base):
     auth_time: Mapped[datetime] = mapped_column(DateTime)
     amr: Mapped[list] = mapped_column(JSON)  # authentication methods (RFC 8176): "pwd", "otp", "token"
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    acr: Mapped[str | None] = mapped_column(String(200))  # an OIDC sign-in's authentication context class
+    id_token: Mapped[str | None] = mapped_column(Text)  # an OIDC sign-in's ID token: the IdP's sign-out hint
     user: Mapped[User] = relationship(lazy="joined")
 
 
