@@ -16,7 +16,12 @@ from __future__ import annotations
 from flask import Flask
 
 from api.camunda7 import definitions, deployments, instances
-from api.camunda7.errors import PREFIX, CamundaError, handle_camunda_error, render_problem
+from api.camunda7.errors import (
+    PREFIX,
+    CamundaError,
+    handle_camunda_error,
+    render_problem,
+)
 from api.errors import ERROR_DIALECTS
 
 BLUEPRINTS = (deployments.bp, definitions.bp, instances.bp)

@@ -14,7 +14,12 @@ from api.camunda7.blueprint import camunda_blueprint, invalid, json_object, not_
 from api.camunda7.openapi import camunda_operation
 from api.camunda7.queries import flag, paging, sorting, text, text_list
 from api.camunda7.shapes import instance_dto
-from api.camunda7.variables import declared_value, declared_values, typed_value, typed_values
+from api.camunda7.variables import (
+    declared_value,
+    declared_values,
+    typed_value,
+    typed_values,
+)
 from api.extensions import db
 from engine.definitions.catalog import get_definition
 from engine.instances import commands

@@ -2,7 +2,7 @@
 error body ({type, message, code}) for the statuses it may answer."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from api.camunda7.blueprint import TAG
 from api.docs import operation

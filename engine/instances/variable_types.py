@@ -12,7 +12,7 @@ declared type, or removing it, forgets what was declared before.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from engine.store.models import ProcessInstance
 
