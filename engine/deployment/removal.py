@@ -27,9 +27,10 @@ def delete_deployment(session: Session, deployment_id: str, actor: str | None, *
     deployment = get_deployment(session, deployment_id)
     definition_ids = select(ProcessDefinition.id).where(ProcessDefinition.deployment_id == deployment.id)
     of_these = ProcessInstance.definition_id.in_(definition_ids)
-    counts = dict(session.execute(select(ProcessInstance.state.in_(ENDED), func.count())
-                                  .where(of_these).group_by(ProcessInstance.state.in_(ENDED))).all())
-    running, ended = counts.get(False, 0), counts.get(True, 0)
+    counts = dict(session.execute(select(ProcessInstance.state, func.count()).where(of_these)
+                                  .group_by(ProcessInstance.state)).all())
+    ended = sum(n for state, n in counts.items() if state in ENDED)
+    running = sum(counts.values()) - ended
     if (running or ended) and not cascade:
         raise Conflict(f"deployment {deployment_id} has {running} running and {ended} finished instance(s); "
                        "delete it with cascade=true to delete them and their history too",
