@@ -293,3 +293,17 @@ def test_authorisation_as_under_api_v1(client, basic, auth):
     assert client.get(f"{ROOT}/process-instance/count", headers=auth["demo"]).json == {"count": 1}
     assert client.delete(url, headers=auth["carol"]).status_code == 404
     assert client.put(url + "/suspended", json={"suspended": True}, headers=auth["carol"]).status_code == 404
+
+
+def test_every_route_is_in_the_openapi_document_under_its_tag(app, client):
+    document = client.get("/api/v1/openapi.json").json
+    routes = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules() if rule.rule.startswith(ROOT)
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert len(routes) >= 29
+    for path, method in routes:
+        path = path.replace("<", "{").replace(">", "}")
+        operation = document["paths"][path][method]
+        assert operation["tags"] == ["Camunda 7 REST (engine-rest)"], path
+        assert "401" in operation["responses"], path
+        assert "type" in operation["responses"]["401"]["content"]["application/json"]["schema"]["properties"]
+    assert document["paths"]["/engine-rest/process-instance/{instance_id}"]["delete"]["responses"].get("204")
