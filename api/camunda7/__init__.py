@@ -6,8 +6,11 @@ Building blocks for every endpoint family (add a module per family, with its blu
   invalid()/not_found() raise Camunda's 400/404, json_object() reads a body, link() writes a HATEOAS link.
 - errors: every error under the prefix in Camunda's body {type, message, code}: engine errors are mapped
   by api.errors.ERROR_DIALECTS, CamundaError says exactly what to answer.
-- variables: typed values {value, type, valueInfo} both ways; declared types are kept per instance
-  (engine.instances.variable_types) so reading gives the type written.
+- variables: typed values {value, type, valueInfo} both ways. A view that writes variables reads them with
+  declared_values(body["variables"]) -> (values, types), runs the engine command with `values`, then calls
+  engine.instances.variable_types.remember_types(instance_row, types) in the same transaction; one that reads
+  them answers typed_instance_variables(row) (or typed_values(values, declared_types(row))), so reading gives
+  the type written.
 - queries: Camunda's query parameters (true/false, firstResult/maxResults, sortBy+sortOrder, lists).
 - shapes: rows as Camunda's DTOs. openapi.camunda_operation: the OpenAPI entry under the Camunda tag.
 """

@@ -10,7 +10,7 @@ from api.camunda7.instances import started_dto
 from api.camunda7.openapi import camunda_operation
 from api.camunda7.queries import flag, integer, paging, sorting, text
 from api.camunda7.shapes import definition_dto
-from api.camunda7.variables import declared_values, typed_values
+from api.camunda7.variables import declared_values, form_field_type, typed_value
 from api.extensions import db
 from engine.definitions import catalog
 from engine.definitions.queries import definitions_where
@@ -144,10 +144,10 @@ def _form_variables(definition) -> dict:
     except NotFound:
         return {}
     names = request.args.get("variableNames")
-    fields = {name: view.data.get(name) for name in view.schema.get("properties", {})}
+    fields = view.schema.get("properties", {})
     if names:
-        fields = {name: value for name, value in fields.items() if name in names.split(",")}
-    return typed_values(fields, {})
+        fields = {name: schema for name, schema in fields.items() if name in names.split(",")}
+    return {name: typed_value(view.data.get(name), form_field_type(schema)) for name, schema in fields.items()}
 
 
 @bp.get("/process-definition/<definition_id>/form-variables")

@@ -17,8 +17,8 @@ from api.camunda7.shapes import instance_dto
 from api.camunda7.variables import (
     declared_value,
     declared_values,
+    typed_instance_variables,
     typed_value,
-    typed_values,
 )
 from api.extensions import db
 from engine.definitions.catalog import get_definition
@@ -41,7 +41,7 @@ def started_dto(row: ProcessInstance, with_variables: bool) -> dict:
     """What a start answers: the instance, and with `with_variables` its variables as typed values."""
     body = instance_dto(row)
     if with_variables:
-        body["variables"] = typed_values(row.variables or {}, declared_types(row))
+        body["variables"] = typed_instance_variables(row)
     return body
 
 
@@ -117,8 +117,7 @@ def _deserialize() -> bool:
 @camunda_operation("The instance's variables as typed values, each in the type it was written with",
                    errors=(401, 404))
 def get_variables(instance_id):
-    row = _running(instance_id)
-    return typed_values(row.variables or {}, declared_types(row), _deserialize())
+    return typed_instance_variables(_running(instance_id), _deserialize())
 
 
 def _change(instance_id: str, values: dict, types: dict, deletions: list[str]) -> None:

@@ -21,6 +21,8 @@ import re
 from datetime import UTC, datetime
 
 from api.camunda7.errors import CamundaError
+from engine.instances.variable_types import declared_types
+from engine.store.models import ProcessInstance
 
 INT32, INT16, INT64 = 2**31, 2**15, 2**63
 JSON_FORMAT = "application/json"
@@ -210,3 +212,17 @@ def typed_value(value, declared: dict | None = None, deserialize: bool = True) -
 def typed_values(variables: dict, declared: dict[str, dict], deserialize: bool = True) -> dict:
     """Every variable as a typed value, by name."""
     return {name: typed_value(value, declared.get(name), deserialize) for name, value in variables.items()}
+
+
+def form_field_type(field_schema: dict) -> dict:
+    """The declared type of a form field from its JSON Schema (Camunda's form field types long, boolean, date...)."""
+    kind, data_format = field_schema.get("type"), field_schema.get("format")
+    if kind == "string" and data_format in ("date", "date-time"):
+        return {"type": "Date", "valueInfo": {}}
+    names = {"integer": "Long", "number": "Double", "boolean": "Boolean", "object": "Json", "array": "Json"}
+    return {"type": names.get(kind, "String"), "valueInfo": {}}
+
+
+def typed_instance_variables(row: ProcessInstance, deserialize: bool = True) -> dict:
+    """An instance's variables as typed values, each in the type it was written with (when that still fits)."""
+    return typed_values(row.variables or {}, declared_types(row), deserialize)

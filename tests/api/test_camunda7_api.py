@@ -307,3 +307,32 @@ def test_every_route_is_in_the_openapi_document_under_its_tag(app, client):
         assert "401" in operation["responses"], path
         assert "type" in operation["responses"]["401"]["content"]["application/json"]["schema"]["properties"]
     assert document["paths"]["/engine-rest/process-instance/{instance_id}"]["delete"]["responses"].get("204")
+
+
+START_FORM = bpmn_document(
+    '<bpmn:startEvent id="start"><bpmn:extensionElements><camunda:formData>'
+    '<camunda:formField id="quantity" label="Quantity" type="long"/>'
+    '<camunda:formField id="express" label="Express" type="boolean" defaultValue="true"/>'
+    '<camunda:formField id="note" label="Note" type="string"/>'
+    '</camunda:formData></bpmn:extensionElements></bpmn:startEvent>'
+    '<bpmn:userTask id="pack" name="Pack"/><bpmn:endEvent id="end"/>'
+    + flow("f1", "start", "pack") + flow("f2", "pack", "end"), "order")
+
+
+def test_start_form_variables_are_typed_by_their_fields(client, basic, auth):
+    deploy(client, basic["demo"], "order.bpmn", START_FORM)
+    url = f"{ROOT}/process-definition/key/order"
+    assert client.get(f"{url}/form-variables", headers=auth["bob"]).json == {
+        "quantity": {"type": "Long", "value": None, "valueInfo": {}},
+        "express": {"type": "Boolean", "value": True, "valueInfo": {}},
+        "note": {"type": "String", "value": None, "valueInfo": {}}}
+    assert set(client.get(f"{url}/form-variables?variableNames=note,express", headers=auth["bob"]).json) == {
+        "note", "express"}
+    form = client.get(f"{url}/startForm", headers=auth["bob"])
+    assert form.status_code == 200 and form.json["contextPath"] is None
+    started = client.post(f"{url}/start", json={"variables": {"quantity": {"value": "3", "type": "Long"}},
+                                                 "withVariablesInReturn": True}, headers=auth["bob"])
+    assert started.status_code == 200, started.json
+    assert started.json["variables"]["quantity"] == {"type": "Long", "value": 3, "valueInfo": {}}
+    wrong = client.post(f"{url}/start", json={"variables": {"quantity": {"value": "many"}}}, headers=auth["bob"])
+    assert wrong.status_code == 400 and wrong.json["type"] == "InvalidRequestException"
