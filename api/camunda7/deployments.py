@@ -48,7 +48,7 @@ def _deployed_files() -> dict[str, bytes]:
                    multipart={"deployment-name": {"type": "string"}, "deployment-source": {"type": "string"},
                               "enable-duplicate-filtering": {"type": "boolean"},
                               "deploy-changed-only": {"type": "boolean"}, "tenant-id": {"type": "string"},
-                              "*": {"type": "string", "format": "binary",
+                              "<file name>": {"type": "string", "format": "binary",
                                     "description": "every other part: a file, named by its file name"}})
 def create_deployment():
     if request.form.get("tenant-id"):

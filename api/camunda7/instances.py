@@ -24,7 +24,7 @@ from api.extensions import db
 from engine.definitions.catalog import get_definition
 from engine.instances import commands
 from engine.instances.queries import running_instances_where
-from engine.instances.variable_types import declared_types, forget_types, remember_types
+from engine.instances.variable_types import declared_types, remember_types
 from engine.store.models import ProcessInstance
 from engine.store.paging import count_of, window
 from engine.store.states import InstanceState
@@ -123,7 +123,6 @@ def get_variables(instance_id):
 def _change(instance_id: str, values: dict, types: dict, deletions: list[str]) -> None:
     _running(instance_id)
     row = commands.patch_variables(db.session, instance_id, current_actor(), values, tuple(deletions))
-    forget_types(row, deletions)
     remember_types(row, types)
     commit()
 

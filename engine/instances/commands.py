@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine.definitions.catalog import get_definition, latest_definition
 from engine.errors import BadRequest, Conflict, Forbidden
+from engine.instances.variable_types import forget_types
 from engine.store.lookup import get_or_raise
 from engine.history.recorder import instance_history
 from engine.identity.read_access import readable_instances
@@ -151,6 +152,8 @@ def patch_variables(session: Session, instance_id: str, actor: Actor, values: di
     check_total(variables_size({**before, **values}))
     live.set_variables(values)
     live.remove_variables(removed)
+    # New values come without a declared type: a caller that declares one records it after this.
+    forget_types(live.row, [*values, *removed])
     live.history.record("variables_changed", actor=actor.name, data=change_record(values, before, removed))
     save_live_instance(session, live)
     return live.row

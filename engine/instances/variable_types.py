@@ -7,8 +7,9 @@ instance in `process_instances.variable_types` as {name: {"type": ..., "valueInf
 
 The engine neither reads nor enforces these: a process (a script, a service task) may later give a
 variable a value of another kind, so whoever turns a value into a typed one checks that the declared type
-still fits the current value and otherwise infers one from the value. Writing a variable without a
-declared type, or removing it, forgets what was declared before.
+still fits the current value and otherwise infers one from the value. Changing or removing a variable through
+engine.instances.commands.patch_variables forgets what was declared for it (a caller that declares a type
+records it afterwards), so a value written through /api/v1 gets the type its value implies.
 """
 from __future__ import annotations
 

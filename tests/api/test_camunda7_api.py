@@ -336,3 +336,14 @@ def test_start_form_variables_are_typed_by_their_fields(client, basic, auth):
     assert started.json["variables"]["quantity"] == {"type": "Long", "value": 3, "valueInfo": {}}
     wrong = client.post(f"{url}/start", json={"variables": {"quantity": {"value": "many"}}}, headers=auth["bob"])
     assert wrong.status_code == 400 and wrong.json["type"] == "InvalidRequestException"
+
+
+def test_a_variable_written_through_api_v1_forgets_its_declared_type(client, basic, auth):
+    deploy(client, basic["demo"], "a.bpmn", user_task_process("a"))
+    instance = client.post(f"{ROOT}/process-definition/key/a/start", json={"variables": {
+        "n": {"value": 5, "type": "Long"}, "m": {"value": 6, "type": "Long"}}}, headers=auth["bob"]).json
+    patched = client.patch(f"/api/v1/process-instances/{instance['id']}/variables", json={"n": 7},
+                           headers=auth["bob"])
+    assert patched.status_code == 200
+    read = client.get(f"{ROOT}/process-instance/{instance['id']}/variables", headers=auth["bob"]).json
+    assert read["n"]["type"] == "Integer" and read["m"]["type"] == "Long"
