@@ -23,8 +23,10 @@ def headers(authorization: str) -> dict[str, str]:
     return {"accept": "application/json", "authorization": authorization}
 
 
-def deploy_body(deployment_name: str, file_name: str, contents: bytes, tenant_id: str | None = None) -> bytes:
-    """The multipart body of POST /deployment/create, as Chromium serialises the Modeler's FormData."""
+def deploy_body(deployment_name: str, file_name: str, contents: bytes, tenant_id: str | None = None,
+                attachments: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+    """The multipart body of POST /deployment/create, as Chromium serialises the Modeler's FormData; attachments
+    (forms linked to the diagram) are Blobs without a type, so application/octet-stream."""
     def field(name: str, value: str) -> bytes:
         return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").encode()
     body = field("deployment-name", deployment_name) + field("deployment-source", "Camunda Modeler")
@@ -33,6 +35,9 @@ def deploy_body(deployment_name: str, file_name: str, contents: bytes, tenant_id
         body += field("tenant-id", tenant_id)
     body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{file_name}\"; filename=\"{file_name}\"\r\n"
              "Content-Type: text/xml\r\n\r\n").encode() + contents + b"\r\n"
+    for name, attached in attachments:
+        body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\n"
+                 "Content-Type: application/octet-stream\r\n\r\n").encode() + attached + b"\r\n"
     return body + f"--{BOUNDARY}--\r\n".encode()
 
 

@@ -3,6 +3,8 @@ definitions, instances, typed variables, errors, authentication and authorisatio
 from __future__ import annotations
 
 import camunda_modeler as modeler
+import json
+
 import pytest
 from helpers import bpmn_document, flow, one_script_process, user_task_process
 
@@ -347,3 +349,27 @@ def test_a_variable_written_through_api_v1_forgets_its_declared_type(client, bas
     assert patched.status_code == 200
     read = client.get(f"{ROOT}/process-instance/{instance['id']}/variables", headers=auth["bob"]).json
     assert read["n"]["type"] == "Integer" and read["m"]["type"] == "Long"
+
+
+ORDER_FORM = json.dumps({"id": "order-form", "type": "default", "schemaVersion": 16, "components": [
+    {"id": "Field_amount", "type": "number", "key": "amount", "label": "Amount"},
+    {"id": "Field_express", "type": "checkbox", "key": "express", "label": "Express"}]}).encode()
+LINKED = bpmn_document(
+    '<bpmn:startEvent id="start" camunda:formRef="order-form" camunda:formRefBinding="deployment"/>'
+    '<bpmn:userTask id="pack" name="Pack"/><bpmn:endEvent id="end"/>'
+    + flow("f1", "start", "pack") + flow("f2", "pack", "end"), "linked")
+
+
+def test_the_modeler_deploys_a_diagram_with_its_linked_form(client, basic):
+    demo = basic["demo"]["Authorization"]
+    deployed = client.post(f"{ROOT}/deployment/create", headers=modeler.deploy_headers(demo), data=modeler.deploy_body(
+        "linked", "linked.bpmn", LINKED, attachments=(("order.form", ORDER_FORM),)))
+    assert deployed.status_code == 200, deployed.json
+    [definition_id] = deployed.json["deployedProcessDefinitions"]
+    url = f"{ROOT}/process-definition/{definition_id}"
+    assert client.get(f"{url}/startForm", headers=basic["demo"]).json == {
+        "key": None, "contextPath": None, "camundaFormRef": {"key": "order-form", "binding": "deployment",
+                                                             "version": None}}
+    assert client.get(f"{url}/form-variables", headers=basic["demo"]).json == {
+        "amount": {"type": "Double", "value": None, "valueInfo": {}},
+        "express": {"type": "Boolean", "value": None, "valueInfo": {}}}
