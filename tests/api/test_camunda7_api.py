@@ -2,9 +2,9 @@
 definitions, instances, typed variables, errors, authentication and authorisation."""
 from __future__ import annotations
 
-import camunda_modeler as modeler
 import json
 
+import camunda_modeler as modeler
 import pytest
 from helpers import bpmn_document, flow, one_script_process, user_task_process
 
