@@ -127,6 +127,7 @@ ROUTES: dict[str, tuple[Rule, str]] = {
     "authorizations.authorization_log": (ADMIN, ""),
     # Camunda 7's REST API at /engine-rest (api/camunda7): the same rules as the /api/v1 routes doing the same.
     "camunda7_deployments.version": (SIGNED_IN, ""),
+    "camunda7_deployments.engines": (SIGNED_IN, ""),
     "camunda7_deployments.create_deployment": (ADMIN, ""),
     "camunda7_deployments.list_deployments": (SIGNED_IN, ""),
     "camunda7_deployments.count_deployments": (SIGNED_IN, ""),

@@ -1,4 +1,4 @@
-"""/engine-rest: the engine's version and deployments (create as Camunda Modeler sends it, list, count, read,
+"""/engine-rest: the engine's version and name, and deployments (create as Camunda Modeler sends it, list, count, read,
 delete)."""
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ SETTINGS = {"deployment-name", "deployment-source", "enable-duplicate-filtering"
 @camunda_operation("The Camunda 7 version whose REST API is served", errors=(401,))
 def version():
     return {"version": CAMUNDA_VERSION}
+
+
+@bp.get("/engine")
+@camunda_operation("The process engines served: one, named default", response={"type": "array", "items": {
+    "type": "object"}}, errors=(401,))
+def engines():
+    return [{"name": "default"}]
 
 
 def _deployed_files() -> dict[str, bytes]:

@@ -33,6 +33,7 @@ def test_modeler_connection_check_deploy_and_start(client, basic):
     check = client.get(f"{ROOT}/deployment?maxResults=0", headers=modeler.headers(demo))
     assert check.status_code == 200 and check.json == []
     assert client.get(f"{ROOT}/version", headers=modeler.headers(demo)).json["version"].startswith("7.")
+    assert client.get(f"{ROOT}/engine", headers=modeler.headers(demo)).json == [{"name": "default"}]
     deployed = modeler_deploy(client, demo, "approval.bpmn", user_task_process("approval"), name="approval")
     assert deployed.status_code == 200, deployed.json
     body = deployed.json
