@@ -374,3 +374,13 @@ def test_the_modeler_deploys_a_diagram_with_its_linked_form(client, basic):
     assert client.get(f"{url}/form-variables", headers=basic["demo"]).json == {
         "amount": {"type": "Double", "value": None, "valueInfo": {}},
         "express": {"type": "Boolean", "value": None, "valueInfo": {}}}
+
+
+def test_start_rights_hold_at_engine_rest(client, basic, auth):
+    restricted = user_task_process("fin").replace(b'<bpmn:process id="fin"',
+                                                  b'<bpmn:process id="fin" camunda:candidateStarterGroups="finance"')
+    deploy(client, basic["demo"], "fin.bpmn", restricted)
+    refused = client.post(f"{ROOT}/process-definition/key/fin/start", json={}, headers=basic["bob"])
+    assert refused.status_code == 403 and refused.json["type"] == "AuthorizationException"
+    assert client.post(f"{ROOT}/process-definition/key/fin/start", json={}, headers=basic["alice"]).status_code == 200
+    assert client.get(f"{ROOT}/process-instance/count", headers=auth["bob"]).json == {"count": 0}
