@@ -1,7 +1,9 @@
 """Camunda 7 clients against `fuse serve` at /engine-rest: Camunda Modeler's requests replayed byte for byte
-(tests/camunda_modeler.py), and pycamunda (PyPI) starting by key with typed variables and listing by business key."""
+(tests/camunda_modeler.py), and pycamunda (PyPI) deploying, starting by key with typed variables and listing by business
+key."""
 from __future__ import annotations
 
+import pycamunda.deployment
 import pycamunda.processdef
 import pycamunda.processinst
 import requests
@@ -51,9 +53,18 @@ def test_the_modeler_checks_the_connection_deploys_and_starts(server):
     assert wrong.status_code == 401
 
 
-def test_pycamunda_starts_by_key_with_typed_variables_and_lists_by_business_key(server):
+def test_pycamunda_deploys_starts_by_key_with_typed_variables_and_lists_by_business_key(server, tmp_path):
     url = engine_rest(server)
-    assert server.deploy(("invoice.bpmn", user_task_process("invoice"))).status_code == 201
+    model = tmp_path / "invoice.bpmn"
+    model.write_bytes(user_task_process("invoice"))
+    create = pycamunda.deployment.Create(url=url, name="invoices", source="pycamunda")
+    create.auth = HTTPBasicAuth("demo", server.tokens["demo"])
+    with model.open("rb") as file:
+        create.add_resource(file)
+        deployment = create()
+    assert deployment.name == "invoices" and deployment.source == "pycamunda"
+    [definition] = deployment.deployed_process_definitions.values()
+    assert definition.key == "invoice" and definition.resource == "invoice.bpmn"
     auth = HTTPBasicAuth("alice", server.tokens["alice"])
     started = []
     for number in range(2):
