@@ -10,6 +10,7 @@ from api import (
     audit, authorizations, deployments, events, external_tasks, health, incidents, instances, me, metrics, oidc,
     repair, tasks, web,
 )
+from api.camunda7 import init_camunda7
 from api.cookies import SessionCookies
 from api.docs import docs
 from api.errors import register_error_handlers
@@ -61,4 +62,5 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (web.bp, oidc.bp, health.bp, metrics.bp, docs, deployments.bp, instances.bp, tasks.bp,
                       incidents.bp, external_tasks.bp, events.bp, repair.bp, audit.bp, me.bp, authorizations.bp):
         app.register_blueprint(blueprint)
+    init_camunda7(app)  # Camunda 7's REST API at /engine-rest
     return app

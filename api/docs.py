@@ -71,6 +71,9 @@ def build_openapi(app: Flask) -> dict:
             op = _operation_dict(meta, sorted(rule.arguments))
             if path.startswith("/api/v1"):
                 op["security"] = [{"bearer": []}]
+            if "tag" in meta:  # routes of another API (/engine-rest) group under a tag and state their own errors
+                op["tags"] = [meta["tag"]]
+                op["responses"].update(meta.get("error_responses", {}))
             paths.setdefault(path, {})[method.lower()] = op
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)

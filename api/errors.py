@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -19,7 +20,17 @@ def problem_type(slug: str) -> str:
     return f"urn:fuse:problem:{slug}"
 
 
+# Path prefixes whose clients expect another error body (e.g. /engine-rest: Camunda 7's), with what writes it:
+# render(status, slug, detail, extra) -> response. Every error below goes through problem(), so one entry
+# covers the views, authentication, rate limits and unknown routes under the prefix alike.
+ERROR_DIALECTS: dict[str, Callable] = {}
+
+
 def problem(status: int, slug: str, title: str, detail: str, **extra):
+    if has_request_context():
+        for prefix, render in ERROR_DIALECTS.items():
+            if request.path == prefix or request.path.startswith(prefix + "/"):
+                return render(status, slug, detail, extra)
     body = {"type": problem_type(slug), "title": title, "status": status, "detail": detail, **extra}
     response = jsonify(body)
     response.status_code = status

@@ -1,8 +1,10 @@
-"""Who may call each route: one table, checked before every /api/v1 view runs (the README shows the same table).
+"""Who may call each route: one table, checked before every /api/v1 and /engine-rest view runs (the README
+shows the same table).
 
 Each route maps to a rule. A rule with a check runs it before the view (after authentication); the note says
 what the engine checks further once it holds the object (e.g. only an instance's starter or an admin may
-suspend it). An /api/v1 route missing from the table is refused (403): a new route must say who may call it.
+suspend it). An /api/v1 or /engine-rest route missing from the table is refused (403): a new route must say
+who may call it.
 Rules on instances and tasks answer 404 to whoever may not read them, so nobody learns what exists.
 """
 from __future__ import annotations
@@ -126,6 +128,38 @@ ROUTES: dict[str, tuple[Rule, str]] = {
     "authorizations.add_authorization": (ADMIN, ""),
     "authorizations.remove_authorization": (ADMIN, ""),
     "authorizations.authorization_log": (ADMIN, ""),
+    # Camunda 7's REST API at /engine-rest (api/camunda7): the same rules as the /api/v1 routes doing the same.
+    "camunda7_deployments.version": (SIGNED_IN, ""),
+    "camunda7_deployments.engines": (SIGNED_IN, ""),
+    "camunda7_deployments.create_deployment": (ADMIN, ""),
+    "camunda7_deployments.list_deployments": (SIGNED_IN, ""),
+    "camunda7_deployments.count_deployments": (SIGNED_IN, ""),
+    "camunda7_deployments.get_deployment": (SIGNED_IN, ""),
+    "camunda7_deployments.delete_deployment": (ADMIN, "no instances left, or cascade=true (409)"),
+    "camunda7_definitions.list_definitions": (SIGNED_IN, ""),
+    "camunda7_definitions.count_definitions": (SIGNED_IN, ""),
+    "camunda7_definitions.get_definition": (SIGNED_IN, ""),
+    "camunda7_definitions.get_definition_by_key": (SIGNED_IN, ""),
+    "camunda7_definitions.get_xml": (SIGNED_IN, ""),
+    "camunda7_definitions.get_xml_by_key": (SIGNED_IN, ""),
+    "camunda7_definitions.start": (SIGNED_IN, "start rights (403): candidate starters, grants, FUSE_DEFAULT_START"),
+    "camunda7_definitions.start_by_key": (SIGNED_IN, "start rights (403): candidate starters, grants, "
+                                                     "FUSE_DEFAULT_START"),
+    "camunda7_definitions.get_start_form": (SIGNED_IN, ""),
+    "camunda7_definitions.get_start_form_by_key": (SIGNED_IN, ""),
+    "camunda7_definitions.get_form_variables": (SIGNED_IN, ""),
+    "camunda7_definitions.get_form_variables_by_key": (SIGNED_IN, ""),
+    "camunda7_instances.list_instances": (SIGNED_IN, "lists and counts only the instances the caller may read"),
+    "camunda7_instances.count_instances": (SIGNED_IN, "counts only the instances the caller may read"),
+    "camunda7_instances.get_instance": (INSTANCE_READER, ""),
+    "camunda7_instances.delete_instance": (INSTANCE_READER, "its starter or an admin (403)"),
+    "camunda7_instances.set_suspended": (INSTANCE_READER, "its starter or an admin (403)"),
+    "camunda7_instances.get_variables": (INSTANCE_READER, ""),
+    "camunda7_instances.modify_variables": (INSTANCE_READER, "its starter or an admin (403)"),
+    "camunda7_instances.get_variable": (INSTANCE_READER, ""),
+    "camunda7_instances.put_variable": (INSTANCE_READER, "its starter or an admin (403)"),
+    "camunda7_instances.delete_variable": (INSTANCE_READER, "its starter or an admin (403)"),
+    "camunda7_instances.activity_instances": (INSTANCE_READER, ""),
 }
 
 

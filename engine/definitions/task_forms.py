@@ -140,3 +140,13 @@ def check_task_submission(session: Session, task: UserTask, instance: ProcessIns
 def check_start_submission(session: Session, definition: ProcessDefinition, variables: dict) -> dict:
     element_id, extensions = _start_extensions(definition)
     return checked(_model_for_checking(session, definition, extensions, element_id), variables)
+
+
+def start_form_reference(session: Session, definition_id: str) -> dict:
+    """How the process's start event names its form, as modelled: {"key", "ref", "binding", "version"}
+    (all None when it has no form); reading the form itself is start_form."""
+    definition = get_definition(session, definition_id)
+    _, extensions = _start_extensions(definition)
+    form = extensions.get("form", {}) if extensions else {}
+    return {"key": form.get("key") or None, "ref": form.get("ref") or form.get("form_id") or None,
+            "binding": form.get("binding") or None, "version": form.get("version") or None}

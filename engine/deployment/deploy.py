@@ -95,15 +95,16 @@ class DeployResult:
 
 
 def deploy(session: Session, files: dict[str, bytes], name: str | None, actor: str | None,
-           allow_non_executable: bool = False) -> DeployResult:
-    """Deploy files. Identical content returns the old deployment; changed content makes new versions."""
+           allow_non_executable: bool = False, *, source: str | None = None) -> DeployResult:
+    """Deploy files. Identical content returns the old deployment; changed content makes new versions.
+    `source` says where the deployment came from, as the client named it (e.g. "Camunda Modeler")."""
     digest = checksum(files)
     existing = session.scalars(select(Deployment).where(Deployment.checksum == digest)).one_or_none()
     if existing is not None:
         return DeployResult(existing, False)
     compiled = compile_files(files, allow_non_executable)
     deployment = Deployment(id=str(uuid.uuid4()), name=name or sorted(files)[0], checksum=digest,
-                            created_at=utcnow(), created_by=actor)
+                            created_at=utcnow(), created_by=actor, source=source)
     deployment.resources = [DeploymentResource(name=n, content=c) for n, c in sorted(files.items())]
     session.add(deployment)
     stored_specs = _stored_specs(compiled)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine.definitions.catalog import get_definition, latest_definition
 from engine.errors import BadRequest, Conflict, Forbidden
+from engine.instances.variable_types import forget_types
 from engine.store.lookup import get_or_raise
 from engine.history.recorder import instance_history
 from engine.identity.read_access import readable_instances
@@ -138,16 +139,22 @@ def terminate_instance(session: Session, instance_id: str, actor: Actor, reason:
     return live.row
 
 
-def patch_variables(session: Session, instance_id: str, actor: Actor, values: dict) -> ProcessInstance:
-    """Merge values into the instance's variables (running or suspended instances only)."""
+def patch_variables(session: Session, instance_id: str, actor: Actor, values: dict,
+                    remove: tuple[str, ...] = ()) -> ProcessInstance:
+    """Merge values into the instance's variables and drop the names in `remove` (running or suspended
+    instances only); a name both set and removed is set."""
     live = _controlled(session, instance_id, actor)
     _require(live, InstanceState.ACTIVE, InstanceState.SUSPENDED, InstanceState.FAILED, doing="change variables of")
     check_variables(values)
     before = live.variables()
+    removed = [name for name in dict.fromkeys(remove) if name in before and name not in values]
     # Checked here as well as on save: a failed instance is saved whatever its size.
     check_total(variables_size({**before, **values}))
     live.set_variables(values)
-    live.history.record("variables_changed", actor=actor.name, data=change_record(values, before, ()))
+    live.remove_variables(removed)
+    # New values come without a declared type: a caller that declares one records it after this.
+    forget_types(live.row, [*values, *removed])
+    live.history.record("variables_changed", actor=actor.name, data=change_record(values, before, removed))
     save_live_instance(session, live)
     return live.row
 

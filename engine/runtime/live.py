@@ -26,7 +26,7 @@ from engine.runtime.observer import ActivityObserver, all_workflows
 from engine.runtime.runner import Runner
 from engine.runtime.service_calls import CallSite, ServiceCaller
 from engine.scripting.script_engine import FuseScriptEngine
-from engine.store.local_variables import process_view, set_process_values
+from engine.store.local_variables import process_view, remove_process_values, set_process_values
 from engine.store.models import ProcessDefinition, ProcessInstance, utcnow
 from engine.store.serialization import SPECS, load_state
 from engine.store.states import InstanceState
@@ -80,6 +80,11 @@ class LiveInstance:
         """Merge values into every live task, so that whatever runs next sees them."""
         for task in self.live_tasks():
             set_process_values(task.data, task.internal_data, values)
+
+    def remove_variables(self, names: list[str]) -> None:
+        """Drop process variables from every live task (a local variable of the same name stays)."""
+        for task in self.live_tasks():
+            remove_process_values(task.data, task.internal_data, names)
 
     def run(self, action: Callable[[], None] | None = None, actor: str | None = None,
             person: Actor | None = None) -> None:

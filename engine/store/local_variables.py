@@ -41,6 +41,16 @@ def set_process_values(data: dict, internal_data: dict, values: dict) -> None:
             data[name] = value
 
 
+def remove_process_values(data: dict, internal_data: dict, names: list[str]) -> None:
+    """Remove process variables from a task's data; a local of the same name stays, what it hides goes."""
+    shadowed = internal_data.get(SHADOWED) or {}
+    for name in names:
+        if name in shadowed:
+            shadowed[name] = ABSENT
+        else:
+            data.pop(name, None)
+
+
 def stored_local_variables(workflow_state: str, task_id: str) -> dict:
     """The local variables of one task of a stored instance state (empty if it has none)."""
     if f'"{SHADOWED}"' not in workflow_state:

@@ -112,6 +112,8 @@ class Deployment(Base):
     checksum: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(120))
+    # Where the deployment came from, as its client said (Camunda 7's deployment-source, e.g. "Camunda Modeler").
+    source: Mapped[str | None] = mapped_column(String(255))
     definitions: Mapped[list["ProcessDefinition"]] = relationship(
         order_by="ProcessDefinition.key", lazy="selectin", back_populates="deployment")
     resources: Mapped[list["DeploymentResource"]] = relationship(
@@ -169,6 +171,9 @@ class ProcessInstance(Base):
     history_head: Mapped[str | None] = mapped_column(String(64))
     # Variable name -> the history event that last set it (see engine/history/variable_sources.py).
     variable_sources: Mapped[dict | None] = mapped_column(JSON)
+    # Variable name -> the type a client declared for it, e.g. {"type": "Long", "valueInfo": {}}
+    # (see engine/instances/variable_types.py); names without one get the type their value implies.
+    variable_types: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[dict | None] = mapped_column(JSON)
     # Call-activity spec name -> the definition it resolved to when first called (engine/runtime/called_processes.py)
     called_definitions: Mapped[dict | None] = mapped_column(JSON)
