@@ -16,6 +16,7 @@ the ones every route of its kind can answer are added here from how the app is b
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from apispec import APISpec
@@ -37,6 +38,7 @@ SUCCESS = {200: "OK", 201: "Created"}
 # Answers that tell the client when to try again.
 RETRY_AFTER = {429, 503}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+URL_VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <name>, <converter:name>, <converter(args):name>
 PROBLEM_SCHEMA = {
     "type": "object", "required": ["type", "title", "status", "detail"],
     "description": "RFC 9457 problem details; some problems add members (`errors`, `field`, `limit`, `file`...)",
@@ -94,9 +96,18 @@ def _request_body(meta: dict) -> dict | None:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
+def path_parameters(rule: UrlRule) -> tuple[str, list[dict]]:
+    """The rule as an OpenAPI path, and its parameters typed by their converters (<int:x> is a whole number)."""
+    params = []
+    for converter, name in URL_VARIABLE.findall(rule.rule):
+        schema = {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}
+        params.append({"in": "path", "name": name, "required": True, "schema": schema})
+    return URL_VARIABLE.sub(r"{\2}", rule.rule), sorted(params, key=lambda p: p["name"])
+
+
 def _operation_dict(app: Flask, rule: UrlRule, method: str, meta: dict) -> dict:
     op: dict = {"summary": meta["summary"], "responses": {}}
-    params = [{"in": "path", "name": p, "required": True, "schema": {"type": "string"}} for p in sorted(rule.arguments)]
+    params = path_parameters(rule)[1]
     if meta["query"] is not None:
         params.append({"in": "query", "schema": meta["query"]})
     if params:
@@ -141,9 +152,7 @@ def build_openapi(app: Flask) -> dict:
         meta = getattr(app.view_functions[rule.endpoint], "openapi", None)
         if meta is None:
             continue
-        path = rule.rule
-        for arg in rule.arguments:
-            path = path.replace(f"<{arg}>", f"{{{arg}}}").replace(f"<path:{arg}>", f"{{{arg}}}")
+        path = path_parameters(rule)[0]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             op = _operation_dict(app, rule, method, meta)
             if path.startswith("/api/v1"):

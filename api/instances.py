@@ -62,7 +62,8 @@ def patch_variables(instance_id):
 
 def _reason() -> str | None:
     """Why, from `?reason=` or a JSON body's "reason"."""
-    return ReasonQuerySchema().load(request.args).get("reason") or ReasonBodySchema().load(json_body()).get("reason")
+    in_query, in_body = ReasonQuerySchema().load(request.args), ReasonBodySchema().load(json_body())  # both checked
+    return in_query.get("reason") or in_body.get("reason")
 
 
 @bp.post("/process-instances/<instance_id>/suspend")
