@@ -21,7 +21,7 @@ import requests
 import schemathesis
 from jsonschema import Draft4Validator
 
-from helpers import bpmn_document, flow, user_task_process
+from helpers import bpmn_document, flow, form_task_process, user_task_process
 
 SEED = 20261205
 MAX_EXAMPLES = 12
@@ -38,14 +38,7 @@ def service_model(key: str, attributes: str) -> bytes:
                          '<bpmn:endEvent id="end"/>' + flow("f1", "start", "call") + flow("f2", "call", "end"), key)
 
 
-FORM_TASK = bpmn_document(
-    '<bpmn:startEvent id="start"/><bpmn:userTask id="order" camunda:formKey="generated" '
-    'camunda:candidateGroups="finance"><bpmn:extensionElements><camunda:formData>'
-    '<camunda:formField id="quantity" label="Quantity" type="long"><camunda:validation>'
-    '<camunda:constraint name="required"/></camunda:validation></camunda:formField>'
-    '</camunda:formData></bpmn:extensionElements></bpmn:userTask><bpmn:endEvent id="end"/>'
-    + flow("f1", "start", "order") + flow("f2", "order", "end"), "order")
-MODELS = {"approve": user_task_process("approve"), "order": FORM_TASK,
+MODELS = {"approve": user_task_process("approve"), "order": form_task_process("order"),
           "bill": service_model("bill", 'camunda:type="external" camunda:topic="billing"'),
           "broken": service_model("broken", 'camunda:class="nobody_registered_this"')}
 STARTS = ("approve", "approve", "approve", "approve", "order", "order", "bill", "bill", "bill", "broken", "broken")
