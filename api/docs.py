@@ -120,7 +120,8 @@ def _operation_dict(app: Flask, rule: UrlRule, method: str, meta: dict) -> dict:
     for media_type, schema in meta.get("also", {}).items():
         content[media_type] = {"schema": schema}
     for status in meta["status"] if isinstance(meta["status"], tuple) else (meta["status"],):
-        op["responses"][str(status)] = {"description": SUCCESS.get(status, "OK"), **({"content": content} if content else {})}
+        op["responses"][str(status)] = {"description": SUCCESS.get(status, "OK"),
+                                        **({"content": content} if content else {})}
     for status in error_statuses(app, rule, method, meta):
         answer = {"description": ERROR_STATUSES[status], "content": {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}

@@ -66,7 +66,8 @@ def seed_objects(server) -> dict[str, list]:
     instance_ids = [instance["id"] for instance in instances]
     return {
         "deployment_id": [deployed.json()["id"]],
-        "definition_id": definitions, "to_definition_id": definitions, "definition_key": list(MODELS), "key": list(MODELS),
+        "definition_id": definitions, "to_definition_id": definitions,
+        "definition_key": list(MODELS), "key": list(MODELS),
         "instance_id": instance_ids, "process_instance_id": instance_ids,
         "task_id": [task["id"] for instance in instances for task in instance["open_tasks"]]
         + [task["id"] for task in locked.json()],
