@@ -7,9 +7,10 @@ bound and one past it, wrong types) and a bounded fuzzing phase, positive and ne
 application/problem+json), and data the document refuses must be refused (4xx). So the document can be no
 looser than the server and the server no looser than the document.
 
-The run is bounded (few examples per operation, a fixed seed, no shrinking) so it takes a few minutes on two
-slow cores, and it runs as admin with a bearer token over a database seeded with real objects, so operations on
-an instance, task, incident or grant reach their handlers (most generated ids name nothing and get a 404).
+The run is bounded (a few fuzzed examples per operation besides the coverage cases, a fixed seed, derandomized)
+so it takes about a minute per database on two slow cores, and it runs as admin with a bearer token over a
+database seeded with real objects whose ids and names replace most generated ones (a generated id names nothing
+and only gets a 404), so operations on an instance, task, incident or grant reach their handlers.
 """
 from __future__ import annotations
 
