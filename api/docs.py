@@ -7,9 +7,9 @@ the ones every route of its kind can answer are added here from how the app is b
 
 - 400 on every route: a NUL character in the path or the query (api/request_parsing.py);
 - 429 with Retry-After on every rate-limited route: failed authentication is counted per address (api/throttle.py);
-- under /api/v1, 401 (no valid token), 403 for a state-changing request from a web session without its CSRF
-  token, and what the route's rule in api/permissions.py answers (403 for a group it lacks, 404 for an instance
-  or task it may not read);
+- under /api/v1, 401 (no valid token); for a state-changing request, 403 (a web session without its CSRF token)
+  and 409 (the database was busy with another change: api/errors.py); and what the route's rule in
+  api/permissions.py answers (403 for a group it lacks, 404 for an instance or task it may not read);
 - 404 on routes with a path parameter (the object does not exist);
 - with a body: 400 (not the expected shape), 413 (over the upload limit, or variables over theirs) and 422 (a
   value the database cannot store, e.g. a NUL character in a text field).
@@ -29,7 +29,8 @@ from api.permissions import ADMIN, INSTANCE_READER, ROUTES, TASK_READER, WORKER
 ERROR_STATUSES = {
     400: "Bad request: the body or a parameter does not fit the document (the problem's `errors` name the "
          "fields), or the path or query holds a NUL character",
-    401: "No valid token", 403: "Not allowed", 404: "Not found", 409: "Conflict",
+    401: "No valid token", 403: "Not allowed", 404: "Not found",
+    409: "Conflict: the object's state does not allow it, or another change held the database (retry)",
     413: "Over a size limit: the upload, a variable, or a model (the problem's `limit` names the setting)",
     422: "Invalid model or data, or a value that cannot be stored (the problem names it)",
     429: "Too many failed authentications from this address; retry after the Retry-After header's seconds",
@@ -75,6 +76,8 @@ def error_statuses(app: Flask, rule: UrlRule, method: str, meta: dict) -> list[i
         access = ROUTES.get(rule.endpoint, (None, ""))[0]
         if method not in SAFE_METHODS or access in (ADMIN, WORKER):
             statuses.add(403)
+        if method not in SAFE_METHODS:
+            statuses.add(409)
         if access in (INSTANCE_READER, TASK_READER):
             statuses.add(404)
     if rule.arguments:
