@@ -159,3 +159,19 @@ def test_every_error_is_problem_json_and_the_routes_statuses_are_listed(document
 def test_a_nul_in_the_path_is_a_400_on_every_database(client, auth):
     answer = client.get("/api/v1/process-instances/a%00b", headers=auth["demo"])
     assert answer.status_code == 400 and answer.content_type == PROBLEM and "NUL" in answer.json["detail"]
+
+
+def test_a_grant_names_exactly_one_user_or_group_and_permissions_its_resource_has(client, auth, document):
+    schema = document["components"]["schemas"]["NewAuthorization"]
+    [one_of_who, one_of_kind] = schema["allOf"]
+    assert one_of_who == {"oneOf": [{"required": ["user_id"]}, {"required": ["group_id"]}]}
+    instance_kind = next(k for k in one_of_kind["oneOf"]
+                         if k["properties"]["resource_type"]["enum"] == ["process_instance"])
+    assert "CREATE_INSTANCE" not in instance_kind["properties"]["permissions"]["items"]["enum"]
+    grant = {"resource_type": "process_instance", "resource_id": "x", "permissions": ["READ"]}
+    for wrong in ({**grant, "user_id": "bob", "group_id": "sales"}, grant, {**grant, "resource_id": "  ",
+                  "user_id": "bob"}, {**grant, "user_id": "bob", "permissions": ["CREATE_INSTANCE"]}):
+        answer = client.post("/api/v1/authorizations", json=wrong, headers=auth["demo"])
+        assert answer.status_code == 400 and answer.content_type == PROBLEM, (wrong, answer.json)
+    assert client.post("/api/v1/authorizations", json={**grant, "user_id": "bob"},
+                       headers=auth["demo"]).status_code == 201
