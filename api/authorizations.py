@@ -28,7 +28,7 @@ def add_authorization():
     return AuthorizationSchema().dump(row), 201
 
 
-@bp.delete("/authorizations/<authorization_id>")
+@bp.delete("/authorizations/<int:authorization_id>")  # an integer, so /authorizations/log is not one
 @operation("Withdraw a grant (admin)", response=AuthorizationSchema, errors=(401, 403, 404))
 def remove_authorization(authorization_id):
     row = engine.remove_authorization(db.session, authorization_id, current_actor().name)

@@ -8,8 +8,8 @@ from api.blueprints import api_blueprint, commit, require_admin
 from api.docs import operation
 from api.extensions import db
 from api.schemas import (
-    DefinitionQuerySchema, DefinitionSchema, DeployFormSchema, DeploymentSchema, FormViewSchema, ProblemItemSchema,
-    ValidationReportSchema,
+    DefinitionQuerySchema, DefinitionSchema, DeployFormSchema, DeploymentSchema, DeployUploadSchema, FormViewSchema,
+    ProblemItemSchema, UploadSchema, ValidationReportSchema,
 )
 from engine.definitions import catalog
 from engine.deployment import deploy as engine
@@ -20,10 +20,9 @@ bp = api_blueprint("deployments", __name__)
 
 
 @bp.post("/deployments")
-@operation("Deploy BPMN (and form) files; identical content returns the existing deployment",
-           response=DeploymentSchema, status=201, errors=(400, 401, 403, 409, 413, 422, 503),
-           multipart={"file": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                      "name": {"type": "string"}, "allow_non_executable": {"type": "boolean"}})
+@operation("Deploy BPMN (and form) files: 201 with a new deployment, or 200 with the existing one for identical "
+           "content", response=DeploymentSchema, status=(201, 200), errors=(400, 401, 403, 409, 413, 422, 503),
+           multipart=DeployUploadSchema)
 def create_deployment():
     actor = current_actor()
     require_admin(actor, "deploy")
@@ -38,7 +37,7 @@ def create_deployment():
 
 @bp.post("/validate")
 @operation("Check files as a deployment would, without deploying", response=ValidationReportSchema,
-           errors=(400, 401, 413, 422, 503), multipart={"file": {"type": "array", "items": {"type": "string", "format": "binary"}}})
+           errors=(400, 401, 413, 422, 503), multipart=UploadSchema)
 def validate():
     return ValidationReportSchema().dump(engine.validate_files(uploaded_files()))
 

@@ -14,6 +14,7 @@ from engine.errors import FuseError
 
 log = logging.getLogger("fuse.api")
 PROBLEM_JSON = "application/problem+json"
+STRING_TOO_LONG = "22001"  # SQLSTATE string_data_right_truncation: a value longer than its varchar column
 
 
 def problem_type(slug: str) -> str:
@@ -48,14 +49,21 @@ def _fuse_error(err: FuseError):
 
 def _invalid_request(err: ValidationError):
     db.session.rollback()
-    return problem(400, "bad-request", "Bad request", "the request does not match the expected shape",
-                   errors=err.normalized_messages())
+    messages = err.normalized_messages()
+    named = ", ".join(sorted(str(name) for name in messages)) if isinstance(messages, dict) else ""
+    detail = "the request does not match the expected shape" + (f" (see {named})" if named else "")
+    return problem(400, "bad-request", "Bad request", detail, errors=messages)
 
 
 def _http_error(err: HTTPException):
     db.session.rollback()
     slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(err.code, "http-error")
-    return problem(err.code or 500, slug, err.name, err.description or err.name)
+    response = problem(err.code or 500, slug, err.name, err.description or err.name)
+    # What werkzeug would have sent besides its HTML body: Allow on a 405 (RFC 9110 requires it), and so on.
+    for name, value in err.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _database_busy(err: OperationalError):
@@ -70,6 +78,9 @@ def _data_refused(err: DataError):
     if "NUL (0x00)" in str(err):
         # psycopg refuses it before sending anything: a text field of the request held a NUL character.
         return problem(422, "invalid-value", "Invalid value", "a text value must not contain a NUL character (\\u0000)")
+    if getattr(err.orig, "sqlstate", None) == STRING_TOO_LONG:
+        # The schemas bound what they know goes into a text column; this is the net under what they miss.
+        return problem(422, "invalid-value", "Invalid value", "a text value is longer than Fuse can store")
     return _unexpected(err)
 
 

@@ -7,8 +7,8 @@ from api.docs import operation
 from api.extensions import db
 from api.instances import instance_response
 from api.schemas import (
-    ExtendLockSchema, FetchAndLockSchema, InstanceSchema, LockedTaskSchema, WorkerBpmnErrorSchema,
-    WorkerCompleteSchema, WorkerFailureSchema,
+    ExtendLockSchema, FailureRecordedSchema, FetchAndLockSchema, InstanceSchema, LockedTaskSchema,
+    LockExtendedSchema, WorkerBpmnErrorSchema, WorkerCompleteSchema, WorkerFailureSchema,
 )
 from engine.tasks import external_tasks as engine
 from engine.errors import Forbidden
@@ -48,7 +48,7 @@ def complete(task_id):
 
 @bp.post("/external-tasks/<task_id>/failure")
 @operation("Report a failure: available again after retry_timeout_ms while retries > 0, else an incident",
-           body=WorkerFailureSchema, errors=(400, 401, 403, 404, 409))
+           body=WorkerFailureSchema, response=FailureRecordedSchema, errors=(400, 401, 403, 404, 409))
 def failure(task_id):
     user = require_worker()
     args = WorkerFailureSchema().load(json_body())
@@ -71,10 +71,11 @@ def bpmn_error(task_id):
 
 
 @bp.post("/external-tasks/<task_id>/extend-lock")
-@operation("Keep a task locked for longer", body=ExtendLockSchema, errors=(400, 401, 403, 404, 409))
+@operation("Keep a task locked for longer", body=ExtendLockSchema, response=LockExtendedSchema,
+           errors=(400, 401, 403, 404, 409))
 def extend_lock(task_id):
     user = require_worker()
     args = ExtendLockSchema().load(json_body())
     row = engine.extend_lock(db.session, task_id, args["worker_id"], args["new_duration_ms"], user)
     commit()
-    return {"id": row.id, "lock_expires_at": row.lock_expires_at.isoformat() + "Z"}
+    return LockExtendedSchema().dump(row)

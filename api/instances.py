@@ -9,7 +9,7 @@ from api.docs import operation
 from api.extensions import db
 from api.schemas import (
     HistoryEventSchema, InstanceDiagramSchema, InstancePageSchema, InstanceQuerySchema, InstanceSchema,
-    ReasonQuerySchema, StartInstanceSchema, VariablesSchema,
+    ReasonBodySchema, ReasonQuerySchema, StartInstanceSchema, VariablesSchema,
 )
 from engine.instances import commands as engine
 from engine.reports.diagram import instance_bpmn, instance_diagram
@@ -62,11 +62,12 @@ def patch_variables(instance_id):
 
 def _reason() -> str | None:
     """Why, from `?reason=` or a JSON body's "reason"."""
-    return ReasonQuerySchema().load(request.args).get("reason") or json_body().get("reason")
+    in_query, in_body = ReasonQuerySchema().load(request.args), ReasonBodySchema().load(json_body())  # both checked
+    return in_query.get("reason") or in_body.get("reason")
 
 
 @bp.post("/process-instances/<instance_id>/suspend")
-@operation("Suspend an active instance", query=ReasonQuerySchema, response=InstanceSchema,
+@operation("Suspend an active instance", query=ReasonQuerySchema, body=ReasonBodySchema, response=InstanceSchema,
            errors=(401, 403, 404, 409))
 def suspend(instance_id):
     row = engine.suspend_instance(db.session, instance_id, current_actor(), _reason())
@@ -75,7 +76,7 @@ def suspend(instance_id):
 
 
 @bp.post("/process-instances/<instance_id>/resume")
-@operation("Resume a suspended instance", query=ReasonQuerySchema, response=InstanceSchema,
+@operation("Resume a suspended instance", query=ReasonQuerySchema, body=ReasonBodySchema, response=InstanceSchema,
            errors=(401, 403, 404, 409))
 def resume(instance_id):
     row = engine.resume_instance(db.session, instance_id, current_actor(), _reason())
@@ -84,7 +85,7 @@ def resume(instance_id):
 
 
 @bp.delete("/process-instances/<instance_id>")
-@operation("Terminate an instance (it is kept, in state terminated)", query=ReasonQuerySchema,
+@operation("Terminate an instance (it is kept, in state terminated)", query=ReasonQuerySchema, body=ReasonBodySchema,
            response=InstanceSchema, errors=(401, 403, 404, 409))
 def terminate(instance_id):
     row = engine.terminate_instance(db.session, instance_id, current_actor(), _reason())

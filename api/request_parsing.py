@@ -1,6 +1,8 @@
 """Limits on what a request may carry before any view reads it: JSON a client cannot abuse, and
 query strings PostgreSQL can store.
 
+A NUL character anywhere in the path or the query string is a 400 on every route.
+
 Python's JSON parser accepts NaN and Infinity (not JSON, and refused by PostgreSQL) and recurses
 once per nesting level, so a body nested a few thousand levels deep ended in a RecursionError: both
 answer 400 here. Values nested less deeply but still too deep for a variable are refused by the
@@ -37,8 +39,11 @@ class StrictJSONProvider(DefaultJSONProvider):
             raise InvalidJson("the JSON is nested too deeply") from None
 
 
-def refuse_nul_in_query() -> None:
-    """A NUL character in a query string cannot be compared with a text column on PostgreSQL."""
+def refuse_nul_in_url() -> None:
+    """A NUL character in the path or the query string cannot be compared with a text column on PostgreSQL
+    (which answered 422 there and 404 on SQLite): it is a 400 on every route, before anything reads it."""
+    if "\x00" in request.path:
+        raise BadRequest("the path must not contain a NUL character")
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
             raise BadRequest(f"query parameter {name.replace(chr(0), '')!r} must not contain a NUL character")
@@ -46,4 +51,4 @@ def refuse_nul_in_query() -> None:
 
 def init_request_parsing(app: Flask) -> None:
     app.json = StrictJSONProvider(app)
-    app.before_request(refuse_nul_in_query)
+    app.before_request(refuse_nul_in_url)

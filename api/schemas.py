@@ -1,8 +1,13 @@
 """Request and response shapes; the OpenAPI document is generated from these."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
+import re
+from datetime import datetime, timezone
 
+from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow.utils import missing
+
+from engine.deployment.checks import ACCEPTED_SUFFIXES, MAX_FILE_NAME
 from engine.store.states import InstanceState
 
 
@@ -18,6 +23,75 @@ class UtcDateTime(fields.DateTime):
 MAX_PAGE = 1_000_000_000
 MAX_RETRIES = 1_000_000
 MAX_DELAY_MS = 30 * 86_400_000
+
+
+# Lengths of the text columns request values are stored in (engine/store/models.py): longer is a 400 here,
+# not an error of the database.
+BUSINESS_KEY_MAX = 255
+DEPLOYMENT_NAME_MAX = 200
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: `true` or `false` only. marshmallow's Boolean also takes 0, 1, "yes", "off"...; so
+    `"force": 0` started an instance although the document says boolean."""
+
+    default_error_messages = {"invalid": "Not a boolean: send true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not bool:  # noqa: E721 - 0 == False and 1 == True, so `in`/`==` would let them pass
+            raise self.make_error("invalid")
+        return value
+
+
+class TextBoolean(fields.Boolean):
+    """A boolean in a query string or form field: the text `true` or `false`, as OpenAPI serializes one."""
+
+    default_error_messages = {"invalid": "Not a boolean: send true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value not in ("true", "false"):
+            raise self.make_error("invalid")
+        return value == "true"
+
+
+# A date, or a date and time with an optional offset (none means UTC): ISO 8601 as Python reads it, minus the
+# week dates, ordinal dates and compact forms fromisoformat also takes, so the document can state it exactly.
+INSTANT_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                   r"(Z|[+-][0-9]{2}:[0-9]{2})?)?$")
+_INSTANT = re.compile(INSTANT_PATTERN.removeprefix("^").removesuffix("$"))
+
+
+class Instant(fields.Field):
+    """A point in time from a query string, as naive UTC (how timestamps are stored)."""
+
+    default_error_messages = {"invalid": "Not a date or date-time (YYYY-MM-DD[THH:MM[:SS[.ffffff]]][Z|+HH:MM])."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not _INSTANT.fullmatch(value):
+            raise self.make_error("invalid")
+        try:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        except ValueError:  # the right shape, but no such day or hour (2030-02-31, 25:00)
+            raise self.make_error("invalid") from None
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first day Python knows, in UTC
+            raise self.make_error("invalid") from None
+        return moment
+
+
+class EngineChecked(fields.String):
+    """A string the document marks required and not blank, whose absence the engine refuses itself (422
+    naming the field, as it does for the CLI), so a missing, null or blank value passes through as None."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=True, metadata={"minLength": 1, "pattern": r"\S", **kwargs.pop("metadata", {})},
+                         **kwargs)
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if value is missing or value is None:
+            return None
+        return super().deserialize(value, attr, data, **kwargs)
 
 
 class Loose(Schema):
@@ -50,8 +124,25 @@ class DeploymentSchema(Schema):
 
 
 class DeployFormSchema(Loose):
-    name = fields.String()
-    allow_non_executable = fields.Boolean(load_default=False)
+    name = fields.String(validate=validate.Length(max=DEPLOYMENT_NAME_MAX))
+    allow_non_executable = TextBoolean(load_default=False)
+
+
+class UploadSchema(Loose):
+    """The multipart/form-data of an upload (documentation only: views read request.files)."""
+
+    file = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True,
+                       validate=validate.Length(min=1), metadata={"description": (
+                           "one part per file. Its file name (at most "
+                           f"{MAX_FILE_NAME} characters, any case) says what it is, and only these are "
+                           f"accepted: {', '.join(ACCEPTED_SUFFIXES)}; at least one must be BPMN "
+                           "(.bpmn, .bpmn20.xml, .bpmn2). Pickles are refused (422), ONNX files must hold their "
+                           "own data. The part's Content-Type is not read.")})
+
+
+class DeployUploadSchema(UploadSchema, DeployFormSchema):
+    """A deployment's multipart/form-data: the files, an optional name, and whether to keep non-executable
+    processes."""
 
 
 class ProcessBriefSchema(Schema):
@@ -78,16 +169,24 @@ class DefinitionSchema(DefinitionBriefSchema):
 
 class DefinitionQuerySchema(Loose):
     key = fields.String()
-    latest = fields.Boolean(load_default=False)
-    startable = fields.Boolean(load_default=False, metadata={"description": "only those the caller may start"})
+    latest = TextBoolean(load_default=False)
+    startable = TextBoolean(load_default=False, metadata={"description": "only those the caller may start"})
 
 
 class StartInstanceSchema(Schema):
-    definition_key = fields.String()
-    definition_id = fields.String()
-    business_key = fields.String(allow_none=True)
+    """Which process to start: exactly one of `definition_key` (its latest version) and `definition_id`."""
+
+    # The engine refuses neither or both (400); the document says so with oneOf.
+    openapi = {"oneOf": [{"required": ["definition_key"]}, {"required": ["definition_id"]}]}
+
+    definition_key = fields.String(validate=validate.Length(min=1), metadata={
+        "description": "start the latest version of this process (exactly one of definition_key and definition_id)"})
+    definition_id = fields.String(validate=validate.Length(min=1), metadata={
+        "description": "start this version (exactly one of definition_key and definition_id)"})
+    business_key = fields.String(allow_none=True, validate=validate.Length(max=BUSINESS_KEY_MAX))
     variables = fields.Dict(keys=fields.String(), load_default=dict)
-    force = fields.Boolean(load_default=False)
+    force = StrictBoolean(load_default=False, metadata={
+        "description": "an admin may start a process that is not executable"})
 
 
 class ActivitySchema(Schema):
@@ -168,7 +267,13 @@ class InstanceQuerySchema(PageQuerySchema):
 
 
 class ReasonQuerySchema(Loose):
-    reason = fields.String()
+    reason = fields.String(metadata={"description": "why (recorded in the history); or `reason` in a JSON body"})
+
+
+class ReasonBodySchema(Loose):
+    """An optional JSON body of suspend, resume and terminate: why (the query's `reason` wins)."""
+
+    reason = fields.String(allow_none=True)
 
 
 class VariablesSchema(Schema):
@@ -203,11 +308,21 @@ class ChainReportSchema(Schema):
     first_broken = fields.Nested(BrokenLinkSchema, allow_none=True)
 
 
-class HistoryExportQuerySchema(Schema):
-    start = fields.DateTime(data_key="from", required=True,
-                            metadata={"description": "ISO 8601; events at or after it (no offset: UTC)"})
-    end = fields.DateTime(data_key="to", required=True, metadata={"description": "ISO 8601; events before it"})
+class HistoryExportQuerySchema(Loose):
+    """The [from, to) range of an export; `to` before `from` is a 400 naming `to`."""
+
+    start = Instant(data_key="from", required=True, metadata={
+        "type": "string", "pattern": INSTANT_PATTERN,
+        "description": "events at or after it: a date or date-time, with an offset or Z (none: UTC)"})
+    end = Instant(data_key="to", required=True, metadata={
+        "type": "string", "pattern": INSTANT_PATTERN,
+        "description": "events before it (not before `from`): a date or date-time, with an offset or Z (none: UTC)"})
     instance_id = fields.String(metadata={"description": "only this instance's events"})
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if "start" in data and "end" in data and data["end"] < data["start"]:
+            raise ValidationError("must not be before 'from'", "to")
 
 
 class HistoryExportLineSchema(HistoryEventSchema):
@@ -246,7 +361,7 @@ class TaskQuerySchema(PageQuerySchema):
     candidate_group = fields.String()
     process_instance_id = fields.String()
     state = fields.String(validate=validate.OneOf(["open", "completed", "cancelled"]))
-    overdue = fields.Boolean(load_default=False)
+    overdue = TextBoolean(load_default=False)
 
 
 class AssignSchema(Schema):
@@ -335,16 +450,25 @@ class ExtendLockSchema(Schema):
 
 class MessageSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    business_key = fields.String(allow_none=True)
+    business_key = fields.String(allow_none=True, validate=validate.Length(max=BUSINESS_KEY_MAX))
     correlation_keys = fields.Dict(keys=fields.String(), load_default=dict)
     variables = fields.Dict(keys=fields.String(), load_default=dict)
-    all = fields.Boolean(load_default=False)
+    all = StrictBoolean(load_default=False)
     ttl_ms = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_DELAY_MS))
 
 
 class SignalSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     variables = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class FailureRecordedSchema(Schema):
+    status = fields.String(metadata={"enum": ["recorded"]})
+
+
+class LockExtendedSchema(Schema):
+    id = fields.String()
+    lock_expires_at = UtcDateTime()
 
 
 class DeliverySchema(Schema):
@@ -354,10 +478,10 @@ class DeliverySchema(Schema):
 
 
 class RepairSchema(Schema):
-    """Every repair says why: the reason goes into the instance's history (422 when blank)."""
+    """Every repair says why: the reason goes into the instance's history (422 naming `reason` when it is
+    missing, null or blank)."""
 
-    reason = fields.String(allow_none=True, load_default=None,
-                           metadata={"description": "required: why the instance is repaired"})
+    reason = EngineChecked(metadata={"description": "why the instance is repaired"})
 
 
 class MoveTokenSchema(RepairSchema):

@@ -36,6 +36,7 @@ def init_rate_limits(app: Flask, exempt: tuple = ()) -> Limiter:
                       application_limits_deduct_when=_failed_authentication)
     for blueprint in exempt:
         limiter.exempt(blueprint)
+    app.extensions["fuse_rate_limit_exempt"] = {blueprint.name for blueprint in exempt}  # the document's 429s
     app.register_error_handler(RateLimitExceeded, lambda err: _too_many(limiter, err))
     return limiter
 

@@ -57,6 +57,17 @@ def user_task_process(process_id: str = "p", attributes: str = 'camunda:candidat
         process_id)
 
 
+def form_task_process(process_id: str = "order") -> bytes:
+    """start -> user task 'order' (for finance) with a generated form asking a required `quantity` -> end."""
+    return bpmn_document(
+        '<bpmn:startEvent id="start"/><bpmn:userTask id="order" camunda:formKey="generated" '
+        'camunda:candidateGroups="finance"><bpmn:extensionElements><camunda:formData>'
+        '<camunda:formField id="quantity" label="Quantity" type="long"><camunda:validation>'
+        '<camunda:constraint name="required"/></camunda:validation></camunda:formField>'
+        '</camunda:formData></bpmn:extensionElements></bpmn:userTask><bpmn:endEvent id="end"/>'
+        + flow("f1", "start", "order") + flow("f2", "order", "end"), process_id)
+
+
 def loop_process(times: int, process_id: str = "loop") -> bytes:
     """start -> count (i += 1) -> gateway: back to count while i < times, else end."""
     return bpmn_document(

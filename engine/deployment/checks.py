@@ -4,7 +4,7 @@ Errors stop the deployment; warnings are returned with it (and by POST /validate
 """
 from __future__ import annotations
 
-from bpmn.compiler import Compilation, is_model_file
+from bpmn.compiler import BPMN_SUFFIXES, DMN_SUFFIXES, Compilation
 from bpmn.errors import ElementProblem
 from engine.definitions.form_sources import files_named, unshown_form
 from engine.errors import BadRequest, UnsafeModelFile
@@ -16,10 +16,14 @@ from engine.handlers.registry import find_handler
 from engine.runtime.service_calls import handler_name
 from forms.loader import load_form
 from forms.model import FormError
-from forms.resources import is_form_file
+from forms.resources import FORM_SUFFIXES
 
 
 HANDLER_FILE_SUFFIXES = (".policy.json", ".onnx")
+# Every kind of file a deployment may carry, by the end of its name (any case); the API's document lists them.
+ACCEPTED_SUFFIXES = BPMN_SUFFIXES + DMN_SUFFIXES + FORM_SUFFIXES + HANDLER_FILE_SUFFIXES
+# A file name is stored as a resource's name (and, without a `name`, as the deployment's): both columns hold 200.
+MAX_FILE_NAME = 200
 # Form files that stand alone (a .uischema.json only completes its .schema.json).
 FORM_KINDS = {".form": "camunda-form", ".schema.json": "json-schema"}
 
@@ -32,13 +36,13 @@ def check_file_names(files: dict[str, bytes]) -> None:
         raise UnsafeModelFile(pickle_refusal(pickles[0]), file=pickles[0])
     for name in sorted(n for n in files if is_onnx(n)):
         check_onnx_file(name, files[name])
-    unknown = [n for n in files
-               if not (is_model_file(n) or is_form_file(n) or n.lower().endswith(HANDLER_FILE_SUFFIXES))]
+    unknown = [n for n in files if not n.lower().endswith(ACCEPTED_SUFFIXES)]
     if unknown:
-        raise BadRequest(f"unsupported file type: {', '.join(unknown)} (expected .bpmn, .dmn, .form, "
-                         ".schema.json, .uischema.json, .policy.json or .onnx)")
-    if not any(n.lower().endswith((".bpmn", ".bpmn20.xml", ".bpmn2")) for n in files):
+        raise BadRequest(f"unsupported file type: {', '.join(unknown)} (expected {', '.join(ACCEPTED_SUFFIXES)})")
+    if not any(n.lower().endswith(BPMN_SUFFIXES) for n in files):
         raise BadRequest("a deployment needs at least one .bpmn file")
+    if long := [n for n in files if len(n) > MAX_FILE_NAME]:
+        raise BadRequest(f"file name {long[0][:40]}... is longer than {MAX_FILE_NAME} characters")
 
 
 def check_onnx_file(name: str, content: bytes) -> None:

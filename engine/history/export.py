@@ -1,41 +1,17 @@
 """Exporting history by time range: events as JSON-ready dicts, read in batches (never all at once)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import ValidationFailed
 from engine.history.chain import HASHED_FIELDS, canonical_at
 from engine.store.models import HistoryEvent
 
 BATCH = 500
 EXPORTED_FIELDS = (*HASHED_FIELDS, "hash")
-
-
-def parse_instant(text: str | None, name: str) -> datetime:
-    """An ISO 8601 date or date-time as naive UTC (no offset means UTC); ValidationFailed otherwise."""
-    if not text:
-        raise ValidationFailed(f"'{name}' is required (an ISO 8601 date-time)",
-                               errors=[{"field": name, "message": "required"}])
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationFailed(f"'{name}' is not an ISO 8601 date-time: {text!r}",
-                               errors=[{"field": name, "message": "not an ISO 8601 date-time"}]) from None
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
-
-
-def export_range(start_text: str | None, end_text: str | None) -> tuple[datetime, datetime]:
-    """The [from, to) range of an export request, checked."""
-    start, end = parse_instant(start_text, "from"), parse_instant(end_text, "to")
-    if end < start:
-        raise ValidationFailed("'to' is before 'from'", errors=[{"field": "to", "message": "before 'from'"}])
-    return start, end
 
 
 def export_line(event) -> dict:

@@ -116,12 +116,18 @@ def test_only_admins_may_export(client, auth):
     assert response.json["type"] == "urn:fuse:problem:forbidden"
 
 
-def test_bad_or_missing_dates_are_a_422_problem(client, auth):
-    for params in ({"from": "yesterday", "to": "2030-01-01"}, {"from": "2030-01-01"},
-                   {"from": "2030-01-02", "to": "2030-01-01"}):
+def test_bad_or_missing_dates_or_a_range_backwards_are_a_400_naming_the_parameter(client, auth):
+    for params, field in (({"from": "yesterday", "to": "2030-01-01"}, "from"), ({"from": "2030-01-01"}, "to"),
+                          ({"from": "2030-01-02", "to": "2030-01-01"}, "to"),
+                          ({"from": "2030-02-31", "to": "2030-03-01"}, "from"),
+                          ({"from": "2030-W01", "to": "2030-03-01"}, "from"),
+                          ({"from": "0001-01-01T00:00+01:00", "to": "2030-03-01"}, "from")):
         response = export(client, auth["demo"], **params)
-        assert response.status_code == 422 and response.content_type == PROBLEM, params
-        assert response.json["type"] == "urn:fuse:problem:validation-failed"
+        assert response.status_code == 400 and response.content_type == PROBLEM, params
+        assert response.json["type"] == "urn:fuse:problem:bad-request"
+        assert list(response.json["errors"]) == [field] and field in response.json["detail"], response.json
+    same_instant = export(client, auth["demo"], **{"from": "2030-01-01T00:00Z", "to": "2030-01-01T01:00+01:00"})
+    assert same_instant.status_code == 200 and same_instant.get_data() == b""
 
 
 def test_both_endpoints_are_in_the_openapi_document(client):
@@ -132,5 +138,5 @@ def test_both_endpoints_are_in_the_openapi_document(client):
     assert {"valid", "events", "first_broken"} <= set(document["components"]["schemas"]["ChainReport"]["properties"])
     exported = paths["/api/v1/history"]["get"]
     assert "application/x-ndjson" in exported["responses"]["200"]["content"]
-    assert {"403", "422"} <= set(exported["responses"])
+    assert {"400", "403"} <= set(exported["responses"]) and "422" not in exported["responses"]
     assert {p["name"] for p in exported["parameters"] if p["in"] == "query"} >= {"from", "to", "instance_id"}
