@@ -18,6 +18,9 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow as SpiffBpmnSubWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow as SpiffBpmnWorkflow
+from SpiffWorkflow.task import Task as SpiffTask
 
 from bpmn.compensation_specs import AdHocSpecConverter, ProcessSpecConverter, compensation_converters
 from bpmn.event_gateway import FirstEventDefinition
@@ -30,6 +33,7 @@ from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
     ZeebeSequentialMultiInstance,
 )
+from bpmn.tree import BpmnSubWorkflow, BpmnWorkflow, Task
 
 
 class FuseUserTaskConverter(UserTaskConverter):
@@ -67,4 +71,8 @@ def spec_config() -> dict:
     for spec_class in {spec for _, spec in FuseParser.OVERRIDE_PARSER_CLASSES.values()}:
         if (library_class := replaced_class(spec_class)) is not None:
             config[spec_class] = config.pop(library_class)
+    # Tasks and workflows walk the tree with loops (bpmn.tree): same names, so stored states load as them.
+    config[Task] = config.pop(SpiffTask)
+    config[BpmnSubWorkflow] = config.pop(SpiffBpmnSubWorkflow)
+    config[BpmnWorkflow] = config.pop(SpiffBpmnWorkflow)
     return config
