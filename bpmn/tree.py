@@ -12,8 +12,14 @@ stack no longer grows with the model. They keep the library's class names, so a 
 or restores is one of these (engine.store.serialization, engine.runtime.live), and every task in it
 is a `Task` of this module: the root is created here and every other task by a parent's `_add_child`
 or by the serializer (bpmn.serializer).
+
+Each workflow also keeps a `TaskIndex`: its tasks by state, and the tasks whose state changed (or that
+were added) since Fuse last looked. Fuse's per-step bookkeeping (engine.runtime.observer, .pruning)
+reads these instead of walking every task: a chain of N predicted tasks made every step cost N.
 """
 from __future__ import annotations
+
+import itertools
 
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow as SpiffBpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow as SpiffBpmnWorkflow
@@ -22,8 +28,63 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
 
+_SEQUENCE = itertools.count()  # creation order: a workflow's `tasks` dict holds its tasks in this order
+
+
+class TaskIndex:
+    """A workflow's tasks by state, and those changed since `take_changed` (see the module docstring)."""
+
+    def __init__(self):
+        self.by_state: dict[int, dict] = {}
+        self.changed: dict = {}
+
+    def add(self, task) -> None:
+        self.by_state.setdefault(task._state, {})[task.id] = task
+        self.changed[task.id] = task
+
+    def move(self, task, before: int) -> None:
+        self.by_state.get(before, {}).pop(task.id, None)
+        self.add(task)
+
+    def drop(self, task) -> None:
+        self.by_state.get(task._state, {}).pop(task.id, None)
+        self.changed.pop(task.id, None)
+
+    def in_state(self, mask: int) -> list:
+        """The tasks whose state is in `mask` (a list: callers may change states while they go)."""
+        return [task for state, tasks in self.by_state.items() if state & mask for task in tasks.values()]
+
+    def take_changed(self) -> list:
+        """The tasks added or changed since the last call, in creation order."""
+        changed, self.changed = self.changed, {}
+        return sorted(changed.values(), key=lambda task: task.seq)
+
+
+def task_index(workflow) -> TaskIndex | None:
+    """The workflow's index; None for a workflow that is not of this module."""
+    return getattr(workflow, "task_index", None)
+
+
+def forget(workflow, task) -> None:
+    """Take a task that is being removed from `workflow.tasks` by hand out of the index too."""
+    if (index := task_index(workflow)) is not None:
+        index.drop(task)
+
+
 class Task(SpiffTask):
-    """A task whose tree walks are loops."""
+    """A task whose tree walks are loops, and that keeps its workflow's index up to date."""
+
+    def __init__(self, workflow, *args, **kwargs):
+        super().__init__(workflow, *args, **kwargs)
+        self.seq = next(_SEQUENCE)
+        if (index := task_index(workflow)) is not None:
+            index.add(self)
+
+    def _set_state(self, value: int) -> None:
+        before = self._state
+        super()._set_state(value)
+        if value != before and (index := task_index(self.workflow)) is not None:
+            index.move(self, before)
 
     def _add_child(self, task_spec, state: int = TaskState.MAYBE) -> Task:
         # As the library's, but the child is one of ours.
@@ -84,6 +145,7 @@ class IterativeRemoval:
     """For workflows: a fresh workflow's root is a `Task` of this module, removal is a loop."""
 
     def __init__(self, *args, deserializing: bool = False, **kwargs):
+        self.task_index = TaskIndex()
         # The library's constructor would make a library Task the root: build it here instead.
         super().__init__(*args, deserializing=True, **kwargs)
         if not deserializing:
@@ -101,6 +163,7 @@ class IterativeRemoval:
         for task in reversed(found):
             task.parent._children.remove(task.id)
             self.tasks.pop(task.id)
+            self.task_index.drop(task)
             self._task_removed_notify(task)
 
 

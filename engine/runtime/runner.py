@@ -16,7 +16,7 @@ from engine.runtime.compensation import Compensator, is_compensating
 from engine.runtime.event_routing import throws_and_waits
 from engine.runtime.event_subprocesses import before_run, end_idle_scopes
 from engine.runtime.observer import ActivityObserver
-from engine.runtime.pruning import prune_finished
+from engine.runtime.pruning import prune_finished, ready_tasks
 
 DEFAULT_STEP_LIMIT = 100_000
 
@@ -52,7 +52,8 @@ class Runner:
 
     def _runnable(self) -> bool:
         return any(t.state == TaskState.READY and not t.task_spec.manual and not is_held(t)
-                   for wf in (self.workflow, *self.workflow.subprocesses.values()) for t in wf.tasks.values())
+                   for wf in (self.workflow, *self.workflow.subprocesses.values())
+                   for t in ready_tasks(wf))
 
     def _pass(self) -> bool:
         top = self.workflow
