@@ -71,6 +71,52 @@ def forget(workflow, task) -> None:
         index.drop(task)
 
 
+def tree_order(task) -> tuple:
+    """The task's place in a depth-first walk of its workflow's tree: sorting by it gives the order in
+    which SpiffWorkflow's task iterator meets tasks (a parent before its children, children in order)."""
+    path, node = [], task
+    while (parent := node.parent) is not None:
+        path.append(parent._children.index(node.id))
+        node = parent
+    return tuple(reversed(path))
+
+
+def _owner(sub, top):
+    """The task a sub-process workflow runs for, or None when it is gone."""
+    owner_id = sub.parent_task_id
+    for wf in [top, *top.subprocesses.values()]:
+        if (task := wf.tasks.get(owner_id)) is not None:
+            return task
+    return None
+
+
+def _prefix(sub, workflow, top) -> tuple | None:
+    """Where a depth-first walk from `workflow`'s root enters `sub` (a sub-process tree comes before
+    its activity's children), or None when the walk never reaches it."""
+    if sub is workflow:
+        return ()
+    owner = _owner(sub, top) if sub.parent_task_id is not None else None
+    if owner is None:
+        return None
+    above = _prefix(owner.workflow, workflow, top)
+    return None if above is None else above + tree_order(owner) + (-1,)
+
+
+def ready_in_order(workflow) -> list:
+    """What `workflow.get_tasks(state=READY)` gives - its READY tasks and those of the sub-processes
+    below it, in depth-first order - from the task indexes instead of a walk of every task."""
+    top = workflow.top_workflow
+    found = []
+    for wf in [top, *top.subprocesses.values()]:
+        if (prefix := _prefix(wf, workflow, top)) is None:
+            continue
+        if (index := task_index(wf)) is None:
+            return workflow.get_tasks(state=TaskState.READY)
+        found += [(prefix + tree_order(task), task) for task in index.in_state(TaskState.READY)]
+    found.sort(key=lambda entry: entry[0])
+    return [task for _, task in found]
+
+
 class Task(SpiffTask):
     """A task whose tree walks are loops, and that keeps its workflow's index up to date."""
 
@@ -152,6 +198,13 @@ class IterativeRemoval:
             self.task_tree = Task(self, self.spec.start, state=TaskState.FUTURE)
             self.task_tree.task_spec._predict(self.task_tree, mask=TaskState.NOT_FINISHED_MASK)
             self.task_tree._ready()
+
+    def update_waiting_tasks(self) -> None:
+        """As the library's (after every completed task), from the index instead of a walk of the tree."""
+        for task in sorted(self.task_index.in_state(TaskState.WAITING), key=tree_order):
+            # An earlier update may have moved or removed it (the library's walk would not meet it then).
+            if task.state == TaskState.WAITING and self.tasks.get(task.id) is task:
+                task.task_spec._update(task)
 
     def _remove_task(self, task_id) -> None:
         """Remove a task and its sub-tree: children before their parent, as the library's recursion does."""

@@ -11,6 +11,7 @@ import os
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn.specs import SERVICE_DONE, ServiceTask
+from bpmn.tree import ready_in_order
 from engine.runtime.async_boundaries import hold_successors, is_held
 from engine.runtime.compensation import Compensator, is_compensating
 from engine.runtime.event_routing import throws_and_waits
@@ -75,7 +76,7 @@ class Runner:
 
     def _run_ready(self, workflow) -> bool:
         ran = False
-        for task in workflow.get_tasks(state=TaskState.READY):
+        for task in ready_in_order(workflow):
             # An earlier task of this batch may have cancelled or finished this one; a task at an
             # async boundary waits for its job.
             if task.state != TaskState.READY or task.task_spec.manual or is_held(task):
