@@ -59,3 +59,28 @@ def test_an_interrupting_boundary_message_in_front_of_a_long_chain(client, auth,
     history = client.get(f"/api/v1/process-instances/{instance['id']}/history", headers=auth["demo"]).json
     ran = {e["activity_id"] for e in history if e["type"] == "activity_completed"}
     assert "end_interrupted" in ran and "t0" not in ran
+
+
+def test_moving_and_migrating_a_token_in_front_of_a_long_chain(client, auth):
+    # Moving a token removes the tasks predicted after it; migrating rebuilds the tree: both walked it recursively.
+    [v1] = deploy(client, auth["demo"], ("chain.bpmn", waiting_chain(3_000))).json["definitions"]
+    instance = start(client, auth["demo"], "chain").json
+    base = f"/api/v1/process-instances/{instance['id']}"
+    began = time.monotonic()
+    moved = client.post(f"{base}/move", json={"from_activity_id": "wait", "to_activity_id": "t2990",
+                                              "reason": "skip"}, headers=auth["demo"])
+    assert moved.status_code == 200, moved.json
+    assert moved.json["state"] == "completed"  # the last ten script tasks ran
+    assert time.monotonic() - began < LIMIT_SECONDS
+
+    waiting = start(client, auth["demo"], "chain").json
+    [v2] = deploy(client, auth["demo"], ("chain.bpmn", waiting_chain(3_001))).json["definitions"]
+    assert v2["id"] != v1["id"]
+    base = f"/api/v1/process-instances/{waiting['id']}"
+    assert client.post(f"{base}/suspend", headers=auth["demo"]).status_code == 200
+    migrated = client.post(f"{base}/migrate", json={"to_definition_id": v2["id"], "reason": "longer"},
+                           headers=auth["demo"])
+    assert migrated.status_code == 200, migrated.json
+    assert migrated.json["definition_id"] == v2["id"]
+    assert [t["activity_id"] for t in migrated.json["open_tasks"]] == ["wait"]
+    assert client.delete(base, headers=auth["demo"]).json["state"] == "terminated"

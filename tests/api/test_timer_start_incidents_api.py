@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, update
 
 from api.extensions import db
@@ -64,6 +65,9 @@ def test_a_failing_timer_start_ends_in_an_incident_of_its_definition(app, client
         [incident] = client.get("/api/v1/incidents?state=open", headers=auth["demo"]).json
         assert incident["process_instance_id"] is None and incident["process_definition_id"] == definition_id
         assert incident["activity_id"] == "tick" and "failed 3 times" in incident["error"]
+        metrics = client.get("/metrics").get_data(as_text=True)
+        assert [(s.labels, s.value) for f in text_string_to_metric_families(metrics) for s in f.samples
+                if s.name == "fuse_incidents_open"] == [({"definition_key": "ticker"}, 1.0)]
         by_definition = client.get(f"/api/v1/incidents?process_definition_id={definition_id}", headers=auth["demo"])
         assert [i["id"] for i in by_definition.json] == [incident["id"]]
         fire_now(app, sessions)  # parked: the worker leaves it alone
