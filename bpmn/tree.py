@@ -34,21 +34,40 @@ _SEQUENCE = itertools.count()  # creation order: a workflow's `tasks` dict holds
 class TaskIndex:
     """A workflow's tasks by state, and those changed since `take_changed` (see the module docstring)."""
 
-    def __init__(self):
+    def __init__(self, workflow):
+        self.workflow = workflow
         self.by_state: dict[int, dict] = {}
         self.changed: dict = {}
+        # In the top workflow's index only: the workflows that have READY tasks (by id), so that finding
+        # them costs nothing per sub-process that has none (a multi-instance sub-process may have thousands).
+        self.ready_scopes: dict = {}
 
     def add(self, task) -> None:
         self.by_state.setdefault(task._state, {})[task.id] = task
         self.changed[task.id] = task
+        if task._state == TaskState.READY:
+            self._note_ready()
 
     def move(self, task, before: int) -> None:
         self.by_state.get(before, {}).pop(task.id, None)
         self.add(task)
+        if before == TaskState.READY:
+            self._note_ready()
 
     def drop(self, task) -> None:
         self.by_state.get(task._state, {}).pop(task.id, None)
         self.changed.pop(task.id, None)
+        if task._state == TaskState.READY:
+            self._note_ready()
+
+    def _note_ready(self) -> None:
+        top = getattr(self.workflow, "top_workflow", None)
+        if (scopes := getattr(task_index(top), "ready_scopes", None)) is None:
+            return
+        if self.by_state.get(TaskState.READY):
+            scopes[id(self.workflow)] = self.workflow
+        else:
+            scopes.pop(id(self.workflow), None)
 
     def in_state(self, mask: int) -> list:
         """The tasks whose state is in `mask` (a list: callers may change states while they go)."""
@@ -81,13 +100,21 @@ def tree_order(task) -> tuple:
     return tuple(reversed(path))
 
 
+def _held(wf, top) -> bool:
+    """Whether a workflow is `top` or one of its current sub-process workflows."""
+    return wf is top or (wf.parent_task_id is not None and top.subprocesses.get(wf.parent_task_id) is wf)
+
+
 def _owner(sub, top):
-    """The task a sub-process workflow runs for, or None when it is gone."""
-    owner_id = sub.parent_task_id
-    for wf in [top, *top.subprocesses.values()]:
-        if (task := wf.tasks.get(owner_id)) is not None:
-            return task
-    return None
+    """The task a sub-process workflow runs for, or None when it is gone (its workflow is remembered:
+    looking it up walks every sub-process)."""
+    known = getattr(sub, "owner_workflow", None)
+    if known is not None and _held(known, top) and (task := known.tasks.get(sub.parent_task_id)) is not None:
+        return task
+    task = next((t for wf in [top, *top.subprocesses.values()] if (t := wf.tasks.get(sub.parent_task_id)) is not None),
+                None)
+    sub.owner_workflow = task.workflow if task is not None else None
+    return task
 
 
 def _prefix(sub, workflow, top) -> tuple | None:
@@ -95,8 +122,7 @@ def _prefix(sub, workflow, top) -> tuple | None:
     its activity's children), or None when the walk never reaches it."""
     if sub is workflow:
         return ()
-    owner = _owner(sub, top) if sub.parent_task_id is not None else None
-    if owner is None:
+    if sub.parent_task_id is None or not _held(sub, top) or (owner := _owner(sub, top)) is None:
         return None
     above = _prefix(owner.workflow, workflow, top)
     return None if above is None else above + tree_order(owner) + (-1,)
@@ -106,13 +132,16 @@ def ready_in_order(workflow) -> list:
     """What `workflow.get_tasks(state=READY)` gives - its READY tasks and those of the sub-processes
     below it, in depth-first order - from the task indexes instead of a walk of every task."""
     top = workflow.top_workflow
+    scopes = getattr(task_index(top), "ready_scopes", None)
+    if scopes is None:  # not a workflow of this module (its sub-processes are ours when it is)
+        return workflow.get_tasks(state=TaskState.READY)
     found = []
-    for wf in [top, *top.subprocesses.values()]:
-        if (prefix := _prefix(wf, workflow, top)) is None:
+    for wf in list(scopes.values()):
+        if not _held(wf, top):
+            scopes.pop(id(wf), None)  # a sub-process that was deleted
             continue
-        if (index := task_index(wf)) is None:
-            return workflow.get_tasks(state=TaskState.READY)
-        found += [(prefix + tree_order(task), task) for task in index.in_state(TaskState.READY)]
+        if (prefix := _prefix(wf, workflow, top)) is not None:
+            found += [(prefix + tree_order(task), task) for task in task_index(wf).in_state(TaskState.READY)]
     found.sort(key=lambda entry: entry[0])
     return [task for _, task in found]
 
@@ -191,7 +220,7 @@ class IterativeRemoval:
     """For workflows: a fresh workflow's root is a `Task` of this module, removal is a loop."""
 
     def __init__(self, *args, deserializing: bool = False, **kwargs):
-        self.task_index = TaskIndex()
+        self.task_index = TaskIndex(self)
         # The library's constructor would make a library Task the root: build it here instead.
         super().__init__(*args, deserializing=True, **kwargs)
         if not deserializing:
