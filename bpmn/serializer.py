@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import (
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
+from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as SpiffInclusiveGateway
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
@@ -24,6 +25,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 
 from bpmn.compensation_specs import AdHocSpecConverter, ProcessSpecConverter, compensation_converters
 from bpmn.event_gateway import FirstEventDefinition
+from bpmn.inclusive_join import InclusiveGateway
 from bpmn.multi_instance import CAMUNDA_MULTI_INSTANCE
 from bpmn.parser import FuseParser
 from bpmn.prediction import replaced_class
@@ -67,6 +69,7 @@ def spec_config() -> dict:
     config.update(compensation_converters())
     config[FuseProcessSpec] = ProcessSpecConverter
     config[FuseAdHocSpec] = AdHocSpecConverter
+    config[InclusiveGateway] = config.pop(SpiffInclusiveGateway)  # an iterative join check (bpmn.inclusive_join)
     # The parser's specs predict from a queue (bpmn.prediction): same names, so stored specs load as them.
     for spec_class in {spec for _, spec in FuseParser.OVERRIDE_PARSER_CLASSES.values()}:
         if (library_class := replaced_class(spec_class)) is not None:
