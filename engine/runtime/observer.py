@@ -7,7 +7,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from bpmn.tree import task_index
+from bpmn.task_index import task_index
 from engine.runtime.event_subprocesses import is_dormant_part, may_be_dormant
 from engine.runtime.compensation import note_completion
 from engine.runtime.gateway_decisions import gateway_decision

@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.specs.control import EventSplit
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
-from bpmn.tree import forget, task_index
+from bpmn.task_index import forget, task_index
 
 FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 

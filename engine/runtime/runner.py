@@ -11,7 +11,7 @@ import os
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn.specs import SERVICE_DONE, ServiceTask
-from bpmn.tree import ready_in_order
+from bpmn.task_index import ready_in_order
 from engine.runtime.async_boundaries import hold_successors, is_held
 from engine.runtime.compensation import Compensator, is_compensating
 from engine.runtime.event_routing import throws_and_waits
