@@ -387,7 +387,10 @@ class FormViewSchema(Schema):
 
 class IncidentSchema(Schema):
     id = fields.String()
-    process_instance_id = fields.String(attribute="instance_id")
+    process_instance_id = fields.String(attribute="instance_id", allow_none=True, metadata={
+        "description": "null for an incident of a definition (its timer start job kept failing)"})
+    process_definition_id = fields.String(attribute="definition_id", allow_none=True, metadata={
+        "description": "the definition of a timer start job's incident, else null"})
     task_id = fields.String()
     activity_id = fields.String(allow_none=True)
     error = fields.String()
@@ -399,6 +402,7 @@ class IncidentSchema(Schema):
 
 class IncidentQuerySchema(Loose):
     process_instance_id = fields.String()
+    process_definition_id = fields.String()
     state = fields.String(validate=validate.OneOf(["open", "resolved"]))
 
 

@@ -25,6 +25,7 @@ from bpmn.call_binding import BindingError, call_binding
 from bpmn.compensation_specs import with_compensation
 from bpmn.event_gateway import FirstEventGatewayParser
 from bpmn.extensions.reader import read_extensions
+from bpmn.inclusive_join import InclusiveGateway
 from bpmn.multi_instance import CAMUNDA_MULTI_INSTANCE
 from bpmn.event_scopes import StartEventParser
 from bpmn.namespaces import bpmn, camunda, zeebe
@@ -209,5 +210,7 @@ class FuseParser(CamundaParser):
             full_tag("intermediateThrowEvent"): (with_compensation(CamundaIntermediateThrowEventParser),
                                                  IntermediateThrowEvent),
             full_tag("endEvent"): (with_compensation(CamundaEndEventParser), EndEvent),
+            full_tag("inclusiveGateway"): (BpmnParser.PARSER_CLASSES[full_tag("inclusiveGateway")][0],
+                                           InclusiveGateway),
         }.items()
     }

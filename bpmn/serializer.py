@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import (
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity as SpiffCallActivity
+from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway as SpiffInclusiveGateway
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask as SpiffScriptTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
@@ -18,9 +19,13 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow as SpiffBpmnSubWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow as SpiffBpmnWorkflow
+from SpiffWorkflow.task import Task as SpiffTask
 
 from bpmn.compensation_specs import AdHocSpecConverter, ProcessSpecConverter, compensation_converters
 from bpmn.event_gateway import FirstEventDefinition
+from bpmn.inclusive_join import InclusiveGateway
 from bpmn.multi_instance import CAMUNDA_MULTI_INSTANCE
 from bpmn.parser import FuseParser
 from bpmn.prediction import replaced_class
@@ -30,6 +35,7 @@ from bpmn.specs import (
     BusinessRuleTask, CallActivity, PassThroughTask, ScriptTask, ServiceTask, UserTask, ZeebeParallelMultiInstance,
     ZeebeSequentialMultiInstance,
 )
+from bpmn.tree import BpmnSubWorkflow, BpmnWorkflow, Task
 
 
 class FuseUserTaskConverter(UserTaskConverter):
@@ -63,8 +69,13 @@ def spec_config() -> dict:
     config.update(compensation_converters())
     config[FuseProcessSpec] = ProcessSpecConverter
     config[FuseAdHocSpec] = AdHocSpecConverter
+    config[InclusiveGateway] = config.pop(SpiffInclusiveGateway)  # an iterative join check (bpmn.inclusive_join)
     # The parser's specs predict from a queue (bpmn.prediction): same names, so stored specs load as them.
     for spec_class in {spec for _, spec in FuseParser.OVERRIDE_PARSER_CLASSES.values()}:
         if (library_class := replaced_class(spec_class)) is not None:
             config[spec_class] = config.pop(library_class)
+    # Tasks and workflows walk the tree with loops (bpmn.tree): same names, so stored states load as them.
+    config[Task] = config.pop(SpiffTask)
+    config[BpmnSubWorkflow] = config.pop(SpiffBpmnSubWorkflow)
+    config[BpmnWorkflow] = config.pop(SpiffBpmnWorkflow)
     return config

@@ -8,7 +8,7 @@ from bpmn.specs import SERVICE_DONE
 from engine.runtime.async_boundaries import EXTERNAL, INCIDENT, release, tasks_marked
 from engine.errors import Conflict, Forbidden
 from engine.identity.users import Actor
-from engine.jobs.failures import unpark_job
+from engine.jobs.failures import skip_parked_firing, unpark_job
 from engine.runtime.live import LiveInstance, open_live_instance
 from engine.runtime.saving import save_live_instance
 from engine.store.lookup import get_or_raise
@@ -38,10 +38,13 @@ def sync_incidents(session: Session, live: LiveInstance) -> None:
                                  error=task.internal_data.get(INCIDENT_ERROR, "")))
 
 
-def list_incidents(session: Session, process_instance_id: str | None = None, state: str | None = None) -> list[Incident]:
+def list_incidents(session: Session, process_instance_id: str | None = None, state: str | None = None,
+                   process_definition_id: str | None = None) -> list[Incident]:
     query = select(Incident)
     if process_instance_id:
         query = query.where(Incident.instance_id == process_instance_id)
+    if process_definition_id:
+        query = query.where(Incident.definition_id == process_definition_id)
     if state:
         query = query.where(Incident.state == state)
     return list(session.scalars(query.order_by(Incident.created_at)))
@@ -50,6 +53,9 @@ def list_incidents(session: Session, process_instance_id: str | None = None, sta
 def _open(session: Session, incident_id: str, actor: Actor) -> tuple[Incident, LiveInstance, object]:
     _require_admin(actor)
     incident = get_or_raise(session, Incident, incident_id, "incident")
+    if incident.instance_id is None:  # a definition's incident: its parked job is all there is
+        raise Conflict(f"incident {incident_id} is already {incident.state}" if incident.state != OPEN
+                       else f"incident {incident_id} no longer has a job waiting")
     live = open_live_instance(session, incident.instance_id)
     session.refresh(incident)
     if incident.state != OPEN:
@@ -96,7 +102,23 @@ def _retry_parked_job(session: Session, incident_id: str, actor: Actor) -> Incid
     _require_admin(actor)
     incident = get_or_raise(session, Incident, incident_id, "incident")
     if incident.state != OPEN or not unpark_job(session, incident_id):
+        if incident.instance_id is None and incident.state == OPEN:
+            raise Conflict(f"incident {incident_id} no longer has a job waiting (its schedule was replaced)")
         return None
+    _close(incident, actor)
+    return incident
+
+
+def _skip_timer_start_firing(session: Session, incident_id: str, actor: Actor) -> Incident | None:
+    """An incident of a definition (its timer start job kept failing): resolving it skips the failed
+    firing (there is no instance to give outputs to); the schedule goes on."""
+    _require_admin(actor)
+    incident = get_or_raise(session, Incident, incident_id, "incident")
+    if incident.instance_id is not None:
+        return None
+    if incident.state != OPEN:
+        raise Conflict(f"incident {incident_id} is already {incident.state}")
+    skip_parked_firing(session, incident_id)
     _close(incident, actor)
     return incident
 
@@ -117,6 +139,8 @@ def rearm_incidents(session: Session, live: LiveInstance, actor: Actor) -> None:
 def resolve_incident(session: Session, incident_id: str, actor: Actor, variables: dict) -> Incident:
     """Skip the failed handler: its outputs are the given variables, and the instance moves on."""
     check_variables(variables)
+    if skipped := _skip_timer_start_firing(session, incident_id, actor):
+        return skipped
     incident, live, task = _open(session, incident_id, actor)
     release(task)
     task.internal_data.pop(EXTERNAL, None)

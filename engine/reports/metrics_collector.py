@@ -6,6 +6,7 @@ scans its table's rows of interest, which is fine at a scrape every few seconds.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.incidents.incidents import OPEN as INCIDENT_OPEN
 from engine.jobs.queue import runnable
-from engine.store.models import Incident, Job, ProcessInstance, UserTask, utcnow
+from engine.store.models import Incident, Job, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.store.states import InstanceState, UserTaskState
 
 KEY = ProcessInstance.definition_key
@@ -71,11 +72,19 @@ def _user_tasks(session: Session, now: datetime):
 
 
 def _incidents(session: Session):
-    rows = session.execute(select(KEY, func.count()).select_from(Incident).join(ProcessInstance)
-                           .where(Incident.state == INCIDENT_OPEN).group_by(KEY))
-    family = GaugeMetricFamily("fuse_incidents_open", "Open incidents (handlers that ran out of tries)",
+    of_instances = session.execute(select(KEY, func.count()).select_from(Incident).join(ProcessInstance)
+                                   .where(Incident.state == INCIDENT_OPEN).group_by(KEY))
+    # A definition's incidents (its timer start job kept failing) have no instance.
+    of_definitions = session.execute(select(ProcessDefinition.key, func.count()).select_from(Incident)
+                                     .join(ProcessDefinition, Incident.definition_id == ProcessDefinition.id)
+                                     .where(Incident.state == INCIDENT_OPEN, Incident.instance_id.is_(None))
+                                     .group_by(ProcessDefinition.key))
+    counts = Counter()
+    for key, count in [*of_instances, *of_definitions]:
+        counts[key] += count
+    family = GaugeMetricFamily("fuse_incidents_open", "Open incidents (handlers or timer starts that ran out of tries)",
                                labels=["definition_key"])
-    for key, count in sorted(rows):
+    for key, count in sorted(counts.items()):
         family.add_metric([key], count)
     return (family,)
 

@@ -74,6 +74,15 @@ def is_dormant_part(task) -> bool:
     return owner is not None and is_dormant(owner)
 
 
+def may_be_dormant(task) -> bool:
+    """Whether is_dormant_part(task) can change while the task's own state does not (an event
+    sub-process, and its start event: the sub-process's other tasks decide)."""
+    if is_event_subprocess(task):
+        return True
+    return (isinstance(task.task_spec, StartEvent) and task.workflow.parent_task_id is not None
+            and owner_of(task) is not None)
+
+
 def dormant_start_events(scope) -> list:
     """Start events of the dormant event sub-processes of a scope (a workflow), waiting."""
     found = []

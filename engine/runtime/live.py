@@ -7,12 +7,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bpmn.tree import BpmnWorkflow
 from engine.definitions.files import deployment_files
 from engine.definitions.sensitive_fields import definition_names
 from engine.errors import NotFound

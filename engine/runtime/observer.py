@@ -7,7 +7,8 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime.event_subprocesses import is_dormant_part
+from bpmn.task_index import task_index
+from engine.runtime.event_subprocesses import is_dormant_part, may_be_dormant
 from engine.runtime.compensation import note_completion
 from engine.runtime.gateway_decisions import gateway_decision
 from engine.runtime.orphans import cancel_orphaned_subprocesses
@@ -65,16 +66,30 @@ def _ends_a_wait(task, before, now) -> bool:
 
 
 class ActivityObserver:
-    """Remembers the state of every BPMN element's task and records what changed since."""
+    """Remembers the state of every BPMN element's task and records what changed since.
+
+    A scan looks only at the tasks whose state changed (or that were added) since the last scan, as
+    the workflows' task indexes (bpmn.tree) list them, plus the few tasks whose dormancy can change
+    without a state change of their own (event sub-processes and their start events). Walking every
+    task instead made each step of a chain of N tasks cost N (its predicted tasks). Workflows
+    without an index (not built by Fuse) are scanned whole, as before.
+    """
 
     def __init__(self, workflow, recorder: HistoryRecorder, activities: dict, definition_key: str = ""):
         self.workflow, self.recorder, self.activities = workflow, recorder, activities
         self.definition_key = definition_key
         self.known: dict = {}
         self.entered: set = set()
+        self.watched: dict = {}  # id -> task that may turn dormant or wake up without changing state
         self.actors: dict = {}  # task id -> who finished it (user tasks), for the history
         # Set when a task stopped waiting (fired, got its event, was cancelled): its job may have to go.
         self.waits_ended = False
+        for wf in all_workflows(workflow):
+            if (index := task_index(wf)) is not None:
+                index.take_changed()
+        for wf in all_workflows(workflow):
+            for task in wf.tasks.values():
+                self._watch(task)
         for task in self._tasks():
             self.known[task.id] = task.state
             if task.state & (ACTIVE | TaskState.COMPLETED | TaskState.ERROR):
@@ -87,14 +102,53 @@ class ActivityObserver:
                 if getattr(task.task_spec, "bpmn_id", None) and not is_dormant_part(task):
                     yield task
 
+    def _watch(self, task) -> None:
+        if getattr(task.task_spec, "bpmn_id", None) and may_be_dormant(task):
+            self.watched[task.id] = task
+
+    def _candidates(self) -> list | None:
+        """The tasks a scan must look at, in the order a whole scan meets them; None: scan all."""
+        workflows = all_workflows(self.workflow)
+        indexes = [task_index(wf) for wf in workflows]
+        if any(index is None for index in indexes):
+            return None
+        rank = {id(wf): position for position, wf in enumerate(workflows)}
+        found = {}
+        for index in indexes:
+            for task in index.take_changed():
+                self._watch(task)
+                found[task.id] = task
+        for task in list(self.watched.values()):
+            if rank.get(id(task.workflow)) is None or task.workflow.tasks.get(task.id) is not task:
+                del self.watched[task.id]  # gone
+            else:
+                found[task.id] = task
+        present = [t for t in found.values() if rank.get(id(t.workflow)) is not None
+                   and t.workflow.tasks.get(t.id) is t]
+        return sorted(present, key=lambda t: (rank[id(t.workflow)], t.seq))
+
     def scan(self) -> None:
         """Record events for tasks whose state changed since the last scan."""
         for task in cancel_orphaned_subprocesses(self.workflow):
             if task.id in self.entered:
                 self._record("activity_cancelled", task)
             self.waits_ended = True
+        candidates = self._candidates()
+        if candidates is None:
+            self._scan(self._tasks(), whole=True)
+            return
+        visible = []
+        for task in candidates:
+            if getattr(task.task_spec, "bpmn_id", None) and not is_dormant_part(task):
+                visible.append(task)
+            else:  # as a whole scan, which would not see it
+                self.known.pop(task.id, None)
+                self.entered.discard(task.id)
+        self._scan(visible, whole=False)
+
+    def _scan(self, tasks, whole: bool) -> None:
         known, seen = self.known, {}
-        for task in self._tasks():
+        for task in tasks:
             state = task.state
             seen[task.id] = state
             if known.get(task.id) == state:
@@ -115,8 +169,12 @@ class ActivityObserver:
                 self._record("activity_cancelled", task)
             if _ends_a_wait(task, known.get(task.id), state):
                 self.waits_ended = True
-        self.known = seen
-        self.entered.intersection_update(seen)
+        if whole:
+            self.known = seen
+            self.entered.intersection_update(seen)
+        else:
+            # Tasks that went without a scan seeing them leave stale entries: ids are never reused.
+            known.update(seen)
 
     def ignore(self, task) -> None:
         """Never report this task: it was made up (a join's arrival put down by a repair), not run."""

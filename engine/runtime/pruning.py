@@ -15,6 +15,10 @@ arrived), and boundary-event joins find their split as an ancestor. So nothing i
 join is ready to run, a split is kept while its join has not fired, and a task in front of a join
 that has not completed is kept. The workflow's `last_task` is kept: sub-processes copy their result
 from it.
+
+Which tasks are finished, ready or changed comes from the workflow's task index (bpmn.tree): a pass
+looks at the finished tasks (few, since pruning keeps them few) and their neighbours, not at every
+task; walking the predicted tasks of a long chain made every step cost the chain's length.
 """
 from __future__ import annotations
 
@@ -22,12 +26,26 @@ from SpiffWorkflow.bpmn.specs.control import EventSplit
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
+from bpmn.task_index import forget, task_index
+
 FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
+
+
+def _in_state(workflow, mask: int) -> list:
+    """The workflow's tasks in these states: from its index, else (a workflow not built by Fuse) all of them."""
+    if (index := task_index(workflow)) is not None:
+        return index.in_state(mask)
+    return [t for t in workflow.tasks.values() if t.state & mask]
+
+
+def ready_tasks(workflow) -> list:
+    """The workflow's READY tasks (from its index when it has one)."""
+    return _in_state(workflow, TaskState.READY)
 
 
 def _join_pending(workflow) -> bool:
     """A join that is about to run still needs its inputs' tasks."""
-    return any(t.state == TaskState.READY and isinstance(t.task_spec, Join) for t in workflow.tasks.values())
+    return any(isinstance(t.task_spec, Join) for t in _in_state(workflow, TaskState.READY))
 
 
 def _droppable(task, workflow) -> bool:
@@ -46,15 +64,25 @@ def _droppable(task, workflow) -> bool:
 
 
 def _live_below(workflow) -> set:
-    """Ids of every task that is unfinished or has an unfinished descendant."""
+    """Ids of every finished task that has an unfinished descendant (unfinished tasks are live too:
+    see _is_live). Such a descendant has an unfinished ancestor-or-self right below a finished task
+    (or at the root), so walking up from those few marks them all."""
     live = set()
-    for task in workflow.tasks.values():
-        if not task.state & FINISHED:
-            node = task
-            while node is not None and node.id not in live:
-                live.add(node.id)
-                node = node.parent
+    finished = _in_state(workflow, FINISHED)
+    starts = [child for task in finished for child in task.children if child is not None and not child.state & FINISHED]
+    root = workflow.task_tree
+    if root is not None and not root.state & FINISHED:
+        starts.append(root)
+    for task in starts:
+        node = task.parent
+        while node is not None and node.id not in live:
+            live.add(node.id)
+            node = node.parent
     return live
+
+
+def _is_live(task, live: set) -> bool:
+    return not task.state & FINISHED or task.id in live
 
 
 def _subtree(task) -> list:
@@ -72,7 +100,7 @@ def prune_finished(workflow, top_workflow=None) -> int:
     if _join_pending(workflow):
         return 0
     dropped = _cut_dead_branches(workflow, top)
-    for task in [t for t in workflow.tasks.values() if _droppable(t, workflow)]:
+    for task in [t for t in _in_state(workflow, TaskState.COMPLETED) if _droppable(t, workflow)]:
         # Re-check: an earlier splice in this pass may have changed the neighbours.
         if not _droppable(task, workflow):
             continue
@@ -82,6 +110,7 @@ def prune_finished(workflow, top_workflow=None) -> int:
         parent, child_id = task.parent, task._children[0]
         parent._children[parent._children.index(task.id)] = child_id
         workflow.tasks[child_id]._parent = parent.id
+        forget(workflow, task)
         del workflow.tasks[task.id]
         dropped += 1
     return dropped
@@ -90,16 +119,17 @@ def prune_finished(workflow, top_workflow=None) -> int:
 def _cut_dead_branches(workflow, top) -> int:
     live = _live_below(workflow)
     dropped = 0
-    for task in list(workflow.tasks.values()):
+    for task in _in_state(workflow, TaskState.COMPLETED):
         if task.id not in live or task.state != TaskState.COMPLETED or len(task._children) < 2:
             continue
-        for child in [c for c in task.children if c.id not in live]:
+        for child in [c for c in task.children if not _is_live(c, live)]:
             if any(node is workflow.last_task for node in _subtree(child)):
                 continue
             for node in _subtree(child):
                 if node.id in top.subprocesses:
                     top.delete_subprocess(node)
             for node in _subtree(child):
+                forget(workflow, node)
                 workflow.tasks.pop(node.id, None)
                 dropped += 1
             task._children.remove(child.id)

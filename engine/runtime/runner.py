@@ -11,12 +11,13 @@ import os
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn.specs import SERVICE_DONE, ServiceTask
+from bpmn.task_index import ready_in_order
 from engine.runtime.async_boundaries import hold_successors, is_held
 from engine.runtime.compensation import Compensator, is_compensating
 from engine.runtime.event_routing import throws_and_waits
 from engine.runtime.event_subprocesses import before_run, end_idle_scopes
 from engine.runtime.observer import ActivityObserver
-from engine.runtime.pruning import prune_finished
+from engine.runtime.pruning import prune_finished, ready_tasks
 
 DEFAULT_STEP_LIMIT = 100_000
 
@@ -52,7 +53,8 @@ class Runner:
 
     def _runnable(self) -> bool:
         return any(t.state == TaskState.READY and not t.task_spec.manual and not is_held(t)
-                   for wf in (self.workflow, *self.workflow.subprocesses.values()) for t in wf.tasks.values())
+                   for wf in (self.workflow, *self.workflow.subprocesses.values())
+                   for t in ready_tasks(wf))
 
     def _pass(self) -> bool:
         top = self.workflow
@@ -74,7 +76,7 @@ class Runner:
 
     def _run_ready(self, workflow) -> bool:
         ran = False
-        for task in workflow.get_tasks(state=TaskState.READY):
+        for task in ready_in_order(workflow):
             # An earlier task of this batch may have cancelled or finished this one; a task at an
             # async boundary waits for its job.
             if task.state != TaskState.READY or task.task_spec.manual or is_held(task):

@@ -275,11 +275,16 @@ class FormDefinition(Base):
 
 
 class Incident(Base):
-    """A task whose handler kept failing: it waits here until someone retries or resolves it."""
+    """A task whose handler kept failing (or a definition whose timer start job did): it waits here
+    until someone retries or resolves it."""
 
     __tablename__ = "incidents"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    # None for an incident of a definition: its timer start job kept failing (there is no instance yet).
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"),
+                                                    index=True)
+    definition_id: Mapped[str | None] = mapped_column(ForeignKey("process_definitions.id", ondelete="CASCADE"),
+                                                      index=True)
     task_id: Mapped[str] = mapped_column(String(36))
     activity_id: Mapped[str | None] = mapped_column(String(150))
     error: Mapped[str] = mapped_column(Text)

@@ -11,11 +11,10 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from bpmn.compensation_specs import CompensatingEvent
 from bpmn.serializer import spec_config
+from bpmn.tree import BpmnSubWorkflow, BpmnWorkflow
 
 STATE_FORMAT = "fuse-1"
 

@@ -301,3 +301,17 @@ def test_a_gateway_takes_the_is_defined_flow_only_when_the_variable_has_a_value(
     assert workflow.is_completed()
     ended = {task.task_spec.bpmn_id for task in workflow.get_tasks(state=TaskState.COMPLETED)}
     assert ended & {"given", "absent"} == {end}
+
+
+def test_distinct_values_of_20000_contexts_is_near_linear_and_keeps_feel_equality():
+    # Contexts and lists are not hashable: compared pairwise this took minutes. Canonical keys
+    # keep FEEL equality: 1 and 1.0 are one number, nested lists and contexts compare by content.
+    items = [{"n": index % 5000 if index < 10_000 else float(index % 5000), "tags": [index % 2, {"k": 1}]}
+             for index in range(20_000)]
+    started = time.perf_counter()
+    found = ev("distinct values(xs)", xs=items)
+    assert time.perf_counter() - started < 5
+    assert len(found) == 5000 and found[:2] == items[:2]
+    assert ev("distinct values(xs)", xs=[{"a": [1, 2]}, {"a": [1.0, 2]}, {"a": [2, 1]}, [1], [1.0], [True]]) == [
+        {"a": [1, 2]}, {"a": [2, 1]}, [1], [True]]
+    assert len(ev("duplicate values(xs)", xs=items)) == 5000
