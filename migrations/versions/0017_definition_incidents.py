@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
