@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bpmn.compiler import Compilation, is_model_file
 from bpmn.errors import ElementProblem
+from bpmn.step_up import step_up_of
 from engine.definitions.form_sources import files_named, unshown_form
 from engine.errors import BadRequest, UnsafeModelFile
 from engine.events.timer_starts import timer_start_problems
@@ -118,6 +119,15 @@ def policy_problems(files: dict[str, bytes]) -> list[ElementProblem]:
     """Every problem of every policy file (JSON shape, rules that do not compile)."""
     return [ElementProblem(None, None, message, name) for name, content in sorted(files.items())
             if name.lower().endswith(".policy.json") for message in check_policy_document(content, name)]
+
+
+def step_up_policy_problems(compiled: Compilation, files: dict[str, bytes]) -> list[ElementProblem]:
+    """A user task whose fuse.stepUp.policy names a file that is not in the deployment (it could never be
+    completed)."""
+    return [ElementProblem(spec.bpmn_id, None, f"fuse.stepUp.policy names {policy}, which is not in this "
+                           "deployment", process.resource_name)
+            for process in compiled.processes for spec in all_task_specs(process)
+            if (policy := step_up_of(getattr(spec, "extensions", None) or {}).policy) and policy not in files]
 
 
 def deployment_warnings(compiled: Compilation, files: dict[str, bytes]) -> list[ElementProblem]:
