@@ -17,7 +17,7 @@ from engine.deployment.admission import compile_slot
 from engine.definitions.form_sources import form_id_of, next_form_version
 from engine.definitions.sensitive_fields import mark_sensitive_fields
 from engine.deployment.checks import (FORM_KINDS, all_task_specs, check_file_names, deployment_warnings,
-                                      policy_problems, step_up_policy_problems, timer_problems)
+                                      policy_problems, timer_problems)
 from engine.errors import Conflict, InvalidModel, MalformedXml, ModelTooComplex
 from engine.errors import ModelTooLarge as TooLarge
 from engine.events.timer_starts import schedule_timer_starts
@@ -66,7 +66,7 @@ def compile_files(files: dict[str, bytes], allow_non_executable: bool = False) -
     except ModelProblems as err:
         raise InvalidModel(f"{len(err.problems)} problem(s) make this model impossible to run",
                            err.problems) from None
-    if problems := timer_problems(compiled) + step_up_policy_problems(compiled, files):
+    if problems := timer_problems(compiled):
         raise InvalidModel(f"{len(problems)} problem(s) make this model impossible to run", problems)
     if problems := form_problems(files) + policy_problems(files):
         raise InvalidModel(f"{len(problems)} deployed file(s) cannot be read", problems)
@@ -154,7 +154,6 @@ def validate_files(files: dict[str, bytes]) -> ValidationReport:
         return ValidationReport(False, [], [error], [])
     except ModelProblems as err:
         return ValidationReport(False, [], err.problems, err.warnings)
-    errors = (timer_problems(compiled) + step_up_policy_problems(compiled, files) + form_problems(files)
-              + policy_problems(files))
+    errors = timer_problems(compiled) + form_problems(files) + policy_problems(files)
     processes = [{"key": p.key, "name": p.name, "executable": p.executable} for p in compiled.processes]
     return ValidationReport(not errors, processes, errors, deployment_warnings(compiled, files))

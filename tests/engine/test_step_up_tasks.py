@@ -15,6 +15,7 @@ from engine.instances.commands import get_instance, open_tasks, start_instance
 from engine.store.models import utcnow
 from engine.tasks.step_up import task_step_up
 from engine.tasks.user_tasks import complete_task
+from helpers import bpmn_document, flow
 from step_up_models import step_up_files, step_up_model
 
 MAX_AGE, SECOND, GROUPS, POLICY = ("fuse.stepUp.maxAuthAgeMinutes", "fuse.stepUp.secondFactor",
@@ -171,8 +172,24 @@ def test_bad_values_stop_the_deployment_naming_the_element(sessions, properties,
     assert not report.valid and [e.element_id for e in report.errors] == ["approve"]
 
 
-def test_a_policy_file_not_deployed_stops_the_deployment(sessions):
-    with sessions() as session, pytest.raises(InvalidModel) as caught:
-        deploy(session, {"stepup.bpmn": step_up_model({POLICY: "missing.policy.json"})}, None, "admin")
-    [found] = caught.value.errors
-    assert found.element_id == "approve" and "missing.policy.json" in found.message
+def test_a_policy_file_not_deployed_is_a_warning_and_the_task_fails_closed(sessions):
+    with sessions() as session:
+        result = deploy(session, {"stepup.bpmn": step_up_model({POLICY: "missing.policy.json"})}, None, "admin")
+        [warning] = [w for w in result.warnings if "missing.policy.json" in w.message]
+        assert warning.element_id == "approve" and "nobody can complete the task" in warning.message
+        instance_id = start_instance(session, person("bob"), definition_key="stepup", variables={}).id
+        session.commit()
+        [task] = open_tasks(session, instance_id)
+    with pytest.raises(InvalidModel) as caught:
+        complete(sessions, task.id, person(amr=("pwd", "otp")))
+    assert caught.value.errors[0].element_id == "approve" and "missing.policy.json" in caught.value.detail
+    unchanged(sessions, instance_id, task.id)
+
+
+def test_the_initiator_variable_cannot_be_claimed_by_a_start_variable(sessions):
+    body = ('<bpmn:startEvent id="start" camunda:initiator="requester"/><bpmn:userTask id="approve"/>'
+            '<bpmn:endEvent id="end"/>' + flow("f1", "start", "approve") + flow("f2", "approve", "end"))
+    with sessions() as session:
+        deploy(session, {"init.bpmn": bpmn_document(body, "init")}, None, "admin")
+        instance = start_instance(session, person("bob"), definition_key="init", variables={"requester": "carol"})
+        assert instance.variables["requester"] == "bob"
