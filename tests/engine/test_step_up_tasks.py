@@ -193,3 +193,14 @@ def test_the_initiator_variable_cannot_be_claimed_by_a_start_variable(sessions):
         deploy(session, {"init.bpmn": bpmn_document(body, "init")}, None, "admin")
         instance = start_instance(session, person("bob"), definition_key="init", variables={"requester": "carol"})
         assert instance.variables["requester"] == "bob"
+
+
+def test_step_up_properties_on_anything_but_a_user_task_are_refused(sessions):
+    body = ('<bpmn:startEvent id="start"/><bpmn:manualTask id="check" name="Check">'
+            '<bpmn:extensionElements><camunda:properties><camunda:property name="fuse.stepUp.secondFactor" '
+            'value="true"/></camunda:properties></bpmn:extensionElements></bpmn:manualTask><bpmn:endEvent id="end"/>'
+            + flow("f1", "start", "check") + flow("f2", "check", "end"))
+    with sessions() as session, pytest.raises(InvalidModel) as caught:
+        deploy(session, {"manual.bpmn": bpmn_document(body, "manual")}, None, "admin")
+    [found] = caught.value.errors
+    assert found.element_id == "check" and "for user tasks only" in found.message
