@@ -10,7 +10,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.extensions import db
-from engine.errors import FuseError
+from api.step_up import reauthenticate_url
+from engine.errors import FuseError, StepUpRequired
 
 log = logging.getLogger("fuse.api")
 PROBLEM_JSON = "application/problem+json"
@@ -41,7 +42,10 @@ def problem(status: int, slug: str, title: str, detail: str, **extra):
 
 def _fuse_error(err: FuseError):
     db.session.rollback()
-    response = problem(err.status, err.problem, err.title, err.detail, **err.extra)
+    extra = dict(err.extra)
+    if isinstance(err, StepUpRequired):
+        extra["reauthenticate"] = reauthenticate_url(err)
+    response = problem(err.status, err.problem, err.title, err.detail, **extra)
     if (retry_after := err.extra.get("retry_after")) is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response

@@ -211,8 +211,17 @@ class TaskSummarySchema(Schema):
     state = fields.String()
 
 
+class StepUpSchema(Schema):
+    max_auth_age_minutes = fields.Integer(allow_none=True)
+    second_factor = fields.Boolean()
+    groups = fields.List(fields.String())
+    policy = fields.String(allow_none=True)
+
+
 class TaskSchema(TaskSummarySchema):
     variables = fields.Dict()
+    # Only on a single task's JSON: what the person completing it must have shown (null: nothing).
+    step_up = fields.Nested(StepUpSchema, allow_none=True, dump_default=None)
 
 
 class InstanceSchema(Schema):

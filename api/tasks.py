@@ -13,13 +13,20 @@ from api.schemas import (
 )
 from engine.tasks import user_tasks as engine
 from engine.definitions.task_forms import task_form
+from engine.tasks.step_up import task_step_up
 
 bp = api_blueprint("tasks", __name__)
 
 
 def _dump(tasks: list) -> list[dict]:
     variables = engine.variables_by_task(db.session, tasks)
-    return [{**TaskSchema().dump(t), "variables": variables.get(t.id, {})} for t in tasks]
+    return [{**TaskSchema(exclude=("step_up",)).dump(t), "variables": variables.get(t.id, {})} for t in tasks]
+
+
+def _dump_one(task) -> dict:
+    """One task, with what it asks of the person completing it (a page warns before they type)."""
+    step_up = task_step_up(db.session, task)
+    return {**_dump([task])[0], "step_up": step_up.as_dict() if step_up else None}
 
 
 @bp.get("/tasks")
@@ -34,7 +41,7 @@ def list_tasks():
 @bp.get("/tasks/<task_id>")
 @operation("One task with the variables it sees (its instance's, and its own input parameters)", response=TaskSchema, errors=(401, 404))
 def get_task(task_id):
-    return _dump([engine.get_task(db.session, task_id)])[0]
+    return _dump_one(engine.get_task(db.session, task_id))
 
 
 @bp.get("/tasks/<task_id>/form")
@@ -48,7 +55,7 @@ def get_form(task_id):
 def claim(task_id):
     task = engine.claim_task(db.session, task_id, current_actor())
     commit()
-    return _dump([task])[0]
+    return _dump_one(task)
 
 
 @bp.post("/tasks/<task_id>/unclaim")
@@ -56,7 +63,7 @@ def claim(task_id):
 def unclaim(task_id):
     task = engine.unclaim_task(db.session, task_id, current_actor())
     commit()
-    return _dump([task])[0]
+    return _dump_one(task)
 
 
 @bp.post("/tasks/<task_id>/assign")
@@ -66,7 +73,7 @@ def assign(task_id):
     user = AssignSchema().load(json_body())["user"]
     task = engine.assign_task(db.session, task_id, current_actor(), user)
     commit()
-    return _dump([task])[0]
+    return _dump_one(task)
 
 
 @bp.post("/tasks/<task_id>/complete")

@@ -20,6 +20,8 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 
 from api.auth import check_csrf, csrf_token, session_id, start_session
 from api.extensions import db
+from api.reauthentication import (NO_SECOND_FACTOR, asks_step_up, begin_confirmation, confirming, page_values,
+                                   wants_second_factor)
 from api.oidc_hooks import continue_to_idp, idp_sign_in_redirect, idp_sign_out_url, password_refused
 from engine.errors import Forbidden, Unauthorized
 from engine.identity.sign_in import check_first_factor, check_second_factor
@@ -95,14 +97,21 @@ def login():
     if (to_idp := idp_sign_in_redirect()) is not None:  # single sign-on only (api/oidc_hooks.py)
         return to_idp
     session.setdefault("csrf", secrets.token_urlsafe(32))  # the sign-in form's own CSRF token
-    return render_template("login.html", next=_safe_next(request.args.get("next")), name="")
+    # Signed in and asked to step up: "confirm it's you", as the same user (api/reauthentication.py).
+    actor = _session_actor() if asks_step_up() else None
+    begin_confirmation(actor.name if actor is not None else None)
+    return _login_page(_safe_next(request.args.get("next")), "")
+
+
+def _login_page(target: str, name: str, error: str | None = None, status: int = 200):
+    return render_template("login.html", next=target, error=error, **page_values(name)), status
 
 
 @bp.post("/login")
 def login_submit():
     if (refused := password_refused()) is not None:
         return refused
-    name = request.form.get("name", "").strip()
+    name = confirming() or request.form.get("name", "").strip()
     target = _safe_next(request.form.get("next"))
     if (expired := _expired_form(target, name)) is not None:
         return expired
@@ -111,11 +120,14 @@ def login_submit():
     try:
         passed = check_first_factor(db.session, name, secret)
     except Unauthorized:
-        return render_template("login.html", next=target, name=name, error=SIGN_IN_FAILED), 401
+        return _login_page(target, name, SIGN_IN_FAILED, 401)
+    if wants_second_factor() and not passed.needs_code:
+        db.session.rollback()
+        return _login_page(target, name, NO_SECOND_FACTOR.format(name=name), 403)
     if passed.needs_code:
         session["pending"] = {"user": name, "amr": list(passed.amr), "at": time.time()}
         db.session.commit()  # a password hash upgraded on the way
-        return render_template("login_code.html", next=target, name=name)
+        return render_template("login_code.html", next=target, **page_values(name))
     return _signed_in(passed.user, passed.amr, target)
 
 
@@ -129,13 +141,13 @@ def login_code():
         return expired
     if not pending or time.time() - pending["at"] > PENDING_S:
         session.pop("pending", None)
-        return render_template("login.html", next=target, name=pending.get("user", ""), error=FORM_EXPIRED), 401
+        return _login_page(target, pending.get("user", ""), FORM_EXPIRED, 401)
     try:
         user, amr = check_second_factor(db.session, pending["user"], tuple(pending["amr"]),
                                         request.form.get("code", ""))
     except Unauthorized:
         db.session.rollback()
-        return render_template("login_code.html", next=target, name=pending["user"], error=CODE_FAILED), 401
+        return render_template("login_code.html", next=target, error=CODE_FAILED, **page_values(pending["user"])), 401
     return _signed_in(user, amr, target)
 
 
@@ -145,7 +157,7 @@ def _expired_form(target: str, name: str):
         _check_form_token()
     except Forbidden:
         session["csrf"] = secrets.token_urlsafe(32)
-        return render_template("login.html", next=target, name=name, error=FORM_EXPIRED), 403
+        return _login_page(target, name, FORM_EXPIRED, 403)
     return None
 
 

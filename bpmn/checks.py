@@ -19,6 +19,7 @@ from bpmn.namespaces import CAMUNDA_NS, ZEEBE_NS, bpmn
 from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.feel import compile_feel, is_feel
 from bpmn.expressions.juel import compile_juel, is_juel
+from bpmn.step_up import step_up_properties
 from bpmn.timer_schedules import ScheduleError, is_cron, is_iso8601_literal, schedule_for
 
 PYTHON_SCRIPT_FORMATS = {None, "", "python", "python3", "py"}
@@ -214,7 +215,7 @@ def _why(err: ScheduleError) -> str:
 
 CHECKS: list[Callable[[etree._Element], Iterator[ElementProblem]]] = [
     unsupported_tasks, compensation, collections, script_formats, parameter_scripts, conditions, timers,
-    event_gateway_targets,
+    event_gateway_targets, step_up_properties,
 ]
 
 

@@ -103,3 +103,14 @@ class ServerBusy(FuseError):
     def __init__(self, detail: str, retry_after: int):
         super().__init__(detail, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class StepUpRequired(Forbidden):
+    """The person may work on the task but has not shown enough (a fresh sign-in, a second factor, a group,
+    a policy's allow); `missing` lists what, the API adds where to sign in again for it."""
+
+    problem, title = "step-up-required", "Step-up required"
+
+    def __init__(self, detail: str, *, task_id: str, missing: list[dict]):
+        super().__init__(detail, missing=missing)
+        self.task_id, self.missing = task_id, missing

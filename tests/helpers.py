@@ -10,6 +10,8 @@ SAMPLES = ROOT / "samples"
 CORPUS = ROOT / "tests" / "corpus" / "miwg"
 REPRO = ROOT / "tests" / "fixtures" / "repro"
 REFUND_BPMN = SAMPLES / "refund-approval" / "refund-approval.bpmn"
+# Judged when someone completes the approval task (fuse.stepUp.policy): deployed with the model.
+REFUND_POLICY = SAMPLES / "refund-approval" / "refund-approval.policy.json"
 
 NAMESPACES = (
     'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '

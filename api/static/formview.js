@@ -3,6 +3,29 @@
 import { ApiError, api, h } from "./fuse.js";
 import { renderForm } from "./forms.js";
 
+/** The problem type of a refusal that a fresh sign-in (or a second factor) can lift. */
+export const STEP_UP = "urn:fuse:problem:step-up-required";
+const TYPED_KEY = "fuse-typed:";
+
+/** Keep what the person typed into task `id` (this tab only) while they sign in again. */
+export function keepTyped(id, values, reason) {
+  sessionStorage.setItem(TYPED_KEY + id, JSON.stringify({ values, reason, back: true }));
+}
+
+/** What was kept for task `id` ({values, reason, back}: `back` only the first time it is read), or null. */
+export function takeTyped(id) {
+  const kept = sessionStorage.getItem(TYPED_KEY + id);
+  if (!kept) return null;
+  const parsed = JSON.parse(kept);
+  sessionStorage.setItem(TYPED_KEY + id, JSON.stringify({ ...parsed, back: false }));
+  return parsed;
+}
+
+/** The task is done: nothing typed into it is kept any longer. */
+export function forgetTyped(id) {
+  sessionStorage.removeItem(TYPED_KEY + id);
+}
+
 /** A form without a form definition: the variables to set, as a JSON object. */
 export const JSON_FORM = {
   schema: { type: "object", properties: { variables: { type: "string" } } },
@@ -26,8 +49,9 @@ export async function loadForm(path, onUnreadable) {
   }
 }
 
-/** Wire `formElement` (holding #…-fields and an error summary) to `submit(values)`; returns the form. */
-export function mountForm(formElement, form, { variables, submit, done }) {
+/** Wire `formElement` (holding #…-fields and an error summary) to `submit(values)`; returns the form.
+ * `stepUp(typed, err)`, when given, gets a step-up refusal with the values as typed (JSON form: its text). */
+export function mountForm(formElement, form, { variables, submit, done, stepUp }) {
   const fields = formElement.querySelector(".form-fields");
   const summary = formElement.querySelector(".error-summary");
   const rendered = renderForm(fields, form, { variables });
@@ -37,8 +61,9 @@ export function mountForm(formElement, form, { variables, submit, done }) {
     showSummary(summary, null);
     rendered.clearErrors();
     let values;
+    const typed = rendered.values();
     try {
-      values = form === JSON_FORM ? parseJsonVariables(rendered.values()) : rendered.values();
+      values = form === JSON_FORM ? parseJsonVariables(typed) : typed;
     } catch (err) {
       showSummary(summary, err.message, rendered.showErrors([{ field: "/variables", message: err.message }]));
       return;
@@ -48,6 +73,10 @@ export function mountForm(formElement, form, { variables, submit, done }) {
       done(await submit(values));
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
+      if (stepUp && err.status === 403 && err.body.type === STEP_UP) {
+        stepUp(typed, err);
+        return;
+      }
       const placed = rendered.showErrors(err.fieldErrors.map((e) => ({ ...e, field: jsonFormField(form, e.field) })));
       showSummary(summary, err.message, placed);
     } finally {

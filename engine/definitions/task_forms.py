@@ -48,6 +48,11 @@ def _task_element(session: Session, instance: ProcessInstance, activity_id: str)
     return definition, {}
 
 
+def task_extensions(session: Session, instance: ProcessInstance, activity_id: str) -> tuple[ProcessDefinition, dict]:
+    """The definition a task's element belongs to, and that element's extensions."""
+    return _task_element(session, instance, activity_id)
+
+
 def _start_extensions(definition: ProcessDefinition) -> tuple[str | None, dict]:
     """The (first) start event of the process that has a form, and its extensions."""
     spec, _ = SPECS.specs(definition.id, lambda: definition.spec_json)

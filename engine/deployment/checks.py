@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bpmn.compiler import BPMN_SUFFIXES, DMN_SUFFIXES, Compilation
 from bpmn.errors import ElementProblem
+from bpmn.step_up import step_up_of
 from engine.definitions.form_sources import files_named, unshown_form
 from engine.errors import BadRequest, UnsafeModelFile
 from engine.events.timer_starts import timer_start_problems
@@ -124,7 +125,16 @@ def policy_problems(files: dict[str, bytes]) -> list[ElementProblem]:
             if name.lower().endswith(".policy.json") for message in check_policy_document(content, name)]
 
 
+def missing_step_up_policies(compiled: Compilation, files: dict[str, bytes]) -> list[ElementProblem]:
+    """A warning for each user task whose fuse.stepUp.policy names a file that is not in the deployment:
+    such a task fails closed (nobody can complete it), like Camunda deploying a model without its forms."""
+    return [ElementProblem(spec.bpmn_id, None, f"fuse.stepUp.policy names {policy}, which is not in this "
+                           "deployment: nobody can complete the task", process.resource_name)
+            for process in compiled.processes for spec in all_task_specs(process)
+            if (policy := step_up_of(getattr(spec, "extensions", None) or {}).policy) and policy not in files]
+
+
 def deployment_warnings(compiled: Compilation, files: dict[str, bytes]) -> list[ElementProblem]:
     """Every warning of a deployment of these files; POST /validate reports the same list."""
     return (compiled.warnings + form_warnings(files) + missing_forms(compiled, files) + unshown_forms(compiled)
-            + unknown_handlers(compiled))
+            + unknown_handlers(compiled) + missing_step_up_policies(compiled, files))

@@ -139,7 +139,8 @@ def new_live_instance(session: Session, definition: ProcessDefinition, variables
     attach_io_mappings(spec, subprocess_specs)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine())
     use_scoped_events(workflow)
-    workflow.task_tree.data.update({**initiator_variables(spec, actor), **variables})
+    # The initiator variable wins over a start variable of that name: nobody claims to be someone else.
+    workflow.task_tree.data.update({**variables, **initiator_variables(spec, actor)})
     row = ProcessInstance(
         id=str(uuid.uuid4()), definition_id=definition.id, definition_key=definition.key,
         business_key=business_key, state=InstanceState.ACTIVE.value, variables={}, active_activities=[],

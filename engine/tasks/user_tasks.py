@@ -10,6 +10,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime.async_boundaries import hold_successors
 from engine.errors import Conflict, Forbidden
 from engine.store.lookup import get_or_raise
+from engine.tasks.step_up import check_step_up
 from engine.identity.read_access import readable_instances
 from engine.identity.users import Actor
 from engine.runtime.live import LiveInstance, open_live_instance
@@ -134,6 +135,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, variables: dict)
     spiff_task = live.workflow.get_task_from_id(UUID(task_id))
     if spiff_task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is not waiting for completion")
+    check_step_up(session, task, live, actor)
     check_variables(variables)
     variables, form = check_task_submission(session, task, live.row, variables)
     live.history.sensitive = with_form_fields(live.history.sensitive, form)

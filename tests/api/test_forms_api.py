@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import json
 
-from helpers import REFUND_BPMN, REPRO, SAMPLES, bpmn_document, deploy, flow, start
+from helpers import REFUND_BPMN, REFUND_POLICY, REPRO, SAMPLES, bpmn_document, deploy, flow, start
 
 REFUND_FORM = SAMPLES / "refund-approval" / "refund-approval.form"
+POLICY = ("refund-approval.policy.json", REFUND_POLICY.read_bytes())
 
 
 def refund_task(client, auth) -> dict:
     response = deploy(client, auth["demo"], ("refund-approval.bpmn", REFUND_BPMN.read_bytes()),
-                      ("refund-approval.form", REFUND_FORM.read_bytes()))
+                      ("refund-approval.form", REFUND_FORM.read_bytes()), POLICY)
     assert response.status_code == 201, response.json
     instance = start(client, auth["demo"], "refund_approval", {"amount": 250, "reason": "late", "customer": "c"})
     return instance.json["open_tasks"][0]
@@ -100,7 +101,7 @@ def test_a_read_only_required_field_the_process_lacks_is_still_required(client, 
 
 
 def test_a_form_that_was_not_deployed_is_a_warning_and_does_not_block_work(client, auth):
-    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", REFUND_BPMN.read_bytes()))
+    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", REFUND_BPMN.read_bytes()), POLICY)
     assert any("refund-approval.form" in w["message"] for w in deployed.json["warnings"])
     task = start(client, auth["demo"], "refund_approval", {"amount": 250, "reason": "r", "customer": "c"}
                  ).json["open_tasks"][0]
@@ -114,7 +115,7 @@ def test_a_camunda_forms_app_key_uses_the_form_deployed_under_that_file_name(cli
     model = REFUND_BPMN.read_bytes().replace(b"camunda-forms:deployment:refund-approval.form",
                                              b"camunda-forms:app:forms/refund-approval.form")
     deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", model),
-                      ("refund-approval.form", REFUND_FORM.read_bytes()))
+                      ("refund-approval.form", REFUND_FORM.read_bytes()), POLICY)
     assert deployed.status_code == 201 and deployed.json["warnings"] == []
     task = start(client, auth["demo"], "refund_approval", {"amount": 250, "reason": "late", "customer": "c"}
                  ).json["open_tasks"][0]
@@ -127,7 +128,7 @@ def test_a_camunda_forms_app_key_uses_the_form_deployed_under_that_file_name(cli
 def test_an_app_form_that_was_not_deployed_is_a_warning_naming_the_task(client, auth):
     model = REFUND_BPMN.read_bytes().replace(b"camunda-forms:deployment:refund-approval.form",
                                              b"camunda-forms:app:refund-approval.form")
-    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", model))
+    deployed = deploy(client, auth["demo"], ("refund-approval.bpmn", model), POLICY)
     assert [(w["element_id"], "refund-approval.form" in w["message"]) for w in deployed.json["warnings"]] == [
         ("finance_approval", True)]
 

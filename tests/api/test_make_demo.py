@@ -18,7 +18,7 @@ MAKE_TIMEOUT_S = 180
 DEFINITIONS = "/api/v1/process-definitions"
 # The files each sample README deploys again by hand, as it tells the reader to.
 README_REDEPLOYS = {
-    "refund-approval": ["refund-approval.bpmn", "refund-approval.form"],
+    "refund-approval": ["refund-approval.bpmn", "refund-approval.form", "refund-approval.policy.json"],
     "telemetry": ["telemetry.bpmn"],
     "ai-confidence-loop": ["ai-confidence-loop.bpmn", "review.form", "auto-handling.policy.json",
                            "classifier.onnx"],

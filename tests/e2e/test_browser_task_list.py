@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from e2e.browser import expect, sign_in
-from helpers import REFUND_BPMN
+from helpers import REFUND_BPMN, REFUND_POLICY
 
 SCREENSHOT = "/tmp/fuse-task-form.png"
 REFUND_FORM = REFUND_BPMN.with_suffix(".form")
@@ -14,7 +14,7 @@ KEY = "refund_approval"
 
 
 def deploy_refund_sample(server) -> None:
-    files = [(path.name, path.read_bytes()) for path in (REFUND_BPMN, REFUND_FORM) if path.exists()]
+    files = [(path.name, path.read_bytes()) for path in (REFUND_BPMN, REFUND_FORM, REFUND_POLICY) if path.exists()]
     response = server.deploy(*files)
     assert response.status_code == 201, response.text
 

@@ -6,7 +6,7 @@ import threading
 import requests
 
 from e2e.support import HTTP_TIMEOUT_S, assert_problem
-from helpers import REFUND_BPMN
+from helpers import REFUND_BPMN, REFUND_POLICY
 
 RACES = 5
 
@@ -39,11 +39,11 @@ def race_to_complete(server, task_id: str, users: tuple[str, str]) -> list[reque
 
 
 def test_concurrent_completion_of_one_task_succeeds_once(server):
-    deployed = server.deploy((REFUND_BPMN.name, REFUND_BPMN.read_bytes()))
+    deployed = server.deploy((REFUND_BPMN.name, REFUND_BPMN.read_bytes()), (REFUND_POLICY.name, REFUND_POLICY.read_bytes()))
     assert deployed.status_code == 201, deployed.text
 
     for race in range(RACES):
-        started = server.start_instance("refund_approval", {"amount": 1000 + race})
+        started = server.start_instance("refund_approval", {"amount": 500 + race})
         assert started.status_code == 201, started.text
         instance = started.json()
         task_id = instance["open_tasks"][0]["id"]

@@ -3,7 +3,7 @@ rejection, a crash and restart, suspension and termination."""
 from __future__ import annotations
 
 from e2e.support import assert_problem
-from helpers import REFUND_BPMN
+from helpers import REFUND_BPMN, REFUND_POLICY
 
 KEY = "refund_approval"
 INSTANCES = "/api/v1/process-instances"
@@ -12,7 +12,7 @@ TRACKED = {"instance_started", "activity_entered", "activity_completed", "instan
 
 
 def deploy_sample(server) -> dict:
-    response = server.deploy((REFUND_BPMN.name, REFUND_BPMN.read_bytes()))
+    response = server.deploy((REFUND_BPMN.name, REFUND_BPMN.read_bytes()), (REFUND_POLICY.name, REFUND_POLICY.read_bytes()))
     assert response.status_code == 201, response.text
     return response.json()
 
