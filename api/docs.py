@@ -39,6 +39,9 @@ SUCCESS = {200: "OK", 201: "Created"}
 # Answers that tell the client when to try again.
 RETRY_AFTER = {429, 503}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Every route under these answers only callers with a valid token (or session) and checks api/permissions.py.
+AUTHENTICATED_PREFIXES = ("/api/v1/", "/engine-rest/")
+PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 URL_VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <name>, <converter:name>, <converter(args):name>
 PROBLEM_SCHEMA = {
     "type": "object", "required": ["type", "title", "status", "detail"],
@@ -71,7 +74,7 @@ def error_statuses(app: Flask, rule: UrlRule, method: str, meta: dict) -> list[i
     statuses = {400, *meta["errors"]}
     if rule.endpoint.partition(".")[0] not in app.extensions.get("fuse_rate_limit_exempt", ()):
         statuses.add(429)
-    if rule.rule.startswith("/api/v1/"):
+    if rule.rule.startswith(AUTHENTICATED_PREFIXES):
         statuses.add(401)
         access = ROUTES.get(rule.endpoint, (None, ""))[0]
         if method not in SAFE_METHODS or access in (ADMIN, WORKER):
@@ -94,6 +97,8 @@ def _request_body(meta: dict) -> dict | None:
     if meta["body"] is None:
         return None
     schema = meta["body"]
+    if isinstance(schema, dict):  # a plain JSON schema (another API's body): required when it is sent at all
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
     instance = schema() if isinstance(schema, type) else schema
     required = any(field.required for field in instance.fields.values()) or bool(getattr(instance, "openapi", None))
     return {"required": required, "content": {"application/json": {"schema": schema}}}
@@ -125,9 +130,11 @@ def _operation_dict(app: Flask, rule: UrlRule, method: str, meta: dict) -> dict:
     for status in meta["status"] if isinstance(meta["status"], tuple) else (meta["status"],):
         op["responses"][str(status)] = {"description": SUCCESS.get(status, "OK"),
                                         **({"content": content} if content else {})}
+    # Another API's routes (/engine-rest) answer the same statuses in their own error body.
+    error_content = meta.get("error_content", PROBLEM_CONTENT)
+    descriptions = {**ERROR_STATUSES, **meta.get("error_descriptions", {})}
     for status in error_statuses(app, rule, method, meta):
-        answer = {"description": ERROR_STATUSES[status], "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        answer = {"description": descriptions[status], "content": error_content}
         if status in RETRY_AFTER:
             answer["headers"] = {"Retry-After": {"required": True, "description": "seconds to wait",
                                                  "schema": {"type": "integer", "minimum": 1}}}
@@ -151,6 +158,8 @@ def build_openapi(app: Flask) -> dict:
                    info={"description": "Deploy BPMN, run process instances, work on user tasks."})
     spec.components.schema("Problem", PROBLEM_SCHEMA)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("basic", {"type": "http", "scheme": "basic",
+                                              "description": "/engine-rest: a user name and one of its API tokens"})
     paths: dict[str, dict] = {}
     for rule in app.url_map.iter_rules():
         meta = getattr(app.view_functions[rule.endpoint], "openapi", None)
@@ -161,9 +170,9 @@ def build_openapi(app: Flask) -> dict:
             op = _operation_dict(app, rule, method, meta)
             if path.startswith("/api/v1"):
                 op["security"] = [{"bearer": []}]
-            if "tag" in meta:  # routes of another API (/engine-rest) group under a tag and state their own errors
+            if "tag" in meta:  # routes of another API (/engine-rest) group under a tag
                 op["tags"] = [meta["tag"]]
-                op["responses"].update(meta.get("error_responses", {}))
+                op["security"] = [{"basic": []}, {"bearer": []}]
             paths.setdefault(path, {})[method.lower()] = op
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)

@@ -21,9 +21,9 @@ def camunda_operation(summary: str, *, response=OBJECT, status: int = 200, body=
                       errors: tuple[int, ...] = (400, 401, 403), multipart: dict | None = None) -> Callable:
     def wrap(view: Callable) -> Callable:
         view = operation(summary, response=response if status != 204 else None, status=status, body=body,
-                         errors=(), multipart=multipart)(view)
+                         errors=errors, multipart=multipart)(view)
         view.openapi["tag"] = TAG
-        view.openapi["error_responses"] = {str(code): {"description": WHY[code], "content": {
-            "application/json": {"schema": ERROR_BODY}}} for code in errors}
+        view.openapi["error_content"] = {"application/json": {"schema": ERROR_BODY}}
+        view.openapi["error_descriptions"] = WHY
         return view
     return wrap
