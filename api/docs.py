@@ -97,8 +97,8 @@ def _request_body(meta: dict) -> dict | None:
     if meta["body"] is None:
         return None
     schema = meta["body"]
-    if isinstance(schema, dict):  # a plain JSON schema (another API's body): required when it is sent at all
-        return {"required": True, "content": {"application/json": {"schema": schema}}}
+    if isinstance(schema, dict):  # a plain JSON schema (another API's body): required when it requires a field
+        return {"required": bool(schema.get("required")), "content": {"application/json": {"schema": schema}}}
     instance = schema() if isinstance(schema, type) else schema
     required = any(field.required for field in instance.fields.values()) or bool(getattr(instance, "openapi", None))
     return {"required": required, "content": {"application/json": {"schema": schema}}}

@@ -19,6 +19,7 @@ from __future__ import annotations
 from flask import Flask
 
 from api.camunda7 import definitions, deployments, instances
+from api.camunda7.blueprint import ResourceId
 from api.camunda7.errors import (
     PREFIX,
     CamundaError,
@@ -33,6 +34,7 @@ BLUEPRINTS = (deployments.bp, definitions.bp, instances.bp)
 def init_camunda7(app: Flask) -> None:
     """Mount /engine-rest: its blueprints and its error body."""
     ERROR_DIALECTS[PREFIX] = render_problem
+    app.url_map.converters["id"] = ResourceId  # before the routes that use it are made
     app.register_error_handler(CamundaError, handle_camunda_error)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -3,12 +3,20 @@ api/permissions.py (as under /api/v1: a route without a row is refused), request
 from __future__ import annotations
 
 from flask import Blueprint, request
+from werkzeug.routing import BaseConverter
 
 from api.camunda7.auth import authenticate_camunda
 from api.camunda7.errors import PREFIX, CamundaError
 from api.permissions import enforce_route_rule
 
 TAG = "Camunda 7 REST (engine-rest)"  # the OpenAPI tag of every route under the prefix
+
+
+class ResourceId(BaseConverter):
+    """`<id:...>`: an id in a path, never one of the words a sibling route spells (`/deployment/count` is the
+    count, not a deployment called "count"), so each path answers, and advertises in Allow, only its own methods."""
+
+    regex = r"(?!(?:count|create|key)(?![^/]))[^/]+"
 
 
 def camunda_blueprint(name: str, import_name: str) -> Blueprint:

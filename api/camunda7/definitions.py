@@ -23,8 +23,8 @@ from engine.store.paging import count_of, window
 bp = camunda_blueprint("camunda7_definitions", __name__)
 ARRAY = {"type": "array", "items": {"type": "object"}}
 START_BODY = {"type": "object", "properties": {
-    "variables": {"type": "object", "description": "typed values by name: {value, type, valueInfo}"},
-    "businessKey": {"type": "string"}, "withVariablesInReturn": {"type": "boolean"}}}
+    "variables": {"type": "object", "nullable": True, "description": "typed values by name: {value, type, valueInfo}"},
+    "businessKey": {"type": "string", "nullable": True}, "withVariablesInReturn": {"type": "boolean"}}}
 
 
 def _found():
@@ -63,7 +63,7 @@ def _by_key(key: str):
         raise not_found(f"No matching process definition with key: {key} and no tenant-id") from None
 
 
-@bp.get("/process-definition/<definition_id>")
+@bp.get("/process-definition/<id:definition_id>")
 @camunda_operation("One process definition", errors=(401, 403, 404))
 def get_definition(definition_id):
     return definition_dto(_by_id(definition_id))
@@ -79,7 +79,7 @@ def _xml(definition) -> dict:
     return {"id": definition.id, "bpmn20Xml": catalog.definition_xml(db.session, definition.id).decode("utf-8")}
 
 
-@bp.get("/process-definition/<definition_id>/xml")
+@bp.get("/process-definition/<id:definition_id>/xml")
 @camunda_operation("The BPMN XML a definition was deployed from: {id, bpmn20Xml}", errors=(401, 403, 404))
 def get_xml(definition_id):
     return _xml(_by_id(definition_id))
@@ -97,6 +97,8 @@ def _start(definition) -> dict:
     business_key = body.get("businessKey")
     if business_key is not None and not isinstance(business_key, str):
         raise invalid("businessKey must be a string")
+    if not isinstance(body.get("withVariablesInReturn", False), bool):
+        raise invalid("withVariablesInReturn must be true or false")
     row = commands.start_instance(db.session, current_actor(), definition_id=definition.id,
                                   business_key=business_key, variables=values)
     remember_types(row, types)
@@ -104,7 +106,7 @@ def _start(definition) -> dict:
     return started_dto(row, with_variables=body.get("withVariablesInReturn") is True)
 
 
-@bp.post("/process-definition/<definition_id>/start")
+@bp.post("/process-definition/<id:definition_id>/start")
 @camunda_operation("Start an instance: {variables, businessKey, withVariablesInReturn}; it runs to its first "
                    "wait state before the answer", body=START_BODY, errors=(400, 401, 403, 404, 409))
 def start(definition_id):
@@ -125,7 +127,7 @@ def _start_form(definition) -> dict:
     return {"key": reference["key"], "contextPath": None, "camundaFormRef": ref}
 
 
-@bp.get("/process-definition/<definition_id>/startForm")
+@bp.get("/process-definition/<id:definition_id>/startForm")
 @camunda_operation("How the start event names its form: {key, contextPath, camundaFormRef}", errors=(401, 403, 404))
 def get_start_form(definition_id):
     return _start_form(_by_id(definition_id))
@@ -150,7 +152,7 @@ def _form_variables(definition) -> dict:
     return {name: typed_value(view.data.get(name), form_field_type(schema)) for name, schema in fields.items()}
 
 
-@bp.get("/process-definition/<definition_id>/form-variables")
+@bp.get("/process-definition/<id:definition_id>/form-variables")
 @camunda_operation("The start form's fields with their default values, as typed variables",
                    errors=(400, 401, 403, 404))
 def get_form_variables(definition_id):

@@ -90,13 +90,13 @@ def count_deployments():
     return {"count": count_of(db.session, _found())}
 
 
-@bp.get("/deployment/<deployment_id>")
+@bp.get("/deployment/<id:deployment_id>")
 @camunda_operation("One deployment", errors=(401, 403, 404))
 def get_deployment(deployment_id):
     return deployment_dto(catalog.get_deployment(db.session, deployment_id))
 
 
-@bp.delete("/deployment/<deployment_id>")
+@bp.delete("/deployment/<id:deployment_id>")
 @camunda_operation("Delete a deployment; with cascade=true its instances (and their history) too, else 409 "
                    "while it has any", status=204, errors=(400, 401, 403, 404, 409))
 def delete_deployment(deployment_id):

@@ -76,13 +76,13 @@ def _running(instance_id: str) -> ProcessInstance:
     return row
 
 
-@bp.get("/process-instance/<instance_id>")
+@bp.get("/process-instance/<id:instance_id>")
 @camunda_operation("One running instance", errors=(401, 404))
 def get_instance(instance_id):
     return instance_dto(_running(instance_id))
 
 
-@bp.delete("/process-instance/<instance_id>")
+@bp.delete("/process-instance/<id:instance_id>")
 @camunda_operation("Delete (terminate) a running instance; skipCustomListeners, skipIoMappings, "
                    "skipSubprocesses are accepted", status=204, errors=(401, 403, 404, 409))
 def delete_instance(instance_id):
@@ -92,7 +92,7 @@ def delete_instance(instance_id):
     return "", 204
 
 
-@bp.put("/process-instance/<instance_id>/suspended")
+@bp.put("/process-instance/<id:instance_id>/suspended")
 @camunda_operation('Suspend or activate an instance: {"suspended": true|false}', status=204,
                    body={"type": "object", "properties": {"suspended": {"type": "boolean"}}},
                    errors=(400, 401, 403, 404, 409))
@@ -113,7 +113,7 @@ def _deserialize() -> bool:
     return request.args.get("deserializeValues", "true").lower() != "false"
 
 
-@bp.get("/process-instance/<instance_id>/variables")
+@bp.get("/process-instance/<id:instance_id>/variables")
 @camunda_operation("The instance's variables as typed values, each in the type it was written with",
                    errors=(401, 404))
 def get_variables(instance_id):
@@ -127,7 +127,7 @@ def _change(instance_id: str, values: dict, types: dict, deletions: list[str]) -
     commit()
 
 
-@bp.post("/process-instance/<instance_id>/variables")
+@bp.post("/process-instance/<id:instance_id>/variables")
 @camunda_operation("Set (modifications: typed values by name) and remove (deletions: names) variables at once",
                    status=204, body=VARIABLES_BODY, errors=(400, 401, 403, 404, 409))
 def modify_variables(instance_id):
@@ -140,7 +140,7 @@ def modify_variables(instance_id):
     return "", 204
 
 
-@bp.get("/process-instance/<instance_id>/variables/<name>")
+@bp.get("/process-instance/<id:instance_id>/variables/<name>")
 @camunda_operation("One variable as a typed value", errors=(401, 404))
 def get_variable(instance_id, name):
     row = _running(instance_id)
@@ -150,7 +150,7 @@ def get_variable(instance_id, name):
     return typed_value(variables[name], declared_types(row).get(name), _deserialize())
 
 
-@bp.put("/process-instance/<instance_id>/variables/<name>")
+@bp.put("/process-instance/<id:instance_id>/variables/<name>")
 @camunda_operation("Set one variable: {value, type, valueInfo}", status=204, errors=(400, 401, 403, 404, 409),
                    body={"type": "object", "properties": {"value": {}, "type": {"type": "string"},
                                                           "valueInfo": {"type": "object"}}})
@@ -160,7 +160,7 @@ def put_variable(instance_id, name):
     return "", 204
 
 
-@bp.delete("/process-instance/<instance_id>/variables/<name>")
+@bp.delete("/process-instance/<id:instance_id>/variables/<name>")
 @camunda_operation("Remove one variable", status=204, errors=(401, 403, 404, 409))
 def delete_variable(instance_id, name):
     _change(instance_id, {}, {}, [name])
@@ -178,7 +178,7 @@ def _child(row: ProcessInstance, activity: dict, seen: dict) -> dict:
             "incidentIds": [], "incidents": []}
 
 
-@bp.get("/process-instance/<instance_id>/activity-instances")
+@bp.get("/process-instance/<id:instance_id>/activity-instances")
 @camunda_operation("The instance's activity instance tree: the process at the root, its waiting activities "
                    "below (activities inside sub-processes appear flat under the root)", errors=(401, 404))
 def activity_instances(instance_id):
