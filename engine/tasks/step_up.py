@@ -22,6 +22,17 @@ from engine.runtime.live import LiveInstance
 from engine.store.models import ProcessInstance, UserTask
 
 
+# What the engine recorded about the instance, beside its variables: a variable (such as camunda:initiator's)
+# can be changed by the instance's starter (PATCH .../variables), so "not the requester" must read `started_by`.
+INSTANCE = "instance"
+
+
+def instance_facts(row: ProcessInstance) -> dict:
+    """The instance as a policy sees it: `{id, business_key, started_by}` (`started_by` null when nobody started it,
+    e.g. a timer or a message)."""
+    return {"id": row.id, "business_key": row.business_key, "started_by": row.started_by}
+
+
 def task_step_up(session: Session, task: UserTask, instance: ProcessInstance | None = None) -> StepUp:
     """What the task asks of the person completing it."""
     instance = instance or session.get(ProcessInstance, task.instance_id)
@@ -53,14 +64,16 @@ def _from_requires(requires: dict) -> list[dict]:
 
 def _judge(session: Session, task: UserTask, live: LiveInstance, policy_name: str, person: dict
            ) -> tuple[Effect, list[dict], str]:
-    """Run the task's policy on the variables the task sees plus `person` and `task`; record the verdict.
+    """Run the task's policy on the variables the task sees plus `person`, `task` and `instance` (these three
+    over any variable of the same name); record the verdict.
     Returns the decision, what a step-up asks for, and the reasons."""
     definition, _ = task_extensions(session, live.row, task.activity_id)
     try:
         policy = compiled_policy(deployment_files(session, definition.deployment_id)(policy_name), policy_name)
         variables = task_variables(task, live.variables(), live.row.workflow_state)
         result = evaluate_policy(policy, {**variables, PERSON: person, "task": {
-            "id": task.id, "activity_id": task.activity_id, "name": task.name or ""}})
+            "id": task.id, "activity_id": task.activity_id, "name": task.name or ""},
+            INSTANCE: instance_facts(live.row)})
     except (KeyError, ValueError) as err:
         message = f"the step-up policy of task '{task.name or task.activity_id}' cannot be judged: {err}"
         raise InvalidModel(message, [ElementProblem(task.activity_id, None, message, policy_name)]) from None

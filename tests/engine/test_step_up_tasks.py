@@ -11,11 +11,11 @@ from engine.deployment.deploy import deploy, validate_files
 from engine.errors import Forbidden, InvalidModel, StepUpRequired
 from engine.history.recorder import instance_history
 from engine.identity.users import Actor
-from engine.instances.commands import get_instance, open_tasks, start_instance
+from engine.instances.commands import get_instance, open_tasks, patch_variables, start_instance
 from engine.store.models import utcnow
 from engine.tasks.step_up import task_step_up
 from engine.tasks.user_tasks import complete_task
-from helpers import bpmn_document, flow
+from helpers import REFUND_BPMN, bpmn_document, flow
 from step_up_models import step_up_files, step_up_model
 
 MAX_AGE, SECOND, GROUPS, POLICY = ("fuse.stepUp.maxAuthAgeMinutes", "fuse.stepUp.secondFactor",
@@ -204,3 +204,44 @@ def test_step_up_properties_on_anything_but_a_user_task_are_refused(sessions):
         deploy(session, {"manual.bpmn": bpmn_document(body, "manual")}, None, "admin")
     [found] = caught.value.errors
     assert found.element_id == "check" and "for user tasks only" in found.message
+
+
+def sample_refund(session, requester: Actor, amount: int) -> tuple[str, str]:
+    """The Refund Approval sample deployed as `make run` does, and a refund started by `requester`."""
+    files = {path.name: path.read_bytes() for path in REFUND_BPMN.parent.iterdir() if path.suffix != ".md"}
+    deploy(session, files, "refund-approval", "admin")
+    instance_id = start_instance(session, requester, definition_key="refund_approval",
+                                 variables={"amount": amount, "customer": "ACME", "reason": "late"}).id
+    session.commit()
+    [task] = open_tasks(session, instance_id)
+    return instance_id, task.id
+
+
+@pytest.mark.parametrize("changed, removed", [({"requester": None}, ()), ({"requester": "carol"}, ()),
+                                              ({}, ("requester",))], ids=["null", "someone-else", "removed"])
+def test_the_requester_of_a_large_refund_cannot_approve_it_after_changing_the_requester_variable(
+        sessions, changed, removed):
+    # The starter may PATCH the instance's variables (camunda:initiator's `requester` among them); the sample's
+    # rule reads `instance.started_by`, which the engine recorded and nobody changes.
+    demo = person("demo", ("admin", "finance"), amr=("pwd", "otp"))
+    with sessions() as session:
+        instance_id, task_id = sample_refund(session, demo, 2500)
+        patch_variables(session, instance_id, demo, changed, remove=removed)
+        session.commit()
+    err = refused(sessions, task_id, demo, error=Forbidden)
+    assert err.extra["reasons"] == ["a refund over 1,000 is approved by someone other than its requester"]
+    unchanged(sessions, instance_id, task_id)
+    complete(sessions, task_id, person("alice", amr=("pwd", "otp")), {"approved": True})
+    with sessions() as session:
+        assert get_instance(session, instance_id).variables["paid"] is True
+
+
+def test_a_variable_named_instance_cannot_pass_for_the_recorded_one(sessions):
+    demo = person("demo", ("admin", "finance"), amr=("pwd", "otp"))
+    with sessions() as session:
+        instance_id, task_id = sample_refund(session, demo, 2500)
+        patch_variables(session, instance_id, demo, {"instance": {"started_by": "carol"}})
+        session.commit()
+    refused(sessions, task_id, demo, error=Forbidden)
+    [(_, verdict)] = events(sessions, instance_id, "policy_evaluated")
+    assert verdict["decision"] == "deny" and verdict["matched"][0]["id"] == "own-refund"
