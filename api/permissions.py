@@ -160,6 +160,20 @@ ROUTES: dict[str, tuple[Rule, str]] = {
     "camunda7_instances.put_variable": (INSTANCE_READER, "its starter or an admin (403)"),
     "camunda7_instances.delete_variable": (INSTANCE_READER, "its starter or an admin (403)"),
     "camunda7_instances.activity_instances": (INSTANCE_READER, ""),
+    "camunda7_tasks.list_tasks": (SIGNED_IN, "lists and counts only tasks of instances the caller may read"),
+    "camunda7_tasks.count_tasks": (SIGNED_IN, "counts only tasks of instances the caller may read"),
+    "camunda7_tasks.get_task": (TASK_READER, ""),
+    "camunda7_tasks.claim": (TASK_READER, "a candidate for oneself, an admin for another user (403); "
+                                          "unclaimed (409)"),
+    "camunda7_tasks.unclaim": (TASK_READER, "its assignee or an admin (403)"),
+    "camunda7_tasks.set_assignee": (TASK_READER, "its assignee or an admin (403)"),
+    "camunda7_tasks.complete": (TASK_READER, "its assignee, or a candidate while unassigned (403); step-up"),
+    "camunda7_tasks.submit_form": (TASK_READER, "its assignee, or a candidate while unassigned (403); step-up"),
+    "camunda7_tasks.get_form": (TASK_READER, ""),
+    "camunda7_tasks.get_form_variables": (TASK_READER, ""),
+    "camunda7_tasks.get_variables": (TASK_READER, ""),
+    "camunda7_events.correlate": (SIGNED_IN, "as POST /api/v1/messages"),
+    "camunda7_events.throw_signal": (SIGNED_IN, "as POST /api/v1/signals"),
 }
 
 

@@ -46,6 +46,18 @@ class Conflict(FuseError):
     problem, title, status = "conflict", "Conflict", 409
 
 
+class NoRecipient(NotFound):
+    """A message nobody waits for and no process starts with."""
+
+
+class SeveralRecipients(Conflict):
+    """A message meant for one instance that several wait for; `count` says how many."""
+
+    def __init__(self, detail: str, *, count: int):
+        super().__init__(detail)
+        self.count = count
+
+
 class InvalidModel(FuseError):
     """The upload parsed as XML but cannot be run; lists every element at fault."""
 

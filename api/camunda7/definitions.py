@@ -10,7 +10,7 @@ from api.camunda7.instances import started_dto
 from api.camunda7.openapi import camunda_operation
 from api.camunda7.queries import flag, integer, paging, sorting, text
 from api.camunda7.shapes import definition_dto
-from api.camunda7.variables import declared_values, form_field_type, typed_value
+from api.camunda7.variables import declared_values, typed_form_fields
 from api.extensions import db
 from engine.definitions import catalog
 from engine.definitions.queries import definitions_where
@@ -145,11 +145,7 @@ def _form_variables(definition) -> dict:
         view = start_form(db.session, definition.id)
     except NotFound:
         return {}
-    names = request.args.get("variableNames")
-    fields = view.schema.get("properties", {})
-    if names:
-        fields = {name: schema for name, schema in fields.items() if name in names.split(",")}
-    return {name: typed_value(view.data.get(name), form_field_type(schema)) for name, schema in fields.items()}
+    return typed_form_fields(view.schema, view.data, request.args.get("variableNames"))
 
 
 @bp.get("/process-definition/<id:definition_id>/form-variables")

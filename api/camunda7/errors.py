@@ -22,6 +22,7 @@ TYPES = {
     "variable-too-large": "InvalidRequestException", "model-too-large": "InvalidRequestException",
     "compile-timeout": "InvalidRequestException",
     "unauthorized": "AuthenticationException", "forbidden": "AuthorizationException",
+    "step-up-required": "AuthorizationException",
 }
 STATUSES = {422: 400}  # Fuse's status -> Camunda's, where they differ
 KEPT_EXTRAS = {"errors", "file", "line", "column", "limit", "max", "running", "finished"}

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import request
 
+from datetime import UTC, datetime
+
 from api.camunda7.blueprint import invalid
+from api.camunda7.variables import parse_date
 
 
 def flag(name: str) -> bool:
@@ -56,3 +59,16 @@ def text_list(name: str) -> list[str] | None:
     """A comma-separated list parameter (Camunda's processInstanceIds=a,b)."""
     value = request.args.get(name)
     return None if value is None else [part for part in value.split(",") if part]
+
+
+def date(name: str) -> datetime | None:
+    """A date parameter in Camunda's format (yyyy-MM-dd'T'HH:mm:ss.SSSZ), as naive UTC like Fuse's columns."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    try:
+        moment = parse_date(value)
+    except ValueError:
+        raise invalid(f"Cannot set query parameter '{name}' to value '{value}': "
+                      "expected a date in the format yyyy-MM-dd'T'HH:mm:ss.SSSZ") from None
+    return moment.astimezone(UTC).replace(tzinfo=None)

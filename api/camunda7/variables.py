@@ -223,6 +223,16 @@ def form_field_type(field_schema: dict) -> dict:
     return {"type": names.get(kind, "String"), "valueInfo": {}}
 
 
+def typed_form_fields(schema: dict, data: dict, names: str | None = None) -> dict:
+    """A form's fields (its JSON Schema `schema`) with their values in `data`, as typed values by name, only
+    those listed in `names` (comma-separated, Camunda's variableNames) when it is given."""
+    fields = schema.get("properties", {})
+    if names:
+        wanted = names.split(",")
+        fields = {name: field for name, field in fields.items() if name in wanted}
+    return {name: typed_value(data.get(name), form_field_type(field)) for name, field in fields.items()}
+
+
 def typed_instance_variables(row: ProcessInstance, deserialize: bool = True) -> dict:
     """An instance's variables as typed values, each in the type it was written with (when that still fits)."""
     return typed_values(row.variables or {}, declared_types(row), deserialize)

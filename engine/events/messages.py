@@ -17,7 +17,7 @@ from bpmn.event_gateway import awaited_events, is_event_gateway
 
 from engine.definitions.catalog import list_definitions
 from engine.definitions.files import deployment_files
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, NoRecipient, NotFound, SeveralRecipients
 from engine.events.subscriptions import waiting_for_events
 from engine.identity.users import Actor
 from engine.runtime.live import LiveInstance, new_live_instance, open_live_instance
@@ -67,16 +67,33 @@ def _payload(definition, name: str, variables: dict) -> dict:
     return {"payload": variables.get(key, True), "result_var": key}
 
 
-def _matching(session: Session, kind: str, name: str, business_key: str | None,
-              correlation_keys: dict | None) -> list[EventSubscription]:
-    query = (select(EventSubscription).join(ProcessInstance, ProcessInstance.id == EventSubscription.instance_id)
+@dataclass(frozen=True)
+class Recipients:
+    """Which waiting instances an event is for, beyond its name (None: any)."""
+
+    business_key: str | None = None
+    correlation_keys: dict | None = None  # the values a subscription's correlation key may have (Camunda 8)
+    instance_id: str | None = None
+    variables_equal: dict | None = None  # the instance's variables must have these values (Camunda 7)
+
+
+def _matching(session: Session, kind: str, name: str, to: Recipients) -> list[EventSubscription]:
+    query = (select(EventSubscription, ProcessInstance.variables)
+             .join(ProcessInstance, ProcessInstance.id == EventSubscription.instance_id)
              .where(EventSubscription.kind == kind, EventSubscription.name == name,
                     ProcessInstance.state == InstanceState.ACTIVE.value))
-    if business_key is not None:
-        query = query.where(ProcessInstance.business_key == business_key)
-    found = list(session.scalars(query.order_by(EventSubscription.created_at, EventSubscription.id)))
-    if correlation_keys:
-        wanted = {str(v) for v in correlation_keys.values()}
+    if to.business_key is not None:
+        query = query.where(ProcessInstance.business_key == to.business_key)
+    if to.instance_id is not None:
+        query = query.where(ProcessInstance.id == to.instance_id)
+    rows = session.execute(query.order_by(EventSubscription.created_at, EventSubscription.id)).all()
+    if to.variables_equal:
+        rows = [(s, variables) for s, variables in rows
+                if all(name in (variables or {}) and variables[name] == value
+                       for name, value in to.variables_equal.items())]
+    found = [subscription for subscription, _ in rows]
+    if to.correlation_keys:
+        wanted = {str(v) for v in to.correlation_keys.values()}
         found = [s for s in found if s.correlation_value in wanted]
     return found
 
@@ -150,22 +167,26 @@ def _start_at(session: Session, kind: str, name: str, variables: dict, business_
 
 def correlate_message(session: Session, actor: Actor, name: str, *, business_key: str | None = None,
                       correlation_keys: dict | None = None, variables: dict | None = None,
-                      deliver_to_all: bool = False, ttl_ms: int = 0) -> Delivery:
+                      deliver_to_all: bool = False, ttl_ms: int = 0, instance_id: str | None = None,
+                      variables_equal: dict | None = None) -> Delivery:
     """Deliver a message to the one instance waiting for it (all with `deliver_to_all`), or start
     instances at its message start events; 409 when several would take it. When nothing takes it:
-    buffered for `ttl_ms` (a task that starts waiting for it meanwhile gets it), else 404."""
+    buffered for `ttl_ms` (a task that starts waiting for it meanwhile gets it), else 404.
+    `instance_id` and `variables_equal` narrow the waiting instances (and start none)."""
     variables = variables or {}
     check_text("message name", name)
     check_text("business_key", business_key)
     check_variables(variables)
     check_variables(correlation_keys or {})
-    waiting = _matching(session, MESSAGE, name, business_key, correlation_keys)
+    check_variables(variables_equal or {})
+    waiting = _matching(session, MESSAGE, name, Recipients(business_key, correlation_keys, instance_id,
+                                                           variables_equal))
     instances = {s.instance_id for s in waiting}
     if len(instances) > 1 and not deliver_to_all:
-        raise Conflict(f"message {name} matches {len(instances)} instances; narrow it with business_key or "
-                       "correlation_keys, or send it with all=true")
+        raise SeveralRecipients(f"message {name} matches {len(instances)} instances; narrow it with business_key "
+                                "or correlation_keys, or send it with all=true", count=len(instances))
     delivery = Delivery(delivered=_wake_all(session, waiting, name, variables, actor, MESSAGE))
-    if not delivery.delivered:
+    if not delivery.delivered and instance_id is None and not variables_equal:
         delivery.started = _start_at(session, MESSAGE, name, variables, business_key, actor)
     if not delivery.delivered and not delivery.started:
         if ttl_ms > 0:
@@ -174,18 +195,21 @@ def correlate_message(session: Session, actor: Actor, name: str, *, business_key
                                         expires_at=utcnow() + timedelta(milliseconds=ttl_ms), created_at=utcnow()))
             delivery.buffered = True
             return delivery
-        raise NotFound(f"no instance waits for message {name} and no process starts with it")
+        raise NoRecipient(f"no instance waits for message {name} and no process starts with it")
     return delivery
 
 
-def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict | None = None) -> Delivery:
-    """Deliver a signal to every waiting catch event, and start every process with a signal start."""
+def broadcast_signal(session: Session, actor: Actor, name: str, variables: dict | None = None,
+                     instance_id: str | None = None) -> Delivery:
+    """Deliver a signal to every waiting catch event, and start every process with a signal start; with
+    `instance_id`, only to the catch events of that instance (and start nothing)."""
     variables = variables or {}
     check_text("signal name", name)
     check_variables(variables)
-    delivery = Delivery(delivered=_wake_all(session, _matching(session, SIGNAL, name, None, None), name, variables,
-                                            actor, SIGNAL))
-    delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)
+    waiting = _matching(session, SIGNAL, name, Recipients(instance_id=instance_id))
+    delivery = Delivery(delivered=_wake_all(session, waiting, name, variables, actor, SIGNAL))
+    if instance_id is None:
+        delivery.started = _start_at(session, SIGNAL, name, variables, None, actor)
     return delivery
 
 

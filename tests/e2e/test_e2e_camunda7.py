@@ -6,6 +6,7 @@ from __future__ import annotations
 import pycamunda.deployment
 import pycamunda.processdef
 import pycamunda.processinst
+import pycamunda.task
 import requests
 from requests.auth import HTTPBasicAuth
 
@@ -90,3 +91,51 @@ def test_pycamunda_deploys_starts_by_key_with_typed_variables_and_lists_by_busin
     everyone = pycamunda.processinst.GetList(url=url, process_definition_key="invoice")
     everyone.auth = auth
     assert {p.business_key for p in everyone()} == {"inv-0", "inv-1"}
+
+
+def test_pycamunda_lists_claims_reassigns_and_completes_tasks(server, tmp_path):
+    url = engine_rest(server)
+    demo, alice = HTTPBasicAuth("demo", server.tokens["demo"]), HTTPBasicAuth("alice", server.tokens["alice"])
+    model = tmp_path / "approval.bpmn"
+    model.write_bytes(user_task_process("approval"))
+    create = pycamunda.deployment.Create(url=url, name="approvals")
+    create.auth = demo
+    with model.open("rb") as file:
+        create.add_resource(file)
+        create()
+    start = pycamunda.processdef.StartInstance(url=url, key="approval", business_key="req-9")
+    start.auth = demo
+    start.add_variable("amount", 120, type_="Long")
+    instance = start()
+
+    listing = pycamunda.task.GetList(url=url, process_instance_business_key="req-9", candidate_group="finance")
+    listing.auth = alice
+    [task] = listing()
+    assert task.task_definition_key == "approve" and task.process_instance_id == instance.id_
+    assert task.assignee is None and task.priority == 50 and task.created is not None
+    claim = pycamunda.task.Claim(url=url, id_=task.id_, user_id="alice")
+    claim.auth = alice
+    claim()
+    read = pycamunda.task.Get(url=url, id_=task.id_)
+    read.auth = alice
+    assert read().assignee == "alice"
+    mine = pycamunda.task.GetList(url=url, assignee="alice")
+    mine.auth = alice
+    assert [t.id_ for t in mine()] == [task.id_]
+    handed = pycamunda.task.SetAssignee(url=url, id_=task.id_, user_id="demo")
+    handed.auth = alice
+    handed()
+    back = pycamunda.task.Unclaim(url=url, id_=task.id_)
+    back.auth = demo
+    back()
+    assert read().assignee is None
+    complete = pycamunda.task.Complete(url=url, id_=task.id_, with_variables_in_return=True)
+    complete.auth = alice
+    complete.add_variable("approved", True)
+    complete.add_variable("decidedAt", "2025-02-01T08:00:00.000+0000", type_="Date")
+    variables = complete()
+    assert variables["approved"].value is True and variables["decidedAt"].type_ == "Date"
+    assert variables["amount"].type_ == "Long" and variables["amount"].value == 120
+    done = server.get(f"/api/v1/process-instances/{instance.id_}").json()
+    assert done["state"] == "completed" and done["variables"]["approved"] is True
+    assert list(listing()) == []
