@@ -67,7 +67,9 @@ def serve(host, port, threads, no_worker, job_lock_s):
 def _bound_server(host: str, port: int, threads: int):
     """A waitress server already bound to host:port, so we only say "listening" once it is true."""
     try:
-        return create_server(create_app(), host=host, port=port, threads=threads, ident="fuse")
+        # The app knows how many threads serve it: long polls may hold at most half of them (FUSE_LONG_POLL_*).
+        return create_server(create_app({"SERVE_THREADS": threads}), host=host, port=port, threads=threads,
+                             ident="fuse")
     except ValueError as err:  # a configuration Fuse does not understand, e.g. FUSE_DEFAULT_START
         fail(str(err))
     except OSError as err:

@@ -174,6 +174,17 @@ ROUTES: dict[str, tuple[Rule, str]] = {
     "camunda7_tasks.get_variables": (TASK_READER, ""),
     "camunda7_events.correlate": (SIGNED_IN, "as POST /api/v1/messages"),
     "camunda7_events.throw_signal": (SIGNED_IN, "as POST /api/v1/signals"),
+    "camunda7_external_tasks.fetch_and_lock": (WORKER, ""),
+    "camunda7_external_tasks.complete": (WORKER, "the lock holder: workerId and user (400)"),
+    "camunda7_external_tasks.failure": (WORKER, "the lock holder: workerId and user (400)"),
+    "camunda7_external_tasks.bpmn_error": (WORKER, "the lock holder: workerId and user (400)"),
+    "camunda7_external_tasks.extend_lock": (WORKER, "the lock holder: workerId and user (400)"),
+    "camunda7_external_tasks.unlock": (ADMIN, ""),
+    "camunda7_external_tasks.set_retries": (ADMIN, ""),
+    "camunda7_external_tasks.list_external_tasks": (WORKER, ""),
+    "camunda7_external_tasks.count_external_tasks": (WORKER, ""),
+    "camunda7_external_tasks.get_external_task": (WORKER, ""),
+    "camunda7_external_tasks.error_details": (WORKER, ""),
 }
 
 

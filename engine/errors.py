@@ -46,6 +46,10 @@ class Conflict(FuseError):
     problem, title, status = "conflict", "Conflict", 409
 
 
+class NotLockHolder(Conflict):
+    """An external task is not locked by the worker that acts on it (another holds it, or the lock ran out)."""
+
+
 class NoRecipient(NotFound):
     """A message nobody waits for and no process starts with."""
 

@@ -308,6 +308,7 @@ class ExternalTask(Base):
     lock_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     retries: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)  # what the worker said beside the message
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
