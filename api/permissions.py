@@ -185,6 +185,16 @@ ROUTES: dict[str, tuple[Rule, str]] = {
     "camunda7_external_tasks.count_external_tasks": (WORKER, ""),
     "camunda7_external_tasks.get_external_task": (WORKER, ""),
     "camunda7_external_tasks.error_details": (WORKER, ""),
+    "camunda7_incidents.list_incidents": (ADMIN, ""),
+    "camunda7_incidents.count_incidents": (ADMIN, ""),
+    "camunda7_incidents.get_incident": (ADMIN, ""),
+    "camunda7_history.list_historic_instances": (SIGNED_IN, "lists only the instances the caller may read"),
+    "camunda7_history.count_historic_instances": (SIGNED_IN, "counts only the instances the caller may read"),
+    "camunda7_history.get_historic_instance": (SIGNED_IN, "an instance the caller may read (else 404)"),
+    "camunda7_history.list_historic_activities": (SIGNED_IN, "only of instances the caller may read"),
+    "camunda7_history.count_historic_activities": (SIGNED_IN, "only of instances the caller may read"),
+    "camunda7_history.list_historic_variables": (SIGNED_IN, "only of instances the caller may read"),
+    "camunda7_history.count_historic_variables": (SIGNED_IN, "only of instances the caller may read"),
 }
 
 

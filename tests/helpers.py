@@ -116,3 +116,21 @@ def sign_in_to_pages(client, name: str, secret: str, field: str = "password"):
     """Post the sign-in form (a password, or an API token), as a browser would after GET /login."""
     form = client.get("/login")
     return client.post("/login", data={"name": name, field: secret, "csrf_token": csrf_of(form.data), "next": "/"})
+
+
+EXTERNAL = 'camunda:type="external" camunda:topic="billing"'  # a service task for workers of "billing"
+
+
+def service_model(key: str, handler: str, extra: str = "", boundary: bool = False) -> bytes:
+    body = (f'<bpmn:startEvent id="start"/><bpmn:serviceTask id="call" {handler}>{extra}</bpmn:serviceTask>'
+            '<bpmn:endEvent id="end"/>' + flow("f1", "start", "call") + flow("f2", "call", "end"))
+    if boundary:
+        body += ('<bpmn:boundaryEvent id="no_stock" attachedToRef="call"><bpmn:errorEventDefinition '
+                 'errorRef="err"/></bpmn:boundaryEvent><bpmn:scriptTask id="backorder" scriptFormat="python">'
+                 '<bpmn:script>backordered = True</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end_b"/>'
+                 + flow("f3", "no_stock", "backorder") + flow("f4", "backorder", "end_b"))
+    document = bpmn_document(body, key)
+    if boundary:
+        document = document.replace(b"</bpmn:definitions>",
+                                    b'<bpmn:error id="err" errorCode="OUT_OF_STOCK"/></bpmn:definitions>')
+    return document

@@ -18,7 +18,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api.camunda7 import definitions, deployments, events, external_tasks, instances, tasks
+from api.camunda7 import (
+    definitions,
+    deployments,
+    events,
+    external_tasks,
+    history,
+    incidents,
+    instances,
+    tasks,
+)
 from api.camunda7.blueprint import ResourceId
 from api.camunda7.errors import (
     PREFIX,
@@ -28,7 +37,8 @@ from api.camunda7.errors import (
 )
 from api.errors import ERROR_DIALECTS
 
-BLUEPRINTS = (deployments.bp, definitions.bp, instances.bp, tasks.bp, events.bp, external_tasks.bp)
+BLUEPRINTS = (deployments.bp, definitions.bp, instances.bp, tasks.bp, events.bp, external_tasks.bp, incidents.bp,
+              history.bp)
 
 
 def init_camunda7(app: Flask) -> None:

@@ -2,7 +2,7 @@
 (one match, or all), correlationKeys as variable values, results, typed variables, and Camunda's 400s."""
 from __future__ import annotations
 
-from test_messages_api import ORDER_START, SIGNALLED, WAIT_FOR_PAYMENT
+from message_models import ORDER_START, SIGNALLED, WAIT_FOR_PAYMENT
 
 from helpers import deploy, start
 

@@ -14,9 +14,8 @@ import pytest
 
 from api.extensions import db
 from engine.tasks import external_task_wakeups
-from test_service_tasks_api import EXTERNAL, service_model
 
-from helpers import deploy, start
+from helpers import EXTERNAL, deploy, service_model, start
 
 ROOT = "/engine-rest"
 ROOT_DIR = Path(__file__).resolve().parents[2]

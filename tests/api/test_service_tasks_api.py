@@ -11,7 +11,7 @@ from engine.handlers.base import BpmnError
 from engine.handlers.registry import register
 from engine.identity.users import add_user, create_token
 from engine.worker.worker import Worker
-from helpers import bpmn_document, deploy, flow, start
+from helpers import EXTERNAL, deploy, service_model, start
 
 CALLS = {"flaky_failures_left": 0}
 
@@ -35,21 +35,6 @@ def flaky(inputs, context):
         CALLS["flaky_failures_left"] -= 1
         raise ConnectionError("the billing system did not answer")
     return {"billed": True}
-
-
-def service_model(key: str, handler: str, extra: str = "", boundary: bool = False) -> bytes:
-    body = (f'<bpmn:startEvent id="start"/><bpmn:serviceTask id="call" {handler}>{extra}</bpmn:serviceTask>'
-            '<bpmn:endEvent id="end"/>' + flow("f1", "start", "call") + flow("f2", "call", "end"))
-    if boundary:
-        body += ('<bpmn:boundaryEvent id="no_stock" attachedToRef="call"><bpmn:errorEventDefinition '
-                 'errorRef="err"/></bpmn:boundaryEvent><bpmn:scriptTask id="backorder" scriptFormat="python">'
-                 '<bpmn:script>backordered = True</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end_b"/>'
-                 + flow("f3", "no_stock", "backorder") + flow("f4", "backorder", "end_b"))
-    document = bpmn_document(body, key)
-    if boundary:
-        document = document.replace(b"</bpmn:definitions>",
-                                    b'<bpmn:error id="err" errorCode="OUT_OF_STOCK"/></bpmn:definitions>')
-    return document
 
 
 def test_in_process_handler_outputs_flow_on_and_its_audit_is_in_history(client, auth):
@@ -118,9 +103,6 @@ def test_incident_resolved_with_outputs_skips_the_handler(client, auth):
 def test_unknown_handler_names_are_a_deploy_warning(client, auth):
     deployed = deploy(client, auth["demo"], ("w.bpmn", service_model("w", 'camunda:class="com.acme.Nope"')))
     assert any("com.acme.Nope" in w["message"] for w in deployed.json["warnings"])
-
-
-EXTERNAL = 'camunda:type="external" camunda:topic="billing"'
 
 
 def fetch(client, headers, worker: str, lock_ms: int = 60_000, max_tasks: int = 10):

@@ -3,16 +3,23 @@
 key."""
 from __future__ import annotations
 
+import pycamunda
 import pycamunda.deployment
+import pycamunda.incident
+import pycamunda.message
 import pycamunda.processdef
 import pycamunda.processinst
+import pycamunda.signal
 import pycamunda.task
+import pytest
 import requests
 from requests.auth import HTTPBasicAuth
 
 import camunda_modeler as modeler
 from e2e.support import HTTP_TIMEOUT_S
-from helpers import bpmn_document, flow, user_task_process
+from message_models import SIGNALLED, WAIT_FOR_PAYMENT
+
+from helpers import bpmn_document, flow, service_model, user_task_process
 
 BROKEN = bpmn_document('<bpmn:startEvent id="start"/><bpmn:endEvent id="end"/>' + flow("f1", "start", "missing"))
 
@@ -139,3 +146,45 @@ def test_pycamunda_lists_claims_reassigns_and_completes_tasks(server, tmp_path):
     done = server.get(f"/api/v1/process-instances/{instance.id_}").json()
     assert done["state"] == "completed" and done["variables"]["approved"] is True
     assert list(listing()) == []
+
+
+def test_pycamunda_correlates_messages_throws_signals_and_reads_incidents(server, tmp_path):
+    url = engine_rest(server)
+    demo = HTTPBasicAuth("demo", server.tokens["demo"])
+    deployed = server.post("/api/v1/deployments", files=[
+        ("file", ("pay.bpmn", WAIT_FOR_PAYMENT, "application/xml")), ("file", ("maint.bpmn", SIGNALLED, "application/xml")),
+        ("file", ("broken.bpmn", service_model("broken", 'camunda:class="nobody_registered_this"'), "application/xml"))],
+        data={"name": "events"})
+    assert deployed.status_code == 201, deployed.text
+    paying = [server.post("/api/v1/process-instances", json={
+        "definition_key": "pay", "business_key": f"order-{n}", "variables": {"orderId": f"A-{n}"}}).json()["id"]
+        for n in range(2)]
+    correlate = pycamunda.message.CorrelateSingle(url=url, message_name="payment-received", business_key="order-1",
+                                                  result_enabled=True)
+    correlate.auth = demo
+    correlate.add_process_variable("paid", 12.5, type_="Double")
+    [result] = correlate()
+    assert result.execution.process_instance_id == paying[1]
+    assert server.get(f"/api/v1/process-instances/{paying[1]}").json()["variables"]["paid"] == 12.5
+    by_key = pycamunda.message.CorrelateSingle(url=url, message_name="payment-received", result_enabled=True)
+    by_key.auth = demo
+    by_key.add_correlation_key("orderId", "A-0")
+    assert [r.execution.process_instance_id for r in by_key()] == [paying[0]]
+    unmatched = pycamunda.message.CorrelateSingle(url=url, message_name="payment-received", result_enabled=True)
+    unmatched.auth = demo
+    with pytest.raises(pycamunda.PyCamundaException) as refused:
+        unmatched()
+    assert "Cannot correlate message" in str(refused.value)
+
+    waiting = server.post("/api/v1/process-instances", json={"definition_key": "maint"}).json()["id"]
+    signal = pycamunda.signal.EventAll(url=url, name="maintenance")
+    signal.auth = demo
+    signal()
+    assert server.get(f"/api/v1/process-instances/{waiting}").json()["state"] == "completed"
+
+    failing = server.post("/api/v1/process-instances", json={"definition_key": "broken"}).json()["id"]
+    incidents = pycamunda.incident.GetList(url=url, process_instance_id=failing)
+    incidents.auth = demo
+    [incident] = incidents()
+    assert incident.incident_type.value == "failedJob" and incident.activity_id == "call"
+    assert "nobody_registered_this" in incident.incident_message
