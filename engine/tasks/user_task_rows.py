@@ -15,11 +15,11 @@ from engine.tasks.assignment import AssignmentError, resolve_assignment
 
 
 def open_task_rows(session: Session, instance_id: str) -> dict[str, UserTask]:
-    """The instance's open user-task rows with their candidates, read fresh, in one statement."""
+    """The instance's open user-task rows with their candidates, in one statement. A row already in the session
+    keeps what this transaction changed in it (a stale one was expired when the instance was locked)."""
     found = session.scalars(select(UserTask).where(UserTask.instance_id == instance_id,
                                                    UserTask.state == UserTaskState.OPEN.value)
-                            .options(joinedload(UserTask.candidates))
-                            .execution_options(populate_existing=True)).unique()
+                            .options(joinedload(UserTask.candidates))).unique()
     return {row.id: row for row in found}
 
 
