@@ -33,6 +33,13 @@ def commit() -> None:
     db.session.commit()
 
 
+def committed(answer):
+    """Commit, then return `answer`, which the caller built before the commit from the rows in memory (after
+    it every row would be read back from the database)."""
+    commit()
+    return answer
+
+
 def require_admin(actor: Actor, doing: str) -> None:
     if not actor.is_admin:
         raise Forbidden(f"{actor.name} may not {doing}: the admin group is required")

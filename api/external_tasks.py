@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from api.auth import current_actor
-from api.blueprints import api_blueprint, commit, json_body
+from api.blueprints import api_blueprint, commit, committed, json_body
 from api.docs import operation
 from api.extensions import db
 from api.instances import instance_response
@@ -42,8 +42,7 @@ def complete(task_id):
     user = require_worker()
     args = WorkerCompleteSchema().load(json_body())
     row = engine.complete_external_task(db.session, task_id, args["worker_id"], args["variables"], user)
-    commit()
-    return instance_response(row)
+    return committed(instance_response(row))
 
 
 @bp.post("/external-tasks/<task_id>/failure")
@@ -66,8 +65,7 @@ def bpmn_error(task_id):
     args = WorkerBpmnErrorSchema().load(json_body())
     row = engine.bpmn_error_external_task(db.session, task_id, args["worker_id"], args["error_code"],
                                           args["error_message"], args["variables"], user)
-    commit()
-    return instance_response(row)
+    return committed(instance_response(row))
 
 
 @bp.post("/external-tasks/<task_id>/extend-lock")

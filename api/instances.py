@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from api.auth import current_actor
-from api.blueprints import api_blueprint, commit, json_body
+from api.blueprints import api_blueprint, commit, committed, json_body
 from api.docs import operation
 from api.extensions import db
 from api.schemas import (
@@ -28,8 +28,7 @@ def instance_response(row) -> dict:
 def start_instance():
     args = StartInstanceSchema().load(json_body())
     row = engine.start_instance(db.session, current_actor(), **args)
-    commit()
-    return instance_response(row), 201
+    return committed(instance_response(row)), 201
 
 
 @bp.get("/process-instances")
@@ -71,8 +70,7 @@ def _reason() -> str | None:
            errors=(401, 403, 404, 409))
 def suspend(instance_id):
     row = engine.suspend_instance(db.session, instance_id, current_actor(), _reason())
-    commit()
-    return instance_response(row)
+    return committed(instance_response(row))
 
 
 @bp.post("/process-instances/<instance_id>/resume")
@@ -80,8 +78,7 @@ def suspend(instance_id):
            errors=(401, 403, 404, 409))
 def resume(instance_id):
     row = engine.resume_instance(db.session, instance_id, current_actor(), _reason())
-    commit()
-    return instance_response(row)
+    return committed(instance_response(row))
 
 
 @bp.delete("/process-instances/<instance_id>")
@@ -89,8 +86,7 @@ def resume(instance_id):
            response=InstanceSchema, errors=(401, 403, 404, 409))
 def terminate(instance_id):
     row = engine.terminate_instance(db.session, instance_id, current_actor(), _reason())
-    commit()
-    return instance_response(row)
+    return committed(instance_response(row))
 
 
 @bp.get("/process-instances/<instance_id>/history")

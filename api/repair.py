@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from api.auth import current_actor
-from api.blueprints import api_blueprint, commit, json_body
+from api.blueprints import api_blueprint, commit, committed, json_body
 from api.docs import operation
 from api.extensions import db
 from api.instances import instance_response
@@ -18,8 +18,7 @@ def _repaired(schema, instance_id: str, command, *arguments: str):
     """Parse the body, run the repair with its arguments and the reason, answer with the instance."""
     args = schema().load(json_body())
     row = command(db.session, instance_id, current_actor(), *(args[name] for name in arguments), args["reason"])
-    commit()
-    return instance_response(row)
+    return committed(instance_response(row))
 
 
 @bp.post("/process-instances/<instance_id>/retry")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import request
 
 from api.auth import current_actor
-from api.blueprints import api_blueprint, commit, json_body
+from api.blueprints import api_blueprint, commit, committed, json_body
 from api.docs import operation
 from api.extensions import db
 from api.instances import instance_response
@@ -82,5 +82,4 @@ def assign(task_id):
 def complete(task_id):
     variables = CompleteTaskSchema().load(json_body())["variables"]
     row = engine.complete_task(db.session, task_id, current_actor(), variables)
-    commit()
-    return instance_response(row)
+    return committed(instance_response(row))

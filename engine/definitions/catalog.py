@@ -1,6 +1,9 @@
 """Deployed definitions and deployments, read back: by id, by key, the newest version, the uploaded XML."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -32,6 +35,44 @@ def list_definitions(session: Session, key: str | None = None, latest: bool = Fa
 
 def get_definition(session: Session, definition_id: str) -> ProcessDefinition:
     return get_or_raise(session, ProcessDefinition, definition_id, "process definition")
+
+
+class DefinitionRows:
+    """Definitions read by running instances, kept per process: a definition's row never changes once it is
+    deployed (its id holds a UUID, so a new deployment is a new id), so every command after the first on the
+    same definition reads it from here instead of the database. The rows are detached and shared: read only.
+    A deleted definition has no instances left to open, so an entry never answers for something gone."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._rows: OrderedDict[str, ProcessDefinition] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, definition_id: str) -> ProcessDefinition:
+        with self._lock:
+            row = self._rows.get(definition_id)
+            if row is not None:
+                self._rows.move_to_end(definition_id)
+                return row
+        row = get_definition(session, definition_id)
+        if row in session.dirty or row in session.new:
+            return row  # being written in this transaction (a deploy): not yet what others will read
+        detached = ProcessDefinition(**{column.key: getattr(row, column.key)
+                                        for column in ProcessDefinition.__table__.columns
+                                        if column.key != "spec_json"})
+        with self._lock:
+            self._rows[definition_id] = detached
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+        return detached
+
+
+DEFINITION_ROWS = DefinitionRows()
+
+
+def spec_json(session: Session, definition_id: str) -> str:
+    """A definition's spec JSON (deferred on the row: read only when the spec cache misses)."""
+    return session.scalar(select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id))
 
 
 def latest_definition(session: Session, key: str) -> ProcessDefinition:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from engine.definitions.catalog import get_definition
+from engine.definitions.catalog import DEFINITION_ROWS, get_definition, spec_json
 from engine.errors import InvalidModel, NotFound, ValidationFailed
 from engine.definitions.form_sources import FormNotFound, form_source
 from engine.store.local_variables import stored_local_variables
@@ -28,22 +28,17 @@ class FormView:
     data: dict
 
 
-def _element_extensions(definition: ProcessDefinition, activity_id: str) -> dict | None:
-    spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
-    for process in (spec, *subprocess_specs.values()):
-        for task_spec in process.task_specs.values():
-            if getattr(task_spec, "bpmn_id", None) == activity_id:
-                return getattr(task_spec, "extensions", None) or {}
-    return None
+def _element_extensions(session: Session, definition: ProcessDefinition, activity_id: str) -> dict | None:
+    return SPECS.elements(definition.id, lambda: spec_json(session, definition.id)).extensions.get(activity_id)
 
 
 def _task_element(session: Session, instance: ProcessInstance, activity_id: str) -> tuple[ProcessDefinition, dict]:
     """The definition a task's element belongs to (the instance's, or a process one of its call activities
     called: its forms come from that deployment) and the element's extensions."""
-    definition = get_definition(session, instance.definition_id)
+    definition = DEFINITION_ROWS.get(session, instance.definition_id)
     called = [session.get(ProcessDefinition, i) for i in (instance.called_definitions or {}).values()]
     for candidate in (definition, *(c for c in called if c is not None)):
-        if (extensions := _element_extensions(candidate, activity_id)) is not None:
+        if (extensions := _element_extensions(session, candidate, activity_id)) is not None:
             return candidate, extensions
     return definition, {}
 
@@ -53,14 +48,11 @@ def task_extensions(session: Session, instance: ProcessInstance, activity_id: st
     return _task_element(session, instance, activity_id)
 
 
-def _start_extensions(definition: ProcessDefinition) -> tuple[str | None, dict]:
+def _start_extensions(session: Session, definition: ProcessDefinition) -> tuple[str | None, dict]:
     """The (first) start event of the process that has a form, and its extensions."""
-    spec, _ = SPECS.specs(definition.id, lambda: definition.spec_json)
-    for start in spec.start.outputs:
-        extensions = getattr(start, "extensions", None) or {}
-        if extensions.get("form"):
-            return start.bpmn_id, extensions
-    return None, {}
+    index = SPECS.elements(definition.id, lambda: spec_json(session, definition.id))
+    return next(((bpmn_id, extensions) for bpmn_id, extensions in index.start_events if extensions.get("form")),
+                (None, {}))
 
 
 def form_model(session: Session, definition: ProcessDefinition, extensions: dict, element_id: str | None
@@ -102,7 +94,7 @@ def task_variables(task: UserTask, instance_variables: dict, workflow_state: str
 
 def start_form(session: Session, definition_id: str) -> FormView:
     definition = get_definition(session, definition_id)
-    element_id, extensions = _start_extensions(definition)
+    element_id, extensions = _start_extensions(session, definition)
     model = form_model(session, definition, extensions, element_id)
     if model is None:
         raise NotFound(f"process definition {definition_id} has no start form")
@@ -143,7 +135,7 @@ def check_task_submission(session: Session, task: UserTask, instance: ProcessIns
 
 
 def check_start_submission(session: Session, definition: ProcessDefinition, variables: dict) -> dict:
-    element_id, extensions = _start_extensions(definition)
+    element_id, extensions = _start_extensions(session, definition)
     return checked(_model_for_checking(session, definition, extensions, element_id), variables)
 
 
@@ -151,7 +143,7 @@ def start_form_reference(session: Session, definition_id: str) -> dict:
     """How the process's start event names its form, as modelled: {"key", "ref", "binding", "version"}
     (all None when it has no form); reading the form itself is start_form."""
     definition = get_definition(session, definition_id)
-    _, extensions = _start_extensions(definition)
+    _, extensions = _start_extensions(session, definition)
     form = extensions.get("form", {}) if extensions else {}
     return {"key": form.get("key") or None, "ref": form.get("ref") or form.get("form_id") or None,
             "binding": form.get("binding") or None, "version": form.get("version") or None}

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import BadRequest, NotFound
+from engine.identity.identity_cache import GRANTS
 from engine.identity.users import Actor
 from engine.store.models import Authorization, AuthorizationEvent, utcnow
 
@@ -125,10 +126,15 @@ def authorization_log(session: Session) -> list[AuthorizationEvent]:
 def granted_ids(session: Session, actor: Actor, resource_type: ResourceType, *permissions: Permission) -> set[str]:
     """The resource ids (ANY among them when granted on all) on which the actor or one of its groups holds one
     of `permissions` (or ALL)."""
+    key = (actor.name, actor.groups, resource_type, permissions)
+    if (known := GRANTS.get(key)) is not None:
+        return set(known)
     holders = [Authorization.user_id == actor.name]
     if actor.groups:
         holders.append(Authorization.group_id.in_(sorted(actor.groups)))
     rows = session.scalars(select(Authorization).where(Authorization.resource_type == resource_type.value,
                                                        or_(*holders)))
     wanted = {p.value for p in permissions} | {Permission.ALL.value}
-    return {row.resource_id for row in rows if wanted.intersection(row.permissions)}
+    found = frozenset(row.resource_id for row in rows if wanted.intersection(row.permissions))
+    GRANTS.put(key, found)
+    return set(found)

@@ -57,6 +57,6 @@ def check_instance_readable(session: Session, actor: Actor, instance_id: str) ->
 
 def check_task_readable(session: Session, actor: Actor, task_id: str) -> None:
     """NotFound, worded as for a missing task, unless the actor may read the task's instance."""
-    instance_id = session.scalar(select(UserTask.instance_id).where(UserTask.id == task_id))
-    if instance_id is None or not may_read_instance(session, actor, instance_id):
+    of_task = select(UserTask.instance_id).where(UserTask.id == task_id).scalar_subquery()
+    if not session.scalar(select(exists().where(ProcessInstance.id == of_task, readable_instances(session, actor)))):
         raise NotFound(f"task {task_id} does not exist")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import BadRequest, NotFound, Unauthorized
+from engine.identity.identity_cache import TOKENS
 from engine.store.models import ApiToken, User, UserGroup, utcnow
 
 ADMIN_GROUP = "admin"
@@ -155,11 +156,23 @@ def actor_for_token(session: Session, token: str | None) -> Actor:
 
     A token proves who calls on every request anew, so its auth_time is now.
     """
-    return actor_of(user_for_token(session, token), utcnow(), (TOKEN,))
+    hashed = _hash(token) if token else ""
+    if (known := TOKENS.get(hashed)) is not None:
+        name, groups = known
+        return Actor(name, groups, utcnow(), (TOKEN,))
+    row = _valid_token(session, token)
+    actor = actor_of(row.user, utcnow(), (TOKEN,))
+    until = (row.expires_at - utcnow()).total_seconds() if row.expires_at is not None else None
+    TOKENS.put(hashed, (actor.name, actor.groups), until)
+    return actor
 
 
 def user_for_token(session: Session, token: str | None) -> User:
     """The user a valid API token belongs to, or Unauthorized."""
+    return _valid_token(session, token).user
+
+
+def _valid_token(session: Session, token: str | None) -> ApiToken:
     if not token:
         raise Unauthorized("an API token is required: Authorization: Bearer <token>")
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).one_or_none()
@@ -168,4 +181,4 @@ def user_for_token(session: Session, token: str | None) -> User:
     state = token_state(row)
     if state != TokenState.VALID:
         raise Unauthorized(f"the API token is {state.value}")
-    return row.user
+    return row

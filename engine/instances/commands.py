@@ -17,6 +17,7 @@ from engine.identity.users import Actor
 from engine.definitions.files import deployment_files
 from engine.runtime.live import LiveInstance, new_live_instance, open_live_instance
 from engine.runtime.saving import save_live_instance
+from engine.runtime.open_tasks import remembered_open_tasks
 from engine.runtime.observer import change_record
 from engine.store.paging import Page, page_of
 from engine.store.variable_values import check_text, check_total, check_variables, variables_size
@@ -173,7 +174,8 @@ class InstanceView:
 
 
 def view_instance(session: Session, row: ProcessInstance) -> InstanceView:
-    return InstanceView(row, open_tasks(session, row.id))
+    remembered = remembered_open_tasks(session, row.id)
+    return InstanceView(row, open_tasks(session, row.id) if remembered is None else remembered)
 
 
 def count_summary(session: Session) -> dict:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.tree import BpmnWorkflow
+from engine.definitions.catalog import DEFINITION_ROWS, spec_json
 from engine.definitions.files import deployment_files
 from engine.definitions.sensitive_fields import definition_names
 from engine.errors import NotFound
@@ -57,6 +58,9 @@ class LiveInstance:
     resources: Callable[[str], bytes] = _no_resources
     # False until the instance's row was first written: save steps then know nothing is stored yet.
     stored: bool = False
+    # The instance's open user-task rows by id, when the command read them after taking the lock (saving
+    # then does not read them again); None: not read yet.
+    open_user_tasks: dict | None = None
 
     @property
     def state(self) -> InstanceState:
@@ -159,15 +163,29 @@ def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
     """Take the instance's write lock (the first write of the transaction) and load it fresh.
 
     The UPDATE takes a row lock on PostgreSQL and the write lock on SQLite, so two commands on
-    one instance run one after the other and the second sees what the first committed.
+    one instance run one after the other and the second sees what the first committed. It returns
+    the row it locked (RETURNING), so locking and loading are one statement.
     """
-    result = session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
-                             .values(lock_version=ProcessInstance.lock_version + 1))
-    if result.rowcount == 0:
-        raise NotFound(f"process instance {instance_id} does not exist")
+    return _locked(session, ProcessInstance.id == instance_id,
+                   f"process instance {instance_id} does not exist")
+
+
+def lock_instance_where(session: Session, instance_id_is, missing: str) -> ProcessInstance:
+    """lock_instance for the instance whose id matches `instance_id_is` (e.g. a scalar subquery on a task
+    table: the instance of that task), in the same one statement; NotFound(missing) if there is none."""
+    return _locked(session, ProcessInstance.id == instance_id_is, missing)
+
+
+def _locked(session: Session, where, missing: str) -> ProcessInstance:
+    # Objects read before the lock may be stale: whatever is read again after it is read fresh.
     session.expire_all()
-    return session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                           .execution_options(populate_existing=True)).one()
+    row = session.scalars(update(ProcessInstance).where(where)
+                          .values(lock_version=ProcessInstance.lock_version + 1)
+                          .returning(ProcessInstance)
+                          .execution_options(populate_existing=True, synchronize_session=False)).one_or_none()
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def claim_unchanged(session: Session, row: ProcessInstance) -> bool:
@@ -188,8 +206,13 @@ def open_live_instance(session: Session, instance_id: str, lock: bool = True) ->
     row = lock_instance(session, instance_id) if lock else session.get(ProcessInstance, instance_id)
     if row is None:
         raise NotFound(f"process instance {instance_id} does not exist")
-    definition = session.get(ProcessDefinition, row.definition_id)
-    spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
+    return live_instance_of(session, row)
+
+
+def live_instance_of(session: Session, row: ProcessInstance) -> LiveInstance:
+    """Rebuild the workflow of an instance whose row was read (locked, unless the caller knows better)."""
+    definition = DEFINITION_ROWS.get(session, row.definition_id)
+    spec, subprocess_specs = SPECS.specs(definition.id, lambda: spec_json(session, definition.id))
     attach_io_mappings(spec, subprocess_specs)
     called = restore_called_specs(session, row, subprocess_specs)
     workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())

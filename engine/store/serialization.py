@@ -5,6 +5,7 @@ import json
 import pickle
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Callable
 from functools import lru_cache
 from uuid import UUID
@@ -72,6 +73,26 @@ def _restore_specs(spec_json: str):
     return registry.restore(dct["spec"]), subprocess_specs
 
 
+@dataclass(frozen=True)
+class ElementIndex:
+    """What a definition's spec says of its elements, for reading without a spec of one's own (forms,
+    step-up, retry policies): shared by every thread, so never changed."""
+
+    extensions: dict[str, dict]  # bpmn id -> extensions: the process's own elements first, then sub-processes'
+    start_events: tuple[tuple[str, dict], ...]  # the process's start events (bpmn id, extensions), in order
+
+
+def _element_index(spec, subprocess_specs: dict) -> ElementIndex:
+    extensions: dict[str, dict] = {}
+    for process in (spec, *subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            if bpmn_id is not None and bpmn_id not in extensions:
+                extensions[bpmn_id] = getattr(task_spec, "extensions", None) or {}
+    starts = tuple((start.bpmn_id, getattr(start, "extensions", None) or {}) for start in spec.start.outputs)
+    return ElementIndex(extensions, starts)
+
+
 class SpecCache:
     """Pickled specs by definition id. Ids are immutable, so entries never go stale and the
     cache can be dropped at any time; unpickling is about twice as fast as restoring from JSON."""
@@ -79,7 +100,23 @@ class SpecCache:
     def __init__(self, size: int = 256):
         self.size = size
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
+        self._indexes: OrderedDict[str, ElementIndex] = OrderedDict()
         self._lock = threading.Lock()
+
+    def elements(self, definition_id: str, spec_json: Callable[[], str]) -> ElementIndex:
+        """The definition's element index, made once from a spec (reading an element's extensions then
+        unpickles nothing)."""
+        with self._lock:
+            index = self._indexes.get(definition_id)
+            if index is not None:
+                self._indexes.move_to_end(definition_id)
+                return index
+        index = _element_index(*self.specs(definition_id, spec_json))
+        with self._lock:
+            self._indexes[definition_id] = index
+            while len(self._indexes) > self.size:
+                self._indexes.popitem(last=False)
+        return index
 
     def specs(self, definition_id: str, spec_json: Callable[[], str]):
         """Fresh spec objects for a definition (SpiffWorkflow mutates specs while running, so

@@ -11,9 +11,10 @@ from engine.runtime.async_boundaries import hold_successors
 from engine.errors import Conflict, Forbidden
 from engine.store.lookup import get_or_raise
 from engine.tasks.step_up import check_step_up
+from engine.tasks.user_task_rows import open_task_rows
 from engine.identity.read_access import readable_instances
 from engine.identity.users import Actor
-from engine.runtime.live import LiveInstance, open_live_instance
+from engine.runtime.live import LiveInstance, live_instance_of, lock_instance_where
 from engine.runtime.saving import save_live_instance
 from engine.store.models import ProcessInstance, TaskCandidate, UserTask, utcnow
 from engine.store.paging import Page, page_of
@@ -74,9 +75,14 @@ def get_task(session: Session, task_id: str) -> UserTask:
 
 
 def _open_for_work(session: Session, task_id: str, doing: str) -> tuple[UserTask, LiveInstance]:
-    """Lock the task's instance and check the task can still be worked on."""
-    task = get_task(session, task_id)
-    live = open_live_instance(session, task.instance_id)
+    """Lock the task's instance, then read its open tasks (one statement each), and check the task can still
+    be worked on."""
+    row = lock_instance_where(session, select(UserTask.instance_id).where(UserTask.id == task_id)
+                              .scalar_subquery(), f"task {task_id} does not exist")
+    open_rows = open_task_rows(session, row.id)
+    task = open_rows.get(task_id) or get_task(session, task_id)
+    live = live_instance_of(session, row)
+    live.open_user_tasks = open_rows
     if task.state != UserTaskState.OPEN.value:
         raise Conflict(f"cannot {doing} task {task_id}: it is {task.state}")
     if live.state == InstanceState.SUSPENDED:
