@@ -16,8 +16,7 @@ from flask import g, request
 
 from api.extensions import db
 from engine.errors import Unauthorized
-from engine.identity.users import TOKEN, actor_for_token, actor_of, user_for_token
-from engine.store.models import utcnow
+from engine.identity.users import actor_for_token
 
 HOW = "send HTTP Basic credentials (your user name and an API token) or Authorization: Bearer <token>"
 
@@ -37,10 +36,9 @@ def authenticate_camunda() -> None:
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "basic":
         name, token = _basic_credentials(credentials)
-        user = user_for_token(db.session, token)
-        if not hmac.compare_digest(user.name.encode(), name.encode()):
+        actor = actor_for_token(db.session, token)
+        if not hmac.compare_digest(actor.name.encode(), name.encode()):
             raise Unauthorized("the API token does not belong to that user name")
-        actor = actor_of(user, utcnow(), (TOKEN,))
     elif scheme.lower() == "bearer":
         actor = actor_for_token(db.session, credentials.strip())
     else:

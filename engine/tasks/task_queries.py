@@ -22,7 +22,8 @@ from engine.store.states import InstanceState, UserTaskState
 DEFAULT_PRIORITY = 50  # Camunda's priority of a task that names none
 TASK_SORTS = {"id": UserTask.id, "name": UserTask.name, "nameCaseInsensitive": func.lower(UserTask.name),
               "created": UserTask.created_at, "dueDate": UserTask.due, "followUpDate": UserTask.follow_up,
-              "priority": UserTask.priority, "assignee": UserTask.assignee, "instanceId": UserTask.instance_id,
+              "priority": func.coalesce(UserTask.priority, DEFAULT_PRIORITY), "assignee": UserTask.assignee,
+              "instanceId": UserTask.instance_id,
               "executionId": UserTask.instance_id}
 
 
