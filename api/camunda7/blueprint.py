@@ -16,7 +16,7 @@ class ResourceId(BaseConverter):
     """`<id:...>`: an id in a path, never one of the words a sibling route spells (`/deployment/count` is the
     count, not a deployment called "count"), so each path answers, and advertises in Allow, only its own methods."""
 
-    regex = r"(?!(?:count|create|key)(?![^/]))[^/]+"
+    regex = r"(?!(?:count|create|key|fetchAndLock)(?![^/]))[^/]+"
 
 
 def camunda_blueprint(name: str, import_name: str) -> Blueprint:

@@ -339,8 +339,8 @@ def get_external_task(task_id):
 
 
 @bp.get("/external-task/<id:task_id>/errorDetails")
-@camunda_operation("What the last failing worker reported beside its error message (text/plain)",
-                   errors=(401, 403, 404))
+@camunda_operation("What the last failing worker reported beside its error message", errors=(401, 403, 404),
+                   response={"type": "string"}, content="text/plain")
 def error_details(task_id):
     return _row(task_id).error_details or "", 200, {"Content-Type": "text/plain; charset=utf-8"}
 

@@ -26,12 +26,13 @@ OBJECT = {"type": "object"}
 
 
 def camunda_operation(summary: str, *, response=OBJECT, status: int = 200, body=None,
-                      errors: tuple[int, ...] = (400, 401, 403), multipart: dict | None = None) -> Callable:
+                      errors: tuple[int, ...] = (400, 401, 403), multipart: dict | None = None,
+                      content: str = "application/json") -> Callable:
     def wrap(view: Callable) -> Callable:
         if isinstance(body, dict):
             view = _checking_body(view, Draft7Validator(json_schema(body)))
         view = operation(summary, response=response if status != 204 else None, status=status, body=body,
-                         errors=errors, multipart=multipart)(view)
+                         errors=errors, multipart=multipart, content=content)(view)
         view.openapi["tag"] = TAG
         view.openapi["error_content"] = {"application/json": {"schema": ERROR_BODY}}
         view.openapi["error_descriptions"] = WHY
@@ -55,8 +56,10 @@ def json_schema(schema: dict) -> dict:
 def _checking_body(view: Callable, validator: Draft7Validator) -> Callable:
     @wraps(view)
     def checked(*args, **kwargs):
-        body = request.get_json(silent=True) if request.get_data() else None
-        if body is not None:  # no body, or one that is not JSON: the view says what it needs
+        # No body is an empty object (what json_object() gives the view), so members the schema requires are
+        # asked for here; a body that is not JSON is left to the view, which says what it needs.
+        body = request.get_json(silent=True) if request.get_data() else {}
+        if body is not None:
             error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))), None)
             if error is not None:
                 where = ".".join(str(part) for part in error.absolute_path) or "the body"

@@ -135,7 +135,13 @@ def generous_auth_limit(monkeypatch):
 
 
 @pytest.fixture
-def api_schema(generous_auth_limit, server):
+def short_long_polls(monkeypatch):
+    """A fuzzed fetch-and-lock may ask to wait for work (asyncResponseTimeout): a second at most, not a minute."""
+    monkeypatch.setenv("FUSE_LONG_POLL_MAX_S", "1")
+
+
+@pytest.fixture
+def api_schema(generous_auth_limit, short_long_polls, server):
     real = seed_objects(server)
     config = schemathesis.Config.from_dict({
         "seed": SEED,
