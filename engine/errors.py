@@ -46,6 +46,10 @@ class Conflict(FuseError):
     problem, title, status = "conflict", "Conflict", 409
 
 
+class TaskNotOpen(Conflict):
+    """A user task that is no longer open (completed or cancelled) was to be worked on."""
+
+
 class NotLockHolder(Conflict):
     """An external task is not locked by the worker that acts on it (another holds it, or the lock ran out)."""
 

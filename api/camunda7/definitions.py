@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import request
 
 from api.auth import current_actor
-from api.blueprints import commit
+from api.blueprints import committed
 from api.camunda7.blueprint import camunda_blueprint, invalid, json_object, not_found
 from api.camunda7.instances import started_dto
 from api.camunda7.openapi import camunda_operation
@@ -17,7 +17,6 @@ from engine.definitions.queries import definitions_where
 from engine.definitions.task_forms import start_form, start_form_reference
 from engine.errors import NotFound
 from engine.instances import commands
-from engine.instances.variable_types import remember_types
 from engine.store.paging import count_of, window
 
 bp = camunda_blueprint("camunda7_definitions", __name__)
@@ -100,10 +99,8 @@ def _start(definition) -> dict:
     if not isinstance(body.get("withVariablesInReturn", False), bool):
         raise invalid("withVariablesInReturn must be true or false")
     row = commands.start_instance(db.session, current_actor(), definition_id=definition.id,
-                                  business_key=business_key, variables=values)
-    remember_types(row, types)
-    commit()
-    return started_dto(row, with_variables=body.get("withVariablesInReturn") is True)
+                                  business_key=business_key, variables=values, variable_types=types)
+    return committed(started_dto(row, with_variables=body.get("withVariablesInReturn") is True))
 
 
 @bp.post("/process-definition/<id:definition_id>/start")

@@ -23,8 +23,8 @@ from api.camunda7.variables import (
 )
 from api.extensions import db
 from engine.definitions.task_forms import task_extensions, task_form, task_variables
-from engine.errors import Conflict, Forbidden, NotFound
-from engine.instances.variable_types import declared_types, remember_types
+from engine.errors import Conflict, Forbidden, NotFound, TaskNotOpen
+from engine.instances.variable_types import declared_types
 from engine.store.models import ProcessInstance, UserTask
 from engine.store.paging import count_of, window
 from engine.store.states import InstanceState, UserTaskState
@@ -189,9 +189,10 @@ def set_assignee(task_id):
 def _complete(task_id: str):
     body = json_object()
     values, types = declared_values(body.get("variables"))
-    _open(task_id)
-    row = user_tasks.complete_task(db.session, task_id, current_actor(), values)
-    remember_types(row, types)
+    try:
+        row = user_tasks.complete_task(db.session, task_id, current_actor(), values, types)
+    except TaskNotOpen:
+        raise not_found(f"No matching task with id {task_id}") from None
     answer = typed_instance_variables(row) if body.get("withVariablesInReturn") is True else None
     commit()
     return (answer, 200) if answer is not None else ("", 204)

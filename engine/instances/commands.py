@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine.definitions.catalog import get_definition, latest_definition
 from engine.errors import BadRequest, Conflict, Forbidden
-from engine.instances.variable_types import forget_types
+from engine.instances.variable_types import forget_types, remember_types
 from engine.store.lookup import get_or_raise
 from engine.history.recorder import instance_history
 from engine.identity.read_access import readable_instances
@@ -20,6 +20,7 @@ from engine.runtime.saving import save_live_instance
 from engine.runtime.open_tasks import remembered_open_tasks
 from engine.runtime.observer import change_record
 from engine.store.paging import Page, page_of
+from engine.store.serialization import SPECS
 from engine.store.variable_values import check_text, check_total, check_variables, variables_size
 from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.store.states import InstanceState, UserTaskState
@@ -30,12 +31,14 @@ from engine.runtime.start_events import (event_only_starts, fire_start_timers, l
 
 def start_instance(session: Session, actor: Actor, *, definition_key: str | None = None,
                    definition_id: str | None = None, business_key: str | None = None,
-                   variables: dict | None = None, force: bool = False) -> ProcessInstance:
+                   variables: dict | None = None, force: bool = False,
+                   variable_types: dict | None = None) -> ProcessInstance:
     """Create an instance and run it to its first wait state.
 
     A definition deployed from an isExecutable="false" process starts only with `force`, by an admin
     (its modeller said it is not meant to run: running it anyway is an operator's decision); otherwise only
-    those its start rights allow may start it (engine.identity.start_rights).
+    those its start rights allow may start it (engine.identity.start_rights). `variable_types` are the types
+    a client declared for the variables (engine.instances.variable_types).
     """
     if bool(definition_key) == bool(definition_id):
         raise BadRequest("give exactly one of definition_key and definition_id")
@@ -50,7 +53,7 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
     if not definition.executable and not actor.is_admin:
         raise Forbidden(f"{actor.name} may not force a start of process {definition.key}, which is marked "
                         "isExecutable=\"false\": the admin group is required")
-    if not definition.spec_json:
+    if not SPECS.holds(definition.id) and not definition.spec_json:  # the spec column is read on a cache miss only
         raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
                        "(see the deployment's warnings)")
     variables = check_start_submission(session, definition, variables or {})
@@ -65,6 +68,7 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
         live.run(lambda: fire_start_timers(live.workflow), actor=actor.name, person=actor)
     elif (event_start := sole_waiting_event_start(live.workflow)) is not None:
         live.run(lambda: leave_through_start_event(live.workflow, event_start), actor=actor.name, person=actor)
+    remember_types(live.row, variable_types or {})  # before the save: written with the row, not after it
     save_live_instance(session, live)
     return live.row
 

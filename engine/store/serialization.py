@@ -103,6 +103,12 @@ class SpecCache:
         self._indexes: OrderedDict[str, ElementIndex] = OrderedDict()
         self._lock = threading.Lock()
 
+    def holds(self, definition_id: str) -> bool:
+        """Whether a spec of this definition is cached (so it has one: a definition deployed for viewing only
+        has none), without reading anything."""
+        with self._lock:
+            return definition_id in self._blobs
+
     def elements(self, definition_id: str, spec_json: Callable[[], str]) -> ElementIndex:
         """The definition's element index, made once from a spec (reading an element's extensions then
         unpickles nothing)."""

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.async_boundaries import hold_successors
-from engine.errors import Conflict, Forbidden
+from engine.errors import Conflict, Forbidden, TaskNotOpen
+from engine.instances.variable_types import remember_types
 from engine.store.lookup import get_or_raise
 from engine.tasks.step_up import check_step_up
 from engine.tasks.user_task_rows import open_task_rows
@@ -84,7 +85,7 @@ def _open_for_work(session: Session, task_id: str, doing: str) -> tuple[UserTask
     live = live_instance_of(session, row)
     live.open_user_tasks = open_rows
     if task.state != UserTaskState.OPEN.value:
-        raise Conflict(f"cannot {doing} task {task_id}: it is {task.state}")
+        raise TaskNotOpen(f"cannot {doing} task {task_id}: it is {task.state}")
     if live.state == InstanceState.SUSPENDED:
         raise Conflict(f"cannot {doing} task {task_id}: its instance is suspended")
     if live.state != InstanceState.ACTIVE:
@@ -133,8 +134,10 @@ def assign_task(session: Session, task_id: str, actor: Actor, user: str) -> User
     return task
 
 
-def complete_task(session: Session, task_id: str, actor: Actor, variables: dict) -> ProcessInstance:
-    """Complete a task with the submitted variables and run the instance on to its next wait."""
+def complete_task(session: Session, task_id: str, actor: Actor, variables: dict,
+                  variable_types: dict | None = None) -> ProcessInstance:
+    """Complete a task with the submitted variables and run the instance on to its next wait; `variable_types`
+    are the types a client declared for them (engine.instances.variable_types)."""
     task, live = _open_for_work(session, task_id, "complete")
     if not may_work_on(actor, task):
         raise Forbidden(f"{actor.name} may not complete task {task_id}")
@@ -158,6 +161,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, variables: dict)
         hold_successors(spiff_task)
 
     live.run(submit, actor=actor.name, person=actor)
+    remember_types(live.row, variable_types or {})
     save_live_instance(session, live)
     return live.row
 
