@@ -8,7 +8,7 @@ from api.blueprints import committed
 from api.camunda7.blueprint import camunda_blueprint, invalid, json_object, not_found
 from api.camunda7.instances import started_dto
 from api.camunda7.openapi import camunda_operation
-from api.camunda7.queries import flag, integer, paging, sorting, text
+from api.camunda7.queries import flag, integer, paging, pattern, sorting, text
 from api.camunda7.shapes import definition_dto
 from api.camunda7.variables import declared_values, typed_form_fields
 from api.extensions import db
@@ -28,8 +28,8 @@ START_BODY = {"type": "object", "properties": {
 
 def _found():
     sort_by, descending = sorting()
-    return definitions_where(id=text("processDefinitionId"), key=text("key"), key_like=text("keyLike"),
-                             name=text("name"), name_like=text("nameLike"), version=integer("version"),
+    return definitions_where(id=text("processDefinitionId"), key=text("key"), key_like=pattern("keyLike"),
+                             name=text("name"), name_like=pattern("nameLike"), version=integer("version"),
                              deployment_id=text("deploymentId"), latest=flag("latestVersion"),
                              version_tag=text("versionTag"), sort_by=sort_by, descending=descending)
 

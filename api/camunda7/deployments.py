@@ -9,7 +9,7 @@ from api.blueprints import commit
 from api.camunda7.blueprint import camunda_blueprint, invalid
 from api.camunda7.openapi import camunda_operation
 from api.camunda7.parse_errors import parse_exception
-from api.camunda7.queries import flag, paging, sorting, text
+from api.camunda7.queries import flag, paging, pattern, sorting, text
 from api.camunda7.shapes import deployment_dto, deployment_with_definitions_dto
 from api.extensions import db
 from engine.definitions import catalog
@@ -72,7 +72,7 @@ def create_deployment():
 
 def _found():
     sort_by, descending = sorting()
-    return deployments_where(id=text("id"), name=text("name"), name_like=text("nameLike"), source=text("source"),
+    return deployments_where(id=text("id"), name=text("name"), name_like=pattern("nameLike"), source=text("source"),
                              sort_by=sort_by, descending=descending)
 
 

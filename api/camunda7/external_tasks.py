@@ -290,7 +290,8 @@ def external_task_dto(row: ExternalTask, instance: ProcessInstance) -> dict:
             "lockExpirationTime": format_date(row.lock_expires_at) if locked else None,
             "createTime": format_date(row.created_at), "processDefinitionId": instance.definition_id,
             "processDefinitionKey": instance.definition_key, "processDefinitionVersionTag": None,
-            "processInstanceId": row.instance_id, "retries": row.retries, "suspended": instance.state == InstanceState.SUSPENDED.value,
+            "processInstanceId": row.instance_id, "retries": row.retries,
+            "suspended": instance.state == InstanceState.SUSPENDED.value,
             "workerId": row.worker_id if locked else None, "topicName": row.topic, "tenantId": None, "priority": 0,
             "businessKey": instance.business_key, "links": [link("GET", f"/external-task/{row.id}", "self")]}
 

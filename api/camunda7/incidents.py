@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from api.camunda7.blueprint import camunda_blueprint, not_found
 from api.camunda7.openapi import camunda_operation
-from api.camunda7.queries import date, paging, sorting, text, text_list
+from api.camunda7.queries import date, paging, pattern, sorting, text, text_list
 from api.camunda7.variables import format_date
 from api.extensions import db
 from engine.incidents.incident_queries import IncidentFilter, incident_type, open_incidents_where
@@ -37,7 +37,7 @@ def _filter() -> IncidentFilter:
     instances = [*(text_list("processInstanceIdIn") or []), *filter(None, [text("processInstanceId")]),
                  *filter(None, [text("executionId")])]
     return IncidentFilter(ids=[i for i in [text("incidentId")] if i] or None, message=text("incidentMessage"),
-                          message_like=text("incidentMessageLike"), instance_ids=instances or None,
+                          message_like=pattern("incidentMessageLike"), instance_ids=instances or None,
                           definition_ids=definitions or None, definition_keys=text_list("processDefinitionKeyIn"),
                           activity_id=text("activityId") or text("failedActivityId"),
                           created_before=date("incidentTimestampBefore"),

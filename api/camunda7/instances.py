@@ -12,7 +12,7 @@ from api.auth import current_actor
 from api.blueprints import commit
 from api.camunda7.blueprint import camunda_blueprint, invalid, json_object, not_found
 from api.camunda7.openapi import camunda_operation
-from api.camunda7.queries import flag, paging, sorting, text, text_list
+from api.camunda7.queries import flag, paging, pattern, sorting, text, text_list
 from api.camunda7.shapes import instance_dto
 from api.camunda7.variables import (
     declared_value,
@@ -50,7 +50,7 @@ def _found():
     return running_instances_where(
         db.session, current_actor(), ids=text_list("processInstanceIds"),
         definition_key=text("processDefinitionKey"), definition_id=text("processDefinitionId"),
-        business_key=text("businessKey"), business_key_like=text("businessKeyLike"), active=flag("active"),
+        business_key=text("businessKey"), business_key_like=pattern("businessKeyLike"), active=flag("active"),
         suspended=flag("suspended"), sort_by=sort_by, descending=descending)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
+import re
 from datetime import UTC, datetime
 
 from api.camunda7.blueprint import invalid
@@ -72,3 +73,18 @@ def date(name: str) -> datetime | None:
         raise invalid(f"Cannot set query parameter '{name}' to value '{value}': "
                       "expected a date in the format yyyy-MM-dd'T'HH:mm:ss.SSSZ") from None
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+MAX_WILDCARDS = 5  # a LIKE pattern's `%`: each one multiplies what a match may try (SQLite, names in Python)
+
+
+def pattern(name: str) -> str | None:
+    """A LIKE pattern parameter (Camunda's *Like): runs of % count as one, and at most MAX_WILDCARDS, so a
+    hostile pattern cannot make a match take long."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    value = re.sub("%+", "%", value)
+    if value.count("%") > MAX_WILDCARDS:
+        raise invalid(f"Cannot set query parameter '{name}' to value '{value}': at most {MAX_WILDCARDS} wildcards %")
+    return value

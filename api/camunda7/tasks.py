@@ -13,7 +13,7 @@ from api.auth import current_actor
 from api.blueprints import commit
 from api.camunda7.blueprint import camunda_blueprint, invalid, json_object, link, not_found
 from api.camunda7.openapi import camunda_operation
-from api.camunda7.queries import date, flag, integer, paging, sorting, text, text_list
+from api.camunda7.queries import date, flag, integer, paging, pattern, sorting, text, text_list
 from api.camunda7.variables import (
     declared_values,
     format_date,
@@ -82,9 +82,9 @@ def _filter() -> TaskFilter:
         groups = [*(groups or []), group]
     return TaskFilter(
         task_ids=task_ids, instance_ids=instance_ids, business_key=text("processInstanceBusinessKey"),
-        business_key_like=text("processInstanceBusinessKeyLike"), definition_id=text("processDefinitionId"),
-        definition_keys=definition_keys, activity_ids=activity_ids, name=text("name"), name_like=text("nameLike"),
-        assignee=text("assignee"), assignee_like=text("assigneeLike"), candidate_user=text("candidateUser"),
+        business_key_like=pattern("processInstanceBusinessKeyLike"), definition_id=text("processDefinitionId"),
+        definition_keys=definition_keys, activity_ids=activity_ids, name=text("name"), name_like=pattern("nameLike"),
+        assignee=text("assignee"), assignee_like=pattern("assigneeLike"), candidate_user=text("candidateUser"),
         candidate_groups=groups, include_assigned=flag("includeAssignedTasks"), assigned=flag("assigned"),
         unassigned=flag("unassigned"), due_before=date("dueBefore"), due_after=date("dueAfter"),
         follow_up_before=date("followUpBefore"), follow_up_after=date("followUpAfter"),

@@ -100,3 +100,19 @@ def test_historic_variable_instances_are_typed_as_written(client, auth):
     assert get(client, auth["alice"], "/history/variable-instance", variableNameLike="am%")[0]["name"] == "amount"
     assert get(client, auth["alice"], "/history/variable-instance/count", variableName="note") == {"count": 1}
     assert get(client, auth["bob"], "/history/variable-instance") == []
+
+
+def test_like_patterns_are_bounded(client, auth):
+    """Many % make a LIKE match try very many ways (SQLite's, and the names matched in Python here)."""
+    deploy(client, auth["demo"], ("a.bpmn", user_task_process("approval")))
+    client.post(f"{ROOT}/process-definition/key/approval/start", headers=auth["alice"], json={
+        "variables": {"x" * 2000: {"value": 1}}})
+    many = client.get(f"{ROOT}/history/variable-instance", headers=auth["alice"],
+                      query_string={"variableNameLike": "%x" * 6 + "y"})
+    assert many.status_code == 400 and "at most 5 wildcards" in many.json["message"]
+    runs = get(client, auth["alice"], "/history/variable-instance", variableNameLike="%%%%%%%%%%%%%%%%%%%%y")
+    assert runs == []  # runs of % are one wildcard
+    assert len(get(client, auth["alice"], "/history/variable-instance", variableNameLike="x%x%x%x%x")) == 1
+    for path, name in (("/task", "nameLike"), ("/process-instance", "businessKeyLike"), ("/deployment", "nameLike")):
+        assert client.get(f"{ROOT}{path}", headers=auth["demo"],
+                          query_string={name: "%a" * 6}).status_code == 400, path
