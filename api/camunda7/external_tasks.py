@@ -21,9 +21,9 @@ from flask import current_app
 from api.auth import current_actor
 from api.blueprints import commit
 from api.camunda7.blueprint import camunda_blueprint, json_object, link, not_found
-from api.camunda7.errors import CamundaError
+from api.camunda7.errors import camunda_error
 from api.camunda7.openapi import camunda_operation
-from api.camunda7.queries import date, flag, integer, paging, sorting, text, text_list
+from api.camunda7.queries import date, flag, ids, integer, paging, sorting, text
 from api.camunda7.variables import declared_values, format_date, typed_value
 from api.extensions import db
 from engine.errors import NotLockHolder
@@ -115,10 +115,11 @@ def _holder(body: dict) -> tuple[str, str]:
 
 
 def _topic(topic: dict) -> dict:
-    ids = [*(topic.get("processDefinitionIdIn") or []), *filter(None, [topic.get("processDefinitionId")])]
+    definition_ids = [*(topic.get("processDefinitionIdIn") or []), *filter(None, [topic.get("processDefinitionId")])]
     keys = [*(topic.get("processDefinitionKeyIn") or []), *filter(None, [topic.get("processDefinitionKey")])]
     return {"name": topic["topicName"], "lock_duration_ms": topic["lockDuration"],
-            "business_key": topic.get("businessKey"), "definition_ids": ids or None, "definition_keys": keys or None,
+            "business_key": topic.get("businessKey"), "definition_ids": definition_ids or None,
+            "definition_keys": keys or None,
             "variables_equal": topic.get("processVariables") or None}
 
 
@@ -191,8 +192,10 @@ def _row(task_id: str) -> ExternalTask:
     return row
 
 
-def _worker_refused(err: NotLockHolder) -> CamundaError:
-    return CamundaError(400, "BadUserRequestException", err.detail)
+@bp.errorhandler(NotLockHolder)
+def _worker_refused(err: NotLockHolder):
+    """Acting on a task one does not hold: Camunda's 400 (/api/v1 answers 409 for the same engine error)."""
+    return camunda_error(400, "BadUserRequestException", err.detail)
 
 
 @bp.post("/external-task/<id:task_id>/complete")
@@ -204,10 +207,7 @@ def complete(task_id):
     local_values, local_types = declared_values(body.get("localVariables"))
     _row(task_id)
     worker_id, user = _holder(body)
-    try:
-        row = engine.complete_external_task(db.session, task_id, worker_id, {**values, **local_values}, user)
-    except NotLockHolder as err:
-        raise _worker_refused(err) from None
+    row = engine.complete_external_task(db.session, task_id, worker_id, {**values, **local_values}, user)
     remember_types(row, {**types, **local_types})
     commit()
     return "", 204
@@ -220,12 +220,9 @@ def failure(task_id):
     body = json_object()
     _row(task_id)
     worker_id, user = _holder(body)
-    try:
-        engine.fail_external_task(db.session, task_id, worker_id, body.get("errorMessage") or "failed",
-                                  body.get("retries") or 0, body.get("retryTimeout") or 0, user,
-                                  error_details=body.get("errorDetails"))
-    except NotLockHolder as err:
-        raise _worker_refused(err) from None
+    engine.fail_external_task(db.session, task_id, worker_id, body.get("errorMessage") or "failed",
+                              body.get("retries") or 0, body.get("retryTimeout") or 0, user,
+                              error_details=body.get("errorDetails"))
     commit()
     return "", 204
 
@@ -238,11 +235,8 @@ def bpmn_error(task_id):
     values, types = declared_values(body.get("variables"))
     _row(task_id)
     worker_id, user = _holder(body)
-    try:
-        row = engine.bpmn_error_external_task(db.session, task_id, worker_id, body["errorCode"],
-                                              body.get("errorMessage") or "", values, user)
-    except NotLockHolder as err:
-        raise _worker_refused(err) from None
+    row = engine.bpmn_error_external_task(db.session, task_id, worker_id, body["errorCode"],
+                                          body.get("errorMessage") or "", values, user)
     remember_types(row, types)
     commit()
     return "", 204
@@ -255,10 +249,7 @@ def extend_lock(task_id):
     body = json_object()
     _row(task_id)
     worker_id, user = _holder(body)
-    try:
-        engine.extend_lock(db.session, task_id, worker_id, body["newDuration"], user)
-    except NotLockHolder as err:
-        raise _worker_refused(err) from None
+    engine.extend_lock(db.session, task_id, worker_id, body["newDuration"], user)
     commit()
     return "", 204
 
@@ -297,11 +288,11 @@ def external_task_dto(row: ExternalTask, instance: ProcessInstance) -> dict:
 
 
 def _filter() -> ExternalTaskFilter:
-    ids = [*(text_list("externalTaskIdIn") or []), *filter(None, [text("externalTaskId")])]
-    activities = [*(text_list("activityIdIn") or []), *filter(None, [text("activityId")])]
-    instances = [*(text_list("processInstanceIdIn") or []), *filter(None, [text("processInstanceId")])]
+    task_ids = ids("externalTaskIdIn", "externalTaskId")
+    activities = ids("activityIdIn", "activityId")
+    instances = ids("processInstanceIdIn", "processInstanceId")
     return ExternalTaskFilter(
-        ids=ids or None, topic=text("topicName"), worker_id=text("workerId"), locked=flag("locked"),
+        ids=task_ids, topic=text("topicName"), worker_id=text("workerId"), locked=flag("locked"),
         not_locked=flag("notLocked"), with_retries_left=flag("withRetriesLeft"),
         no_retries_left=flag("noRetriesLeft"), lock_expiration_after=date("lockExpirationAfter"),
         lock_expiration_before=date("lockExpirationBefore"), activity_ids=activities or None,

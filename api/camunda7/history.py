@@ -13,7 +13,7 @@ from sqlalchemy import select
 from api.auth import current_actor
 from api.camunda7.blueprint import camunda_blueprint, invalid, not_found
 from api.camunda7.openapi import camunda_operation
-from api.camunda7.queries import date, flag, paging, pattern, sorting, text, text_list
+from api.camunda7.queries import date, flag, ids, paging, pattern, sorting, text, text_list
 from api.camunda7.variables import format_date, typed_value
 from api.extensions import db
 from engine.definitions.catalog import get_definition
@@ -66,10 +66,10 @@ def _states() -> list[str] | None:
 
 
 def _instance_filter() -> HistoricFilter:
-    ids = [*(text_list("processInstanceIds") or []), *filter(None, [text("processInstanceId")])]
-    keys = [*(text_list("processDefinitionKeyIn") or []), *filter(None, [text("processDefinitionKey")])]
+    instance_ids = ids("processInstanceIds", "processInstanceId")
+    keys = ids("processDefinitionKeyIn", "processDefinitionKey")
     return HistoricFilter(
-        ids=ids or None, definition_id=text("processDefinitionId"), definition_keys=keys or None,
+        ids=instance_ids, definition_id=text("processDefinitionId"), definition_keys=keys,
         business_key=text("processInstanceBusinessKey"), business_key_like=pattern("processInstanceBusinessKeyLike"),
         finished=flag("finished"), unfinished=flag("unfinished"), with_incidents=flag("withIncidents"),
         started_by=text("startedBy"), started_before=date("startedBefore"), started_after=date("startedAfter"),
@@ -138,7 +138,7 @@ def historic_activity_dto(row: ProcessInstance, run: ActivityRun, task: UserTask
 
 
 def _activity_instances() -> list[dict]:
-    instance_ids = [*(text_list("processInstanceIdIn") or []), *filter(None, [text("processInstanceId")])]
+    instance_ids = ids("processInstanceIdIn", "processInstanceId")
     activity_id, finished, unfinished = text("activityId"), flag("finished"), flag("unfinished")
     found = []
     for row in _readable_instances(instance_ids or None):
@@ -197,7 +197,7 @@ def historic_variable_dto(row: ProcessInstance, name: str, value, declared: dict
 
 
 def _variable_instances() -> list[dict]:
-    instance_ids = [*(text_list("processInstanceIdIn") or []), *filter(None, [text("processInstanceId")])]
+    instance_ids = ids("processInstanceIdIn", "processInstanceId")
     name, name_like = text("variableName"), pattern("variableNameLike")
     names_in = text_list("variableNameIn")
     deserialize = request.args.get("deserializeValues", "true").lower() != "false"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from api.camunda7.blueprint import camunda_blueprint, not_found
 from api.camunda7.openapi import camunda_operation
-from api.camunda7.queries import date, paging, pattern, sorting, text, text_list
+from api.camunda7.queries import date, ids, paging, pattern, sorting, text, text_list
 from api.camunda7.variables import format_date
 from api.extensions import db
 from engine.incidents.incident_queries import IncidentFilter, incident_type, open_incidents_where
@@ -33,9 +33,8 @@ def incident_dto(incident: Incident, kind: str) -> dict:
 
 
 def _filter() -> IncidentFilter:
-    definitions = [*(text_list("processDefinitionIdIn") or []), *filter(None, [text("processDefinitionId")])]
-    instances = [*(text_list("processInstanceIdIn") or []), *filter(None, [text("processInstanceId")]),
-                 *filter(None, [text("executionId")])]
+    definitions = ids("processDefinitionIdIn", "processDefinitionId")
+    instances = [*(ids("processInstanceIdIn", "processInstanceId") or []), *filter(None, [text("executionId")])]
     return IncidentFilter(ids=[i for i in [text("incidentId")] if i] or None, message=text("incidentMessage"),
                           message_like=pattern("incidentMessageLike"), instance_ids=instances or None,
                           definition_ids=definitions or None, definition_keys=text_list("processDefinitionKeyIn"),

@@ -88,3 +88,10 @@ def pattern(name: str) -> str | None:
     if value.count("%") > MAX_WILDCARDS:
         raise invalid(f"Cannot set query parameter '{name}' to value '{value}': at most {MAX_WILDCARDS} wildcards %")
     return value
+
+
+def ids(list_name: str, single_name: str) -> list[str] | None:
+    """Camunda's pair of a list parameter and its one-value form (processInstanceIdIn and processInstanceId):
+    every value either gives, None when neither is given."""
+    values = [*(text_list(list_name) or []), *([one] if (one := request.args.get(single_name)) else [])]
+    return values or None

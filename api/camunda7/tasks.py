@@ -13,7 +13,7 @@ from api.auth import current_actor
 from api.blueprints import commit
 from api.camunda7.blueprint import camunda_blueprint, invalid, json_object, link, not_found
 from api.camunda7.openapi import camunda_operation
-from api.camunda7.queries import date, flag, integer, paging, pattern, sorting, text, text_list
+from api.camunda7.queries import date, flag, ids, integer, paging, pattern, sorting, text
 from api.camunda7.variables import (
     declared_values,
     format_date,
@@ -65,21 +65,9 @@ def task_dto(task: UserTask, instance: ProcessInstance) -> dict:
 
 
 def _filter() -> TaskFilter:
-    definition_keys = text_list("processDefinitionKeyIn")
-    if (key := text("processDefinitionKey")) is not None:
-        definition_keys = [*(definition_keys or []), key]
-    activity_ids = text_list("taskDefinitionKeyIn")
-    if (activity := text("taskDefinitionKey")) is not None:
-        activity_ids = [*(activity_ids or []), activity]
-    instance_ids = text_list("processInstanceIdIn")
-    if (instance_id := text("processInstanceId")) is not None:
-        instance_ids = [*(instance_ids or []), instance_id]
-    task_ids = text_list("taskIdIn")
-    if (task_id := text("taskId")) is not None:
-        task_ids = [*(task_ids or []), task_id]
-    groups = text_list("candidateGroups")
-    if (group := text("candidateGroup")) is not None:
-        groups = [*(groups or []), group]
+    task_ids, instance_ids = ids("taskIdIn", "taskId"), ids("processInstanceIdIn", "processInstanceId")
+    definition_keys = ids("processDefinitionKeyIn", "processDefinitionKey")
+    activity_ids, groups = ids("taskDefinitionKeyIn", "taskDefinitionKey"), ids("candidateGroups", "candidateGroup")
     return TaskFilter(
         task_ids=task_ids, instance_ids=instance_ids, business_key=text("processInstanceBusinessKey"),
         business_key_like=pattern("processInstanceBusinessKeyLike"), definition_id=text("processDefinitionId"),
