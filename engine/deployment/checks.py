@@ -4,13 +4,14 @@ Errors stop the deployment; warnings are returned with it (and by POST /validate
 """
 from __future__ import annotations
 
+import importlib
+
 from bpmn.compiler import BPMN_SUFFIXES, DMN_SUFFIXES, Compilation
 from bpmn.errors import ElementProblem
 from bpmn.step_up import step_up_of
 from engine.definitions.form_sources import files_named, unshown_form
 from engine.errors import BadRequest, UnsafeModelFile
 from engine.events.timer_starts import timer_start_problems
-from engine.handlers.ai_onnx import external_data_tensors
 from engine.handlers.model_files import is_onnx, is_pickle, pickle_refusal
 from engine.handlers.policy import check_policy_document
 from engine.handlers.registry import find_handler
@@ -21,6 +22,9 @@ from forms.resources import FORM_SUFFIXES
 
 
 HANDLER_FILE_SUFFIXES = (".policy.json", ".onnx")
+# Imported on first use, as the ai handler's providers are: onnx costs two of the five seconds every `fuse`
+# command takes to start, and only a deployment that carries an .onnx file needs it.
+ONNX_FILES = "engine.handlers.ai_onnx"
 # Every kind of file a deployment may carry, by the end of its name (any case); the API's document lists them.
 ACCEPTED_SUFFIXES = BPMN_SUFFIXES + DMN_SUFFIXES + FORM_SUFFIXES + HANDLER_FILE_SUFFIXES
 # A file name is stored as a resource's name (and, without a `name`, as the deployment's): both columns hold 200.
@@ -49,7 +53,7 @@ def check_file_names(files: dict[str, bytes]) -> None:
 def check_onnx_file(name: str, content: bytes) -> None:
     """An ONNX model file must be ONNX and hold all its data itself (external data would be read from the server)."""
     try:
-        external = external_data_tensors(content)
+        external = importlib.import_module(ONNX_FILES).external_data_tensors(content)
     except ValueError:
         raise BadRequest(f"{name} is not an ONNX model file") from None
     if external:

@@ -1,6 +1,8 @@
 """Passwords for the pages, stored as Argon2id hashes (argon2-cffi's defaults, RFC 9106's low-memory profile)."""
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
@@ -11,9 +13,14 @@ from engine.store.models import User
 
 MIN_LENGTH = 8
 HASHER = PasswordHasher()
-# Checked against when the user does not exist or has no password, so that answering "no" takes as
-# long as checking a real password: the time does not tell which user names exist.
-DECOY_HASH = HASHER.hash("not the password of anyone")
+
+
+@functools.cache
+def decoy_hash() -> str:
+    """Checked against when the user does not exist or has no password, so that answering "no" takes as long as
+    checking a real password: the time does not tell which user names exist. Made on first use, not at import:
+    hashing costs a quarter of a second that every `fuse` command would pay."""
+    return HASHER.hash("not the password of anyone")
 
 
 def set_password(session: Session, name: str, password: str) -> User:
@@ -31,7 +38,7 @@ def user_with_password(session: Session, name: str, password: str) -> User | Non
     user = user_named(session, name)
     stored = user.password_hash if user is not None and user.password_hash else None
     try:
-        HASHER.verify(stored or DECOY_HASH, password)
+        HASHER.verify(stored or decoy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if stored is None:

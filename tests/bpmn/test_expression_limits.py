@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bpmn.expressions.budget import TIME_LIMIT_S
 from bpmn.expressions.errors import ExpressionError
 from bpmn.expressions.feel import compile_feel
 from bpmn.expressions.juel import compile_juel
@@ -59,7 +60,8 @@ def test_hostile_expression_ends_within_seconds_and_leaves_the_process_healthy(n
     began = time.monotonic()
     outcome = _outcome(HOSTILE[name])
     elapsed = time.monotonic() - began
-    assert elapsed <= 3, f"{name} took {elapsed:.1f} s"
+    # The budget stops it at TIME_LIMIT_S; the rest is margin for a loaded CI machine (unbounded, these run for minutes).
+    assert elapsed <= TIME_LIMIT_S + 2, f"{name} took {elapsed:.1f} s"
     # An error, or a small answer (a regex run by RE2 in linear time finds no match in the text).
     assert isinstance(outcome, ExpressionError) or len(repr(outcome)) < 100, repr(outcome)[:100]
     assert _rss_mb() - rss_before < 300

@@ -18,7 +18,7 @@ def server(database_url, tmp_path):
     workdir.mkdir()
     fuse = FuseServer(database_url, workdir)
     try:
-        fuse.launch()  # boots while the CLI makes users and tokens
+        fuse.launch()  # boots while users and tokens are made
         fuse.add_users(USERS)
         fuse.wait_until_healthy()
         yield fuse

@@ -1,7 +1,7 @@
 """The real `fuse` server as a subprocess, set up and driven the way an operator and a client would.
 
-Users and tokens are made with the `fuse` command, the server is `fuse serve` on a free port, and
-everything after that is HTTP through `requests`.
+Users and tokens are made by the engine functions behind `fuse user add` and `fuse token create`, the server
+is `fuse serve` on a free port, and everything after that is HTTP through `requests`.
 """
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from engine.identity.users import add_user, create_token
+from engine.store.db import open_database
 
 FUSE = Path(sys.executable).with_name("fuse")
 HEALTH_POLL_S = 0.05
@@ -73,29 +76,22 @@ class FuseServer:
                         f"stderr: {done.stderr}", pytrace=False)
         return done.stdout
 
-    def cli_parallel(self, commands: list[list[str]]) -> list[str]:
-        """Run several `fuse` commands at once (each is a separate process, as from separate shells)."""
-        running = [(args, subprocess.Popen([str(FUSE), *args], env=self.env, cwd=self.workdir, text=True,
-                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-                   for args in commands]
-        outputs = []
-        for args, process in running:
-            stdout, stderr = process.communicate(timeout=CLI_TIMEOUT_S)
-            if process.returncode != 0:
-                pytest.fail(f"fuse {' '.join(args)} exited {process.returncode}\nstdout: {stdout}\n"
-                            f"stderr: {stderr}", pytrace=False)
-            outputs.append(stdout)
-        return outputs
-
     def add_users(self, users: dict[str, list[str]]) -> None:
-        """`fuse user add` each user, then `fuse token create` for each; keeps tokens and headers."""
-        self.cli_parallel([["user", "add", name, *[a for g in groups for a in ("--group", g)]]
-                           for name, groups in users.items()])
-        outputs = self.cli_parallel([["token", "create", name] for name in users])
-        for name, out in zip(users, outputs):
-            token = out.split()[-1]
-            self.tokens[name] = token
-            self.headers[name] = {"Authorization": f"Bearer {token}"}
+        """Make each user with its groups and a token, keeping tokens and headers.
+
+        Made in this process through the engine functions `fuse user add` and `fuse token create` call
+        (tests/api/test_tokens.py runs the commands themselves): a `fuse` process spends ~4 s of CPU importing
+        the product, and seven of them per test made the suite outgrow CI's time on two cores.
+        """
+        sessions = open_database(self.database_url)
+        try:
+            with sessions.begin() as session:
+                for name, groups in users.items():
+                    add_user(session, name, groups)
+                    self.tokens[name] = create_token(session, name)
+                    self.headers[name] = {"Authorization": f"Bearer {self.tokens[name]}"}
+        finally:
+            sessions.kw["bind"].dispose()
 
     # --- the server process -------------------------------------------------------------------
 

@@ -105,7 +105,7 @@ def fuse(server, crm, tmp_path):
     server.env["FUSE_SETTING_CRM_URL"] = crm.url
     server.env["FUSE_OUTBOUND_ALLOW"] = "127.0.0.1"  # the CRM runs beside the tests
     server.stop(kill=False)
-    server.launch()  # boots while the CLI makes the two users
+    server.launch()  # boots while the two users are made
     server.add_users({"robot": ["worker"], "sam": ["support"]})
     server.wait_until_healthy()
     deployed = server.deploy(*[(name, (SAMPLE / name).read_bytes()) for name in FILES], name="ai-confidence-loop")
