@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from api.cli_grants import grant
 from api.cli_users import token, user
 from api.database_state import DatabaseUnreachable, current_revision, describe
 from api.logs import configure_logging
+from api.serve_processes import become_gunicorn, listening_socket, serving_url, usable_cores
 from engine.deployment.deploy import deploy as deploy_files, validate_files
 from engine.history.verify import verify_all_histories, verify_history
 from engine.identity.person import check_trust_score
@@ -46,17 +48,25 @@ JOB_LOCK = click.option(
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-@click.option("--no-worker", is_flag=True, help="Do not run due jobs in this process (run `fuse worker`).")
+@click.option("--workers", default=usable_cores(), show_default="the number of cores", type=click.IntRange(min=1),
+              help="Processes serving requests (gunicorn); 1 serves from this process (waitress).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(min=1), help="Threads per process.")
+@click.option("--no-worker", is_flag=True, help="Do not run due jobs in the serving processes (run `fuse worker`).")
 @JOB_LOCK
-def serve(host, port, threads, no_worker, job_lock_s):
+def serve(host, port, workers, threads, no_worker, job_lock_s):
     """Serve the REST API and web pages, with an embedded worker for jobs."""
     sessions = ready_database()  # before logging is set up: Alembic logs its checks at INFO
     _configure_logging()
+    if workers > 1:
+        _checked_app(threads)  # a setting Fuse does not understand is one line here, not a worker failing to boot
+        listening = _bound_socket(host, port)
+        become_gunicorn(listening, serving_url(host, port), workers=workers, threads=threads,
+                        jobs=not no_worker, job_lock_s=job_lock_s)
     server = _bound_server(host, port, threads)
     worker = None if no_worker else Worker(sessions, lock=timedelta(seconds=job_lock_s)).start()
-    log.info(f"Fuse listening on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs, metrics: "
-             f"http://{host}:{port}/metrics)" + ("" if worker else "; no embedded worker"))
+    url = serving_url(host, port)
+    log.info(f"Fuse listening on {url}/ (API docs: {url}/api/docs, metrics: {url}/metrics)"
+             + ("" if worker else "; no embedded worker"))
     try:
         server.run()
     finally:
@@ -64,14 +74,24 @@ def serve(host, port, threads, no_worker, job_lock_s):
             worker.stop()
 
 
+def _checked_app(threads: int):
+    try:
+        return create_app({"SERVE_THREADS": threads})
+    except ValueError as err:  # a configuration Fuse does not understand, e.g. FUSE_DEFAULT_START
+        fail(str(err))
+
+
 def _bound_server(host: str, port: int, threads: int):
     """A waitress server already bound to host:port, so we only say "listening" once it is true."""
     try:
-        # The app knows how many threads serve it: long polls may hold at most half of them (FUSE_LONG_POLL_*).
-        return create_server(create_app({"SERVE_THREADS": threads}), host=host, port=port, threads=threads,
-                             ident="fuse")
-    except ValueError as err:  # a configuration Fuse does not understand, e.g. FUSE_DEFAULT_START
-        fail(str(err))
+        return create_server(_checked_app(threads), host=host, port=port, threads=threads, ident="fuse")
+    except OSError as err:
+        _cannot_listen(host, port, err, "--port")
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    try:
+        return listening_socket(host, port)
     except OSError as err:
         _cannot_listen(host, port, err, "--port")
 

@@ -6,9 +6,10 @@ it behind a proxy); with FUSE_METRICS_TOKEN set, a scraper must send `Authorizat
 from __future__ import annotations
 
 import hmac
+import os
 
 from flask import Blueprint, Response, current_app, request
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encoder
 
 from api.docs import operation
@@ -19,6 +20,19 @@ from engine.reports.metrics_collector import DatabaseCollector
 bp = Blueprint("metrics", __name__)
 METRICS_TEXT = {"type": "string", "description": "Prometheus text exposition format 0.0.4 (OpenMetrics "
                 "when the Accept header asks for application/openmetrics-text)"}
+
+
+def process_metrics():
+    """This process's registry; with several serving processes (PROMETHEUS_MULTIPROC_DIR, set by `fuse serve
+    --workers`), one that sums what every process wrote, so a scrape answered by any of them tells the same."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
+PROCESS_METRICS = process_metrics()
 
 
 class Scrape:
@@ -48,4 +62,4 @@ def check_metrics_token() -> None:
 def metrics():
     check_metrics_token()
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return Response(encode(Scrape(REGISTRY, DatabaseCollector(db.engine))), content_type=content_type)
+    return Response(encode(Scrape(PROCESS_METRICS, DatabaseCollector(db.engine))), content_type=content_type)

@@ -1,6 +1,7 @@
 """Throughput of Fuse against plain SpiffWorkflow, for two small processes, in one run.
 
-    .venv/bin/python bench/throughput.py [--instances N] [--only memory engine rest] [--profile]
+    .venv/bin/python bench/throughput.py [--instances N] [--only memory engine rest] [--clients 1 8]
+        [--workers N] [--postgres URL] [--profile]
 
 Processes:
   script10  start -> 10 sequential script tasks (`x = x + 1`) -> end
@@ -9,7 +10,9 @@ Processes:
 Paths, each reported in instances per second and as a ratio to the in-memory figure:
   memory       plain SpiffWorkflow: CamundaParser spec, BpmnWorkflow, do_engine_steps, nothing stored
   engine       Fuse's engine on a temp SQLite file, one transaction per command (as the API does)
-  rest         `fuse serve` (waitress) on a free port, driven over HTTP with one keep-alive session
+  rest         `fuse serve --workers N` (default: one process per core) on a free port, driven over HTTP by
+               C keep-alive connections at once, for each C of --clients; with --postgres, also on PostgreSQL
+               with one process and with N, at the largest C (the ratio of the two is what a second process adds)
 
 Per-command latencies (p50/p99, ms) are shown for the durable paths. Everything is written into
 a temporary directory; the repository is never touched. `--profile` runs the engine path for
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import http.client
+import json
 import os
 import pstats
 import socket
@@ -26,16 +31,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the BPMN builders the tests use
+# The project before tests/ (whose engine/ folder would shadow the package), then the BPMN builders the tests use.
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from helpers import bpmn_document, flow, script_task, user_task_process  # noqa: E402
 
 from stats import percentile  # bench/ is the script directory, so on sys.path
+
+from api.serve_processes import usable_cores  # noqa: E402
 
 DEFAULT_COUNTS = {"memory": 3000, "engine": 1000, "rest": 500}
 PATHS = tuple(DEFAULT_COUNTS)
@@ -83,6 +92,7 @@ class Result:
     count: int
     seconds: float
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    where: str = ""  # the REST path's database and serving processes
 
     @property
     def rate(self) -> float:
@@ -247,12 +257,18 @@ def free_port() -> int:
 
 
 class Server:
-    """`fuse serve` on a fresh SQLite database, with a user `bench` (admin) and its token."""
+    """`fuse serve --workers N` on a fresh database (SQLite, or a schema of its own on PostgreSQL), with a user
+    `bench` (admin) and its token."""
 
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, workers: int, postgres_url: str | None = None):
         self.directory = Path(directory)
+        self.workers = workers
         self.fuse = str(Path(sys.executable).with_name("fuse"))
-        self.env = {**os.environ, "FUSE_DATABASE_URL": sqlite_url(directory)}
+        self.schema = f"bench_{os.getpid()}_{int(time.time() * 1000) % 10**9}" if postgres_url else None
+        url = postgres_schema_url(postgres_url, self.schema) if postgres_url else sqlite_url(directory)
+        self.postgres_url = postgres_url
+        self.label = f"{'pg' if postgres_url else 'sqlite'} w={workers}"
+        self.env = {**os.environ, "FUSE_DATABASE_URL": url, "FUSE_LOG_LEVEL": "WARNING"}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -266,11 +282,13 @@ class Server:
         return done.stdout
 
     def __enter__(self) -> "Server":
+        if self.schema:
+            postgres_execute(self.postgres_url, f"CREATE SCHEMA {self.schema}")
         self.cli("db", "upgrade")
         self.cli("user", "add", ACTOR_NAME, "--group", "admin")
         self.token = self.cli("token", "create", ACTOR_NAME).split()[-1]
         self.log = open(self.directory / "server.log", "wb")
-        self.process = subprocess.Popen([self.fuse, "serve", "--port", str(self.port)], env=self.env,
+        self.process = subprocess.Popen([self.fuse, "serve", "--port", str(self.port), "--workers", str(self.workers)], env=self.env,
                                         cwd=self.directory, stdout=self.log, stderr=subprocess.STDOUT)
         try:
             self.wait_until_healthy()
@@ -289,7 +307,7 @@ class Server:
             try:
                 if requests.get(f"{self.base}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or listening while its processes start
                 pass
             time.sleep(0.1)
         raise SystemExit(f"fuse serve was not healthy after {timeout:.0f} s")
@@ -306,44 +324,94 @@ class Server:
 
     def __exit__(self, *_exc) -> None:
         self.stop()
+        if self.schema:
+            postgres_execute(self.postgres_url, f"DROP SCHEMA {self.schema} CASCADE")
 
 
-def rest_client(server: Server, models: list[Model]):
-    """A keep-alive HTTP session with the bearer token, after deploying every model."""
+def postgres_schema_url(url: str, schema: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+def postgres_execute(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+def deploy_over_rest(server: Server, models: list[Model]) -> None:
     import requests
 
-    http = requests.Session()
-    http.headers["Authorization"] = f"Bearer {server.token}"
     files = [("file", (m.file_name, m.bpmn, "application/xml")) for m in models]
-    response = http.post(f"{server.base}/api/v1/deployments", files=files, data={"name": "bench"})
+    response = requests.post(f"{server.base}/api/v1/deployments", files=files, data={"name": "bench"},
+                             headers={"Authorization": f"Bearer {server.token}"})
     expect(response.status_code in (200, 201), f"deploy: {response.status_code} {response.text}")
-    return http
 
 
-def bench_rest(model: Model, count: int, server: Server, http) -> Result:
-    """Through the REST API: POST /process-instances (+ POST /tasks/{id}/complete)."""
-    start_url, base = f"{server.base}/api/v1/process-instances", f"{server.base}/api/v1/tasks"
+class Client:
+    """One keep-alive HTTP connection with the bearer token (http.client: the load generator shares the cores
+    with the server, so it should spend as little of them as it can)."""
 
-    def one(latencies):
+    def __init__(self, server: Server):
+        self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        self.headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"}
+
+    def post(self, path: str, body: dict) -> tuple[int, dict]:
+        self.connection.request("POST", path, json.dumps(body), self.headers)
+        response = self.connection.getresponse()
+        return response.status, json.loads(response.read())
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def rest_instance(model: Model) -> Callable[[Client, dict[str, list[float]]], None]:
+    """One instance through the REST API: POST /process-instances (+ POST /tasks/{id}/complete)."""
+
+    def one(client: Client, latencies: dict[str, list[float]]) -> None:
         t0 = time.perf_counter()
-        response = http.post(start_url, json={"definition_key": model.key, "variables": {"x": 0}})
+        status, body = client.post("/api/v1/process-instances", {"definition_key": model.key, "variables": {"x": 0}})
         t1 = time.perf_counter()
         latencies.setdefault("start", []).append(t1 - t0)
-        expect(response.status_code == 201, f"rest start: {response.status_code} {response.text}")
-        body = response.json()
+        expect(status == 201, f"rest start: {status} {body}")
         if not model.user_task:
             expect(body["state"] == "completed" and body["variables"].get("x") == 10, f"rest: {body}")
             return
         expect(body["state"] == "active" and len(body["open_tasks"]) == 1, f"rest: {body}")
         t1 = time.perf_counter()
-        response = http.post(f"{base}/{body['open_tasks'][0]['id']}/complete",
-                             json={"variables": {"approved": True}})
+        status, body = client.post(f"/api/v1/tasks/{body['open_tasks'][0]['id']}/complete",
+                                   {"variables": {"approved": True}})
         latencies.setdefault("complete", []).append(time.perf_counter() - t1)
-        expect(response.status_code == 200 and response.json()["state"] == "completed",
-               f"rest complete: {response.status_code} {response.text}")
+        expect(status == 200 and body["state"] == "completed", f"rest complete: {status} {body}")
 
-    seconds, latencies = timed_loop(count, warmup_count(count), one)
-    return Result("rest", model.key, count, seconds, latencies)
+    return one
+
+
+def bench_rest(model: Model, count: int, server: Server, clients: int) -> Result:
+    """`clients` connections at once, each running count/clients instances one after the other."""
+    one = rest_instance(model)
+    per_client = max(1, count // clients)
+
+    def run(_index: int) -> dict[str, list[float]]:
+        client, latencies = Client(server), {}
+        try:
+            for _ in range(per_client):
+                one(client, latencies)
+        finally:
+            client.close()
+        return latencies
+
+    warm = Client(server)
+    for _ in range(warmup_count(count)):
+        one(warm, {})
+    warm.close()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        every = list(pool.map(run, range(clients)))
+    seconds = time.perf_counter() - started
+    latencies = {kind: [v for one_client in every for v in one_client.get(kind, [])] for kind in ("start", "complete")}
+    return Result(f"rest c={clients}", model.key, per_client * clients, seconds,
+                  {k: v for k, v in latencies.items() if v}, server.label)
 
 
 # --------------------------------------------------------------------------- report
@@ -351,8 +419,8 @@ def bench_rest(model: Model, count: int, server: Server, http) -> Result:
 def print_table(results: list[Result]) -> None:
     """One line per (model, path): rate, ratio to plain SpiffWorkflow, latency percentiles."""
     baseline = {r.model: r.rate for r in results if r.path == "memory"}
-    labels = {"memory": "spiff/memory", "engine": "engine/sqlite", "rest": "rest/sqlite"}
-    print(f"\n{'model':<9} {'path':<14} {'n':>5} {'inst/s':>8} {'ratio':>6}   "
+    labels = {"memory": "spiff/memory", "engine": "engine/sqlite"}
+    print(f"\n{'model':<9} {'path':<22} {'n':>5} {'inst/s':>8} {'ratio':>6}   "
           f"{'start p50/p99 ms':>17}   {'complete p50/p99 ms':>19}")
     for r in results:
         ratio = f"{r.rate / baseline[r.model]:.2f}x" if r.model in baseline else "-"
@@ -361,8 +429,8 @@ def print_table(results: list[Result]) -> None:
             values = r.latencies.get(kind) if r.path != "memory" else None
             cells.append(f"{percentile(values, 50) * 1000:.2f} / {percentile(values, 99) * 1000:.2f}"
                          if values else "-")
-        print(f"{r.model:<9} {labels[r.path]:<14} {r.count:>5} {r.rate:>8.0f} {ratio:>6}   "
-              f"{cells[0]:>17}   {cells[1]:>19}")
+        label = labels.get(r.path) or f"{r.path.replace('rest', 'rest/' + r.where)}"
+        print(f"{r.model:<9} {label:<22} {r.count:>5} {r.rate:>8.0f} {ratio:>6}   {cells[0]:>17}   {cells[1]:>19}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -373,6 +441,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for path in PATHS:
         parser.add_argument(f"--{path}-instances", type=int, metavar="N", help=f"instances for the {path} path")
     parser.add_argument("--only", nargs="+", choices=PATHS, default=list(PATHS), help="paths to run")
+    parser.add_argument("--clients", nargs="+", type=int, default=[1, 8], metavar="C",
+                        help="concurrent REST clients, one measurement each (default: 1 8)")
+    parser.add_argument("--workers", type=int, default=usable_cores(), metavar="N",
+                        help="`fuse serve --workers` for the REST path (default: the number of cores)")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also serve from PostgreSQL (a schema of its own): one process, then --workers, "
+                             "at the largest --clients, e.g. postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile the engine path for script10 and print where the time goes")
     return parser.parse_args(argv)
@@ -382,7 +457,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     counts = {p: getattr(args, f"{p}_instances") or args.instances or n for p, n in DEFAULT_COUNTS.items()}
     models = [script_chain_model(), user_task_model()]
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; counts: "
+    print(f"Python {sys.version.split()[0]}, {usable_cores()} usable cores; counts: "
           + ", ".join(f"{p} {counts[p]}" for p in args.only), flush=True)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="fuse-bench-") as directory:
@@ -393,14 +468,23 @@ def main(argv: list[str] | None = None) -> None:
             if "engine" in args.only:
                 results += [bench_engine(m, counts["engine"], sessions) for m in models]
         if "rest" in args.only:
-            with Server(_mkdir(directory, "rest")) as server:
-                http = rest_client(server, models)
-                results += [bench_rest(m, counts["rest"], server, http) for m in models]
-                http.close()
-        results.sort(key=lambda r: ([m.key for m in models].index(r.model), PATHS.index(r.path)))
+            results += rest_results(_mkdir(directory, "rest"), models, counts["rest"], args.workers, args.clients)
+            if args.postgres:
+                for workers in sorted({1, args.workers}):
+                    results += rest_results(_mkdir(directory, f"pg{workers}"), models, counts["rest"], workers,
+                                            [max(args.clients)], args.postgres)
+        order = [m.key for m in models]
+        results.sort(key=lambda r: (order.index(r.model), PATHS.index(r.path.split()[0])))
         print_table(results)
         if args.profile:
             profile_engine(models[0], counts["engine"], sessions)
+
+
+def rest_results(directory: str, models: list[Model], count: int, workers: int, clients: list[int],
+                 postgres_url: str | None = None) -> list[Result]:
+    with Server(directory, workers, postgres_url) as server:
+        deploy_over_rest(server, models)
+        return [bench_rest(m, count, server, c) for m in models for c in clients]
 
 
 def _mkdir(parent: str, name: str) -> str:

@@ -33,7 +33,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the BPMN builders the tests use
+# The project before tests/ (whose engine/ folder would shadow the package), then the BPMN builders the tests use.
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from helpers import bpmn_document, flow  # noqa: E402
 

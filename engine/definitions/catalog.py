@@ -75,6 +75,16 @@ def spec_json(session: Session, definition_id: str) -> str:
     return session.scalar(select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id))
 
 
+def latest_definition_id(session: Session, key: str) -> str:
+    """The id of the newest version of a key (on the hot path of every start by key: one indexed query that
+    reads one column; the row then comes from DEFINITION_ROWS)."""
+    found = session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.key == key)
+                           .order_by(ProcessDefinition.version.desc()).limit(1))
+    if found is None:
+        raise NotFound(f"no process definition with key {key}")
+    return found
+
+
 def latest_definition(session: Session, key: str) -> ProcessDefinition:
     """The newest version of a key (on the hot path of every start: one indexed query)."""
     found = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)

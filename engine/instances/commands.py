@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.definitions.catalog import get_definition, latest_definition
+from engine.definitions.catalog import DEFINITION_ROWS, get_definition, latest_definition_id, spec_json
 from engine.errors import BadRequest, Conflict, Forbidden
 from engine.instances.variable_types import forget_types, remember_types
 from engine.store.lookup import get_or_raise
@@ -42,8 +42,10 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
     """
     if bool(definition_key) == bool(definition_id):
         raise BadRequest("give exactly one of definition_key and definition_id")
+    # By key, the newest version's id is read (so a deleted one is never started) and its row comes from the
+    # shared cache; by id, the row is read: a cached row would outlive a deletion in another process.
     definition = (get_definition(session, definition_id) if definition_id
-                  else latest_definition(session, definition_key))
+                  else DEFINITION_ROWS.get(session, latest_definition_id(session, definition_key)))
     check_start(session, actor, definition)
     if not definition.executable and not force:
         raise Conflict(f"process {definition.key} is marked isExecutable=\"false\"; "
@@ -53,7 +55,7 @@ def start_instance(session: Session, actor: Actor, *, definition_key: str | None
     if not definition.executable and not actor.is_admin:
         raise Forbidden(f"{actor.name} may not force a start of process {definition.key}, which is marked "
                         "isExecutable=\"false\": the admin group is required")
-    if not SPECS.holds(definition.id) and not definition.spec_json:  # the spec column is read on a cache miss only
+    if not SPECS.holds(definition.id) and not spec_json(session, definition.id):  # read on a cache miss only
         raise Conflict(f"process {definition.key} was deployed for viewing only: it cannot be run "
                        "(see the deployment's warnings)")
     variables = check_start_submission(session, definition, variables or {})

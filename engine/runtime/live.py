@@ -139,7 +139,7 @@ def _call_processes_from(session: Session, live: LiveInstance) -> LiveInstance:
 def new_live_instance(session: Session, definition: ProcessDefinition, variables: dict, business_key: str | None,
                       actor: str | None) -> LiveInstance:
     """A fresh instance of `definition`, not yet run and not yet in the session."""
-    spec, subprocess_specs = SPECS.specs(definition.id, lambda: definition.spec_json)
+    spec, subprocess_specs = SPECS.specs(definition.id, lambda: spec_json(session, definition.id))
     attach_io_mappings(spec, subprocess_specs)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine())
     use_scoped_events(workflow)

@@ -7,6 +7,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker, Session
 
+from engine.store.sqlite_writes import TurnTakingConnection
+
 DEFAULT_DATABASE_URL = "sqlite:///fuse.db"
 # A writer waits this long for another writer before giving up (SQLite locks the whole file).
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -33,7 +35,8 @@ def is_sqlite(url_or_engine) -> bool:
 def engine_options(url: str) -> dict:
     """Options for create_engine (also handed to Flask-SQLAlchemy)."""
     if is_sqlite(url):
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}}
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False,
+                                 "factory": TurnTakingConnection}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
 
 

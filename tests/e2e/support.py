@@ -52,8 +52,10 @@ def free_port() -> int:
 class FuseServer:
     """One `fuse serve` process on one database; `stop()` and `start()` restart it on the same one."""
 
-    def __init__(self, database_url: str, workdir: Path):
+    def __init__(self, database_url: str, workdir: Path, workers: int = 1):
         self.database_url = database_url
+        # One serving process unless a test is about several (tests/e2e/test_e2e_serve_processes.py).
+        self.workers = workers
         self.workdir = workdir
         self.env = {**os.environ, "FUSE_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
         self.port = free_port()
@@ -103,7 +105,7 @@ class FuseServer:
         stdout_path = self.workdir / f"serve-{self.starts}.stdout"
         with open(stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                [str(FUSE), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [str(FUSE), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
                 env=self.env, cwd=self.workdir, stdout=out, stderr=err,
                 preexec_fn=_die_with_parent if LIBC else None)
 
