@@ -10,6 +10,8 @@ from sqlalchemy import (
 from sqlalchemy.sql import false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from engine.store.compressed_text import CompressedText
+
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -162,8 +164,8 @@ class ProcessInstance(Base):
     state: Mapped[str] = mapped_column(String(20), index=True)
     variables: Mapped[dict] = mapped_column(JSON, default=dict)
     active_activities: Mapped[list] = mapped_column(JSON, default=list)
-    # SpiffWorkflow's serialized state without the spec; completed history is pruned from it.
-    workflow_state: Mapped[str] = mapped_column(Text)
+    # SpiffWorkflow's serialized state without the spec; completed history is pruned from it. Stored deflated.
+    workflow_state: Mapped[str] = mapped_column(CompressedText)
     # Bumped by every command: the row lock that serialises writers of one instance.
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     history_seq: Mapped[int] = mapped_column(Integer, default=0)
