@@ -75,10 +75,10 @@ def _many_processes(count: int) -> bytes:
 def test_compile_time_grows_linearly_with_the_number_of_processes():
     def seconds(count: int) -> float:
         model = _many_processes(count)
-        began = time.perf_counter()
+        began = time.process_time()  # CPU time: other work on a loaded CI machine does not count
         compile_models({"many.bpmn": model})
-        return time.perf_counter() - began
+        return time.process_time() - began
 
     seconds(20)
-    small, large = min(seconds(250) for _ in range(2)), min(seconds(1000) for _ in range(2))
+    small, large = min(seconds(250) for _ in range(3)), min(seconds(1000) for _ in range(3))
     assert large / small < 8, (small, large)
