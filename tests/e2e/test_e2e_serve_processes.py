@@ -132,7 +132,9 @@ def test_failed_tokens_are_limited_in_total_not_per_process(two_processes):
     with ThreadPoolExecutor(CLIENTS) as pool:
         statuses = list(pool.map(guess, range(120)))
     assert set(statuses) == {401, 429}
-    assert statuses.count(401) <= 20  # FUSE_AUTH_FAILURE_LIMIT's default: each process allows half of it
+    # FUSE_AUTH_FAILURE_LIMIT's default is 20: each process allows half of it, plus the requests in flight when
+    # it was reached (two processes each allowing the whole limit would let 40 through).
+    assert statuses.count(401) <= 20 + CLIENTS
 
 
 def test_a_killed_server_leaves_no_process_and_starts_again(two_processes):
