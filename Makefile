@@ -57,8 +57,11 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  else echo "note: /usr/bin/chromium is missing (apt-get install chromium); browser tests will be skipped"; fi; }
 
-bench: install
+# Every figure issue 15 sets a target for: throughput and latency, timers, and what an instance stores.
+bench: install bytecode
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/footprint.py
 
 # The pages' browser libraries are committed under api/static/vendor, so installs need no npm. This refreshes
 # them from the versions pinned in web/package-lock.json (bump the version in web/package.json first).

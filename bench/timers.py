@@ -12,10 +12,13 @@ Paths, each on a database of its own, each started at T:
   in-process   engine.worker.worker.Worker(sessions, batch=B).run_once() in a loop until no job is left
   processes    P `fuse worker --poll 0.05` subprocesses on the same database, started before T
                (--processes 0 leaves this path out)
+  steady       --steady-instances timers falling due --steady per second from T (not at once), one Worker in
+               this process polling every 10 ms (--steady 0 leaves this path out)
 
 Printed per path: instances, setup seconds, fire seconds (T to the last instance ended), jobs per
 second, and lateness p50/p99 in ms, where lateness = the instance's ended_at minus the due_at of
-its timer job (both naive UTC, written by the engine).
+its timer job (both naive UTC, written by the engine). Then issue 15's targets and whether they were met:
+a burst drains at >= 1,000 jobs/s; at a steady 200 per second, p99 lateness <= 1 s.
 """
 from __future__ import annotations
 
@@ -43,6 +46,9 @@ from stats import percentile  # bench/ is the script directory, so on sys.path
 KEY = "timers"
 ACTOR_NAME = "bench"
 PILOT_DAYS = 1
+STEADY_POLL_S = 0.01
+BURST_TARGET = 1000
+STEADY_TARGET_S = 1.0
 MODEL = bpmn_document(
     '<bpmn:startEvent id="start"/><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
     '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${due}</bpmn:timeDate></bpmn:timerEventDefinition>'
@@ -106,23 +112,25 @@ def fresh_database(directory: str, name: str, postgres: str | None):
 
 # --------------------------------------------------------------------------- setup
 
-def start_many(sessions, count: int, due: datetime, commit_every: int) -> list[str]:
-    """Start `count` instances waiting for `due`, committing every `commit_every`; returns their ids."""
+def start_many(sessions, count: int, due: datetime, commit_every: int, spacing: float = 0.0) -> list[str]:
+    """Start `count` instances, the n-th waiting for `due` + n * `spacing` seconds, committing every
+    `commit_every`; returns their ids."""
     from engine.identity.users import Actor
     from engine.instances.commands import start_instance
 
     actor, ids = Actor(ACTOR_NAME, frozenset({"admin"})), []
-    variables = {"due": due.isoformat() + "+00:00"}
     while len(ids) < count:
         with sessions() as session:
             for _ in range(min(commit_every, count - len(ids))):
+                variables = {"due": (due + timedelta(seconds=len(ids) * spacing)).isoformat() + "+00:00"}
                 ids.append(start_instance(session, actor, definition_key=KEY, variables=variables).id)
             session.commit()
     return ids
 
 
-def setup(url: str, count: int, commit_every: int) -> tuple[object, list[str], datetime, float]:
-    """Deploy, time a pilot, start `count` instances all due at one instant T after the setup ends.
+def setup(url: str, count: int, commit_every: int, spacing: float = 0.0) -> tuple[object, list[str], datetime, float]:
+    """Deploy, time a pilot, start `count` instances due from one instant T after the setup ends (all at T,
+    or `spacing` seconds apart).
 
     Returns (sessions, instance ids, T, setup seconds).
     """
@@ -139,7 +147,7 @@ def setup(url: str, count: int, commit_every: int) -> tuple[object, list[str], d
     start_many(sessions, pilot, utcnow() + timedelta(days=PILOT_DAYS), commit_every)
     per_instance = (time.perf_counter() - t0) / pilot
     due = utcnow() + timedelta(seconds=per_instance * count * 1.3 + 3)
-    ids = start_many(sessions, count, due, commit_every)
+    ids = start_many(sessions, count, due, commit_every, spacing)
     seconds = time.perf_counter() - began
     expect(utcnow() < due, f"the setup overran the due time {due:%H:%M:%S} (a slower machine? the pilot "
                            f"estimated {per_instance * 1000:.1f} ms per start)")
@@ -219,6 +227,24 @@ def bench_in_process(url: str, count: int, batch: int, commit_every: int) -> Res
     return result
 
 
+def bench_steady(url: str, count: int, rate: float, batch: int, commit_every: int) -> Result:
+    """One Worker in this process, polling every 10 ms while timers fall due at `rate` per second."""
+    from engine.worker.worker import Worker
+
+    sessions, ids, due, setup_seconds = setup(url, count, commit_every, spacing=1 / rate)
+    jobs_due = due_times(sessions, ids)
+    last_due = max(jobs_due.values())
+    worker = Worker(sessions, batch=batch, worker_id="bench")
+    sleep_until(due)
+    began = time.perf_counter()
+    while worker.run_once() or utcnow() <= last_due:
+        time.sleep(STEADY_POLL_S)
+    result = Result(f"steady {rate:.0f}/s", count, setup_seconds, time.perf_counter() - began,
+                    lateness(sessions, jobs_due))
+    sessions.kw["bind"].dispose()
+    return result
+
+
 def bench_processes(url: str, count: int, processes: int, commit_every: int, directory: str,
                     timeout: float) -> Result:
     """`processes` `fuse worker` subprocesses, polling before T; done when no due job is left."""
@@ -272,6 +298,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--commit-every", type=int, default=500, metavar="K", help="starts per setup commit")
     parser.add_argument("--timeout", type=float, default=900, help="seconds the worker processes get")
     parser.add_argument("--postgres", metavar="URL", help="run on a fresh schema of this PostgreSQL database")
+    parser.add_argument("--steady", type=float, default=200, metavar="RATE",
+                        help="timers due per second on the steady path (0: leave it out)")
+    parser.add_argument("--steady-instances", type=int, default=2000, metavar="N", help="timers on the steady path")
     return parser.parse_args(argv)
 
 
@@ -290,7 +319,23 @@ def main(argv: list[str] | None = None) -> None:
                 results.append(bench_processes(url, args.instances, args.processes, args.commit_every,
                                                directory, args.timeout))
                 print_table(results[-1:], database)
+        if args.steady:
+            with fresh_database(directory, "steady", args.postgres) as url:
+                results.append(bench_steady(url, args.steady_instances, args.steady, args.batch, args.commit_every))
+                print_table(results[-1:], database)
     print_table(results, database)
+    print_targets(results)
+
+
+def print_targets(results: list[Result]) -> None:
+    burst = max((r.rate for r in results if not r.path.startswith("steady")), default=None)
+    steady = [percentile(r.lateness, 99) for r in results if r.path.startswith("steady")]
+    print()
+    if burst is not None:
+        print(f"burst: {burst:.0f} jobs/s (target >= {BURST_TARGET}): {'met' if burst >= BURST_TARGET else 'MISSED'}")
+    for p99 in steady:
+        print(f"steady: p99 lateness {p99:.2f} s (target <= {STEADY_TARGET_S:.0f} s): "
+              f"{'met' if p99 <= STEADY_TARGET_S else 'MISSED'}")
 
 
 if __name__ == "__main__":

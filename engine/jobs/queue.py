@@ -12,7 +12,7 @@ import threading
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.runtime.async_boundaries import held_tasks, job_for
@@ -28,6 +28,10 @@ DEFAULT_LOCK = timedelta(seconds=30)
 JOBS_CREATED = threading.Event()
 
 
+# Built once: an instance that ends in a job (a timer's run, say) sends it, and the ORM costs more than the DELETE.
+_DELETE_INSTANCE_JOBS = delete(Job.__table__).where(Job.__table__.c.instance_id == bindparam("ended_id"))
+
+
 def sync_jobs(session: Session, live: LiveInstance) -> None:
     """A job for every task that waits for one (async boundary, retry, timer); none once ended.
 
@@ -37,7 +41,7 @@ def sync_jobs(session: Session, live: LiveInstance) -> None:
     """
     if live.state.is_ended:
         if live.observer.waits_ended or live.state == InstanceState.TERMINATED:
-            session.execute(delete(Job).where(Job.instance_id == live.row.id))
+            session.connection().execute(_DELETE_INSTANCE_JOBS, {"ended_id": live.row.id})
         return
     wanted = [(task, *job_for(task)) for task in held_tasks(all_workflows(live.workflow))]
     wanted += [(task, TIMER, due) for task in waiting_timers(live.workflow) if (due := timer_due(task))]

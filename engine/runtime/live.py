@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bpmn.specs import UserTask as UserTaskSpec
 from bpmn.tree import BpmnWorkflow
 from engine.definitions.catalog import DEFINITION_ROWS, spec_json
 from engine.definitions.files import deployment_files
@@ -59,7 +60,7 @@ class LiveInstance:
     # False until the instance's row was first written: save steps then know nothing is stored yet.
     stored: bool = False
     # The instance's open user-task rows by id, when the command read them after taking the lock (saving
-    # then does not read them again); None: not read yet.
+    # then does not read them again), {} when the stored state has no ready user task; None: not read yet.
     open_user_tasks: dict | None = None
 
     @property
@@ -188,12 +189,18 @@ def _locked(session: Session, where, missing: str) -> ProcessInstance:
     return row
 
 
+_INSTANCES = ProcessInstance.__table__
+# A Core statement built once: every job runs it, and the ORM's bulk-update layer costs more than the UPDATE.
+_CLAIM_UNCHANGED = (update(_INSTANCES)
+                    .where(_INSTANCES.c.id == bindparam("claimed_id"),
+                           _INSTANCES.c.lock_version == bindparam("read_version"))
+                    .values(lock_version=_INSTANCES.c.lock_version + 1))
+
+
 def claim_unchanged(session: Session, row: ProcessInstance) -> bool:
     """Take the write lock of an instance read without it, if nobody changed it since; False if
     somebody did (the caller then drops what it computed)."""
-    result = session.execute(update(ProcessInstance).where(
-        ProcessInstance.id == row.id, ProcessInstance.lock_version == row.lock_version
-    ).values(lock_version=ProcessInstance.lock_version + 1).execution_options(synchronize_session=False))
+    result = session.connection().execute(_CLAIM_UNCHANGED, {"claimed_id": row.id, "read_version": row.lock_version})
     if result.rowcount != 1:
         return False
     set_committed_value(row, "lock_version", row.lock_version + 1)
@@ -218,6 +225,11 @@ def live_instance_of(session: Session, row: ProcessInstance) -> LiveInstance:
     workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
     use_scoped_events(workflow)
     history = HistoryRecorder(sensitive=sensitive_names(definition_names(definition), called))
-    return _call_processes_from(session, LiveInstance(
-        row, definition, workflow, history, ActivityObserver(workflow, history, definition.activities, definition.key),
-        deployment_files(session, definition.deployment_id), stored=True))
+    live = LiveInstance(row, definition, workflow, history,
+                        ActivityObserver(workflow, history, definition.activities, definition.key),
+                        deployment_files(session, definition.deployment_id), stored=True)
+    if not any(isinstance(task.task_spec, UserTaskSpec) for task in live.live_tasks(TaskState.READY)):
+        # Open user-task rows belong to ready user tasks of the stored state (engine.tasks.user_task_rows): with
+        # none ready, none is open, and saving need not read them (a timer or a script path never does).
+        live.open_user_tasks = {}
+    return _call_processes_from(session, live)

@@ -6,6 +6,8 @@ import os
 import socket
 import threading
 import time
+from datetime import timedelta
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.worker.heartbeat import Heartbeat
