@@ -19,10 +19,9 @@ import sqlite3
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 # The project before tests/ (whose engine/ folder would shadow the package), then the BPMN builders the tests use.
@@ -34,7 +33,7 @@ from engine.instances.commands import open_tasks, start_instance  # noqa: E402
 from engine.store.db import open_database  # noqa: E402
 from engine.store.schema import upgrade_database  # noqa: E402
 from engine.tasks.user_tasks import complete_task  # noqa: E402
-from helpers import loop_process, user_task_process  # noqa: E402
+from helpers import loop_process, statements_sent, user_task_process  # noqa: E402
 
 ACTOR = Actor("bench", frozenset({"finance"}))
 STATE_TARGET = 1024
@@ -44,21 +43,6 @@ HISTORY_BEFORE = 2476
 HISTORY_TARGET = HISTORY_BEFORE / 3
 STATEMENT_TARGET = 5
 HISTORY_OBJECTS = ("history_events", "ix_history_events_at", "sqlite_autoindex_history_events_1")
-
-
-@contextmanager
-def counted(session):
-    sent: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _executemany):
-        sent.append(statement)
-
-    bind = session.get_bind()
-    event.listen(bind, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(bind, "before_cursor_execute", count)
 
 
 def verdict(met: bool) -> str:
@@ -82,7 +66,7 @@ def completion_statements(sessions) -> int:
             row = start_instance(session, ACTOR, definition_key="approval")
             [task] = open_tasks(session, row.id)
             session.commit()
-        with sessions() as session, counted(session) as sent:
+        with sessions() as session, statements_sent(session.get_bind()) as sent:
             complete_task(session, task.id, ACTOR, {"approved": True})
             session.commit()
         counts.append(len(sent))

@@ -429,8 +429,70 @@ def print_table(results: list[Result]) -> None:
             values = r.latencies.get(kind) if r.path != "memory" else None
             cells.append(f"{percentile(values, 50) * 1000:.2f} / {percentile(values, 99) * 1000:.2f}"
                          if values else "-")
-        label = labels.get(r.path) or f"{r.path.replace('rest', 'rest/' + r.where)}"
+        label = labels.get(r.path) or _label(r)
         print(f"{r.model:<9} {label:<22} {r.count:>5} {r.rate:>8.0f} {ratio:>6}   {cells[0]:>17}   {cells[1]:>19}")
+
+
+# Issue 15's targets for what this script measures.
+RATIO_TARGETS = {"script10": 0.7, "usertask": 0.15}
+REST_RATE_TARGETS = {"script10": 250, "usertask": 150}
+ENGINE_COMPLETE_P99_MS, REST_COMPLETE_P99_MS, LOADED_P99_MS = 10, 15, 100
+PG_SCALING_TARGET = 1.6
+
+
+def _label(result: Result) -> str:
+    return result.path.replace("rest", f"rest/{result.where}")
+
+
+def _p99_ms(result: Result, kind: str) -> float | None:
+    values = result.latencies.get(kind)
+    return percentile(values, 99) * 1000 if values else None
+
+
+def target_rows(results: list[Result]) -> list[tuple[str, str, bool]]:
+    """(what, measured against target, met) for each target that this run measured."""
+    rows = []
+    baseline = {r.model: r.rate for r in results if r.path == "memory"}
+    for r in results:
+        if r.path == "engine" and r.model in baseline:
+            ratio, target = r.rate / baseline[r.model], RATIO_TARGETS[r.model]
+            rows.append((f"{r.model} engine/sqlite ratio", f"{ratio:.2f}x (>= {target}x)", ratio >= target))
+        if r.path == "engine" and (p99 := _p99_ms(r, "complete")) is not None:
+            rows.append((f"{r.model} engine complete p99", f"{p99:.1f} ms (<= {ENGINE_COMPLETE_P99_MS})",
+                         p99 <= ENGINE_COMPLETE_P99_MS))
+    rest = [r for r in results if r.path.startswith("rest") and r.where.startswith("sqlite")]
+    for model in REST_RATE_TARGETS:
+        runs = sorted((r for r in rest if r.model == model), key=lambda r: int(r.path.split("=")[1]))
+        if not runs:
+            continue
+        first, most = runs[0], runs[-1]
+        rows.append((f"{model} {_label(most)}", f"{most.rate:.0f}/s (>= {REST_RATE_TARGETS[model]})",
+                     most.rate >= REST_RATE_TARGETS[model]))
+        if first.path == "rest c=1" and (p99 := _p99_ms(first, "complete")) is not None:
+            rows.append((f"{model} {_label(first)} complete p99", f"{p99:.1f} ms (<= {REST_COMPLETE_P99_MS})",
+                         p99 <= REST_COMPLETE_P99_MS))
+        if most is not first:
+            rows.append((f"{model} rest c=1 -> {most.path.split()[1]} growth", f"{most.rate / first.rate:.2f}x (> 1)",
+                         most.rate > first.rate))
+            worst = max(p for kind in ("start", "complete") if (p := _p99_ms(most, kind)) is not None)
+            rows.append((f"{model} {_label(most)} p99", f"{worst:.0f} ms (<= {LOADED_P99_MS})",
+                         worst <= LOADED_P99_MS))
+    pg = [r for r in results if r.where.startswith("pg")]
+    for model in REST_RATE_TARGETS:
+        by_workers = sorted((r for r in pg if r.model == model), key=lambda r: int(r.where.split("=")[1]))
+        if len(by_workers) >= 2:
+            gain = by_workers[-1].rate / by_workers[0].rate
+            rows.append((f"{model} rest/pg {by_workers[-1].where} vs {by_workers[0].where}",
+                         f"{gain:.2f}x (>= {PG_SCALING_TARGET}x)", gain >= PG_SCALING_TARGET))
+    return rows
+
+
+def print_targets(results: list[Result]) -> None:
+    rows = target_rows(results)
+    if rows:
+        print(f"\n{'target':<44} {'measured (target)':<24} verdict")
+        for name, measured, met in rows:
+            print(f"{name:<44} {measured:<24} {'met' if met else 'MISSED'}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -476,6 +538,7 @@ def main(argv: list[str] | None = None) -> None:
         order = [m.key for m in models]
         results.sort(key=lambda r: (order.index(r.model), PATHS.index(r.path.split()[0])))
         print_table(results)
+        print_targets(results)
         if args.profile:
             profile_engine(models[0], counts["engine"], sessions)
 

@@ -1,9 +1,12 @@
-"""Small builders for tests: BPMN documents and deployments."""
+"""Small builders for tests: BPMN documents and deployments; a counter of the statements a command sends."""
 from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -134,3 +137,18 @@ def service_model(key: str, handler: str, extra: str = "", boundary: bool = Fals
         document = document.replace(b"</bpmn:definitions>",
                                     b'<bpmn:error id="err" errorCode="OUT_OF_STOCK"/></bpmn:definitions>')
     return document
+
+
+@contextmanager
+def statements_sent(bind):
+    """`with statements_sent(engine) as sent:` collects every statement sent through `bind` (COMMIT is not one)."""
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _executemany):
+        sent.append(statement)
+
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(bind, "before_cursor_execute", count)

@@ -4,11 +4,10 @@ built from the rows in memory."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from api.extensions import db
 from engine.identity.users import add_user, list_tokens, revoke_token
-from helpers import deploy, start, user_task_process
+from helpers import deploy, start, statements_sent, user_task_process
 
 REST_COMPLETE_BUDGET = 6
 
@@ -24,18 +23,10 @@ def test_completing_a_user_task_over_rest_sends_at_most_six_statements(app, clie
     deploy(client, auth["demo"], ("approval.bpmn", user_task_process("approval")))
     first, second = (start(client, auth["demo"], "approval").get_json()["open_tasks"][0]["id"] for _ in range(2))
     _complete(client, auth[user], first)  # the first request of a caller reads its token and grants
-    sent: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _executemany):
-        sent.append(statement)
-
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(engine) as sent:
         body = _complete(client, auth[user], second)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert body["state"] == "completed" and body["open_tasks"] == [] and body["variables"]["ok"] is True
     assert len(sent) <= REST_COMPLETE_BUDGET, "\n".join(sent)
 

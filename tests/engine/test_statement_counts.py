@@ -2,37 +2,19 @@
 SQLAlchemy's Python layer everywhere, so the hot commands have a budget (issue 15)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from engine.deployment.deploy import deploy
 from engine.errors import Conflict
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, start_instance
 from engine.tasks.user_tasks import claim_task, complete_task, get_task
-from helpers import user_task_process
+from helpers import statements_sent, user_task_process
 
 ALICE = Actor("alice", frozenset({"finance"}))
 # A user-task completion: lock and read the instance, read its open tasks, write the instance, the task and
 # the history. COMMIT is not counted (it is not a statement SQLAlchemy executes).
 COMPLETE_BUDGET = 5
-
-
-@contextmanager
-def statements(session):
-    sent: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _executemany):
-        sent.append(statement)
-
-    bind = session.get_bind()
-    event.listen(bind, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(bind, "before_cursor_execute", count)
 
 
 def _waiting_task(sessions) -> str:
@@ -51,7 +33,7 @@ def test_completing_a_user_task_sends_at_most_five_statements(sessions):
         complete_task(session, _waiting_task(sessions), ALICE, {})
         session.commit()
     task_id = _waiting_task(sessions)
-    with sessions() as session, statements(session) as sent:
+    with sessions() as session, statements_sent(session.get_bind()) as sent:
         row = complete_task(session, task_id, ALICE, {"approved": True})
         session.commit()
     assert row.state == "completed"
