@@ -8,7 +8,8 @@ Printed, each beside its target, on a fresh SQLite file in a temporary directory
                  i < N -> end): the history table and its indexes, measured with SQLite's dbstat after VACUUM,
                  as the difference between two loop lengths, so what every instance has once is left out;
                  and the events each iteration records
-  statements     statements one user-task completion sends through the engine (COMMIT not counted)
+  statements     statements one user-task completion sends through the engine, and through POST
+                 /api/v1/tasks/{id}/complete (Flask's test client; COMMIT not counted)
   loop           milliseconds per iteration of each --iterations loop, run to its end in one command:
                  flat when a longer loop costs no more per step
 """
@@ -27,7 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # The project before tests/ (whose engine/ folder would shadow the package), then the BPMN builders the tests use.
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from engine.deployment.deploy import deploy  # noqa: E402 - after the path is set
+from api.app import create_app  # noqa: E402 - after the path is set
+from api.extensions import db  # noqa: E402
+from engine.deployment.deploy import deploy  # noqa: E402
+from engine.identity.users import add_user, create_token  # noqa: E402
 from engine.identity.users import Actor  # noqa: E402
 from engine.instances.commands import open_tasks, start_instance  # noqa: E402
 from engine.store.db import open_database  # noqa: E402
@@ -42,6 +46,7 @@ STATE_TARGET = 1024
 HISTORY_BEFORE = 2476
 HISTORY_TARGET = HISTORY_BEFORE / 3
 STATEMENT_TARGET = 5
+REST_STATEMENT_TARGET = 6
 HISTORY_OBJECTS = ("history_events", "ix_history_events_at", "sqlite_autoindex_history_events_1")
 
 
@@ -70,6 +75,30 @@ def completion_statements(sessions) -> int:
             complete_task(session, task.id, ACTOR, {"approved": True})
             session.commit()
         counts.append(len(sent))
+    return counts[-1]
+
+
+def rest_completion_statements(url: str) -> int:
+    """Statements of the second POST /api/v1/tasks/{id}/complete of one caller (the first reads and remembers
+    the caller's token and grants), through the Flask app on the same database file."""
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    client = app.test_client()
+    with app.app_context():
+        add_user(db.session, "rest", ["finance"])
+        headers = {"Authorization": f"Bearer {create_token(db.session, 'rest')}"}
+        db.session.commit()
+        engine = db.engine
+    counts = []
+    for _ in range(2):
+        started = client.post("/api/v1/process-instances", headers=headers, json={"definition_key": "approval"})
+        task_id = started.get_json()["open_tasks"][0]["id"]
+        with statements_sent(engine) as sent:
+            done = client.post(f"/api/v1/tasks/{task_id}/complete", headers=headers, json={"variables": {}})
+        if done.status_code != 200:
+            raise SystemExit(f"benchmark check failed: completing over REST answered {done.status_code}")
+        counts.append(len(sent))
+    with app.app_context():
+        db.engine.dispose()
     return counts[-1]
 
 
@@ -123,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         state = state_bytes(sessions)
         statements = completion_statements(sessions)
         sessions.kw["bind"].dispose()
+        rest_statements = rest_completion_statements(url)
         # History: the growth from the short loop's file to the long one's, so what every file has once drops out.
         loops = {n: loop_in_own_file(directory, n) for n in (short, long)}
     per_iteration = (loops[long][2] - loops[short][2]) / (long - short)
@@ -137,6 +167,8 @@ def main(argv: list[str] | None = None) -> None:
         ("history events per loop iteration", f"{events_per_iteration:.1f}", "-", None),
         ("statements per user-task completion (engine)", f"{statements}", f"<= {STATEMENT_TARGET}",
          statements <= STATEMENT_TARGET),
+        ("statements per user-task completion (REST)", f"{rest_statements}", f"<= {REST_STATEMENT_TARGET}",
+         rest_statements <= REST_STATEMENT_TARGET),
         (f"loop ms per iteration, {short} / {long}", f"{step[short]:.3f} / {step[long]:.3f}", "flat",
          step[long] <= step[short] * 1.5),
     ]

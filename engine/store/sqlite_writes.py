@@ -21,7 +21,7 @@ import time
 # The statements before which sqlite3 opens a transaction (its legacy transaction control).
 WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 # Between processes the file lock is polled (flock cannot wait with a timeout); short, so a turn is not lost.
-POLL_S = (0.0002, 0.002)
+POLL_S = (0.0001, 0.0005)
 
 
 class WriteTurns:
