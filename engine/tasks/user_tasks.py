@@ -4,18 +4,18 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import and_, exists, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.async_boundaries import hold_successors
 from engine.errors import Conflict, Forbidden, TaskNotOpen
 from engine.instances.variable_types import remember_types
 from engine.store.lookup import get_or_raise
-from engine.tasks.step_up import check_step_up
+from engine.tasks.step_up import check_step_up, task_step_up
 from engine.tasks.user_task_rows import open_task_rows
 from engine.identity.read_access import readable_instances
 from engine.identity.users import Actor
-from engine.runtime.live import LiveInstance, live_instance_of, lock_instance_where
+from engine.runtime.live import LiveInstance, claim_unchanged, live_instance_of, lock_instance_where
 from engine.runtime.saving import save_live_instance
 from engine.store.models import ProcessInstance, TaskCandidate, UserTask, utcnow
 from engine.store.paging import Page, page_of
@@ -23,6 +23,10 @@ from engine.definitions.sensitive_fields import with_form_fields
 from engine.definitions.task_forms import check_task_submission, task_variables
 from engine.store.states import InstanceState, UserTaskState
 from engine.store.variable_values import check_variables
+
+
+# Optimistic attempts at a completion before it locks the instance first (see complete_task).
+OPTIMISTIC_TRIES = 3
 
 
 def may_work_on(actor: Actor, task: UserTask) -> bool:
@@ -86,11 +90,15 @@ def _open_for_work(session: Session, task_id: str, doing: str) -> tuple[UserTask
     live.open_user_tasks = open_rows
     if task.state != UserTaskState.OPEN.value:
         raise TaskNotOpen(f"cannot {doing} task {task_id}: it is {task.state}")
+    _check_instance_state(live, task_id, doing)
+    return task, live
+
+
+def _check_instance_state(live: LiveInstance, task_id: str, doing: str) -> None:
     if live.state == InstanceState.SUSPENDED:
         raise Conflict(f"cannot {doing} task {task_id}: its instance is suspended")
     if live.state != InstanceState.ACTIVE:
         raise Conflict(f"cannot {doing} task {task_id}: its instance is {live.state.value}")
-    return task, live
 
 
 def claim_task(session: Session, task_id: str, actor: Actor) -> UserTask:
@@ -134,17 +142,75 @@ def assign_task(session: Session, task_id: str, actor: Actor, user: str) -> User
     return task
 
 
+def _read_unlocked(session: Session, task_id: str) -> tuple[UserTask, LiveInstance] | None:
+    """The task's instance and its open tasks as they are now, read in one statement without the lock (see
+    complete_task); None when the task is not among them (the locked path then says why)."""
+    instance_of_task = select(UserTask.instance_id).where(UserTask.id == task_id).scalar_subquery()
+    found = session.execute(
+        select(UserTask, ProcessInstance).join(ProcessInstance, ProcessInstance.id == UserTask.instance_id)
+        .where(UserTask.instance_id == instance_of_task, UserTask.state == UserTaskState.OPEN.value)
+        .options(joinedload(UserTask.candidates)).execution_options(populate_existing=True)).unique().all()
+    open_rows = {task.id: task for task, _ in found}
+    if task_id not in open_rows:
+        return None
+    live = live_instance_of(session, found[0][1])
+    live.open_user_tasks = open_rows
+    _check_instance_state(live, task_id, "complete")
+    return open_rows[task_id], live
+
+
+def _forget_attempt(session: Session) -> None:
+    """Drop what an optimistic attempt changed in memory (it wrote nothing): the next one reads afresh."""
+    for new in list(session.new):
+        session.expunge(new)
+    session.expire_all()
+
+
 def complete_task(session: Session, task_id: str, actor: Actor, variables: dict,
                   variable_types: dict | None = None) -> ProcessInstance:
     """Complete a task with the submitted variables and run the instance on to its next wait; `variable_types`
-    are the types a client declared for them (engine.instances.variable_types)."""
+    are the types a client declared for them (engine.instances.variable_types).
+
+    Optimistically: the instance is read and run without its lock, and written only if nobody changed it
+    meanwhile (claim_unchanged, its first write), so that the write lock - on SQLite the whole database's - is
+    held for the writing alone. Whoever changed the instance committed first, so the attempt is dropped and made
+    again on the new state (a handler on the way may then run twice, as after any conflict); after
+    OPTIMISTIC_TRIES the instance is locked first, so that a busy instance still makes progress. (On SQLite a
+    lost claim has opened the write transaction all the same: the next try then runs under the write lock.)
+    """
+    for _ in range(OPTIMISTIC_TRIES):
+        read = _read_unlocked(session, task_id)
+        if read is None:
+            break
+        task, live = read
+        with session.no_autoflush:  # nothing is written before the claim
+            if _complete(session, task, live, actor, variables, variable_types, claimed=False):
+                return live.row
+        _forget_attempt(session)
     task, live = _open_for_work(session, task_id, "complete")
+    _complete(session, task, live, actor, variables, variable_types, claimed=True)
+    return live.row
+
+
+def _claim(session: Session, live: LiveInstance, claimed: bool) -> bool:
+    return claimed or claim_unchanged(session, live.row)
+
+
+def _complete(session: Session, task: UserTask, live: LiveInstance, actor: Actor, variables: dict,
+              variable_types: dict | None, claimed: bool) -> bool:
+    """Complete `task` of `live` and save; False (nothing written) if the instance, read unlocked
+    (claimed=False), changed before it could be claimed."""
+    task_id = task.id
     if not may_work_on(actor, task):
         raise Forbidden(f"{actor.name} may not complete task {task_id}")
     spiff_task = live.workflow.get_task_from_id(UUID(task_id))
     if spiff_task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is not waiting for completion")
-    check_step_up(session, task, live, actor)
+    if task_step_up(session, task, live.row):
+        # A refusal is committed to the history at once: the instance is claimed before that can happen.
+        if not (claimed := _claim(session, live, claimed)):
+            return False
+        check_step_up(session, task, live, actor)
     check_variables(variables)
     variables, form = check_task_submission(session, task, live.row, variables)
     live.history.sensitive = with_form_fields(live.history.sensitive, form)
@@ -161,9 +227,11 @@ def complete_task(session: Session, task_id: str, actor: Actor, variables: dict,
         hold_successors(spiff_task)
 
     live.run(submit, actor=actor.name, person=actor)
+    if not _claim(session, live, claimed):
+        return False
     remember_types(live.row, variable_types or {})
     save_live_instance(session, live)
-    return live.row
+    return True
 
 
 def variables_by_task(session: Session, tasks: list[UserTask]) -> dict[str, dict]:
