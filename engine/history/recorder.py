@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.history.chain import chain_rows
+from engine.store.instance_rows import write_pending_instance
 from engine.store.models import HistoryEvent, ProcessInstance, utcnow
 from engine.history.sensitive import SensitiveNames, mask_event_data
 from engine.history.variable_sources import needs_sources, track_sources
@@ -66,6 +67,7 @@ class HistoryRecorder:
                 instance.variable_sources = sources
         instance.history_head = chain_rows(rows, instance.history_head)
         instance.history_seq = first + len(self.events) - 1
+        write_pending_instance(session, instance)
         session.flush()
         # A Core executemany: one statement for all rows (history is the hot write).
         session.execute(insert(HistoryEvent.__table__), rows)
