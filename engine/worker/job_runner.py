@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from SpiffWorkflow.util.task import TaskState
@@ -18,13 +18,17 @@ from engine.runtime.live import LiveInstance, claim_unchanged, open_live_instanc
 from engine.runtime.observer import find_task
 from engine.runtime.saving import save_live_instance
 from engine.runtime.timers import TIMER
-from engine.store.models import Job
+from engine.store.models import Job, ProcessInstance
 from engine.store.states import MESSAGE, InstanceState
 from engine.telemetry.log_context import log_context
 
 
 # Built once: every job runs it, and the ORM's bulk-delete layer costs more than the DELETE.
 _DELETE_JOB = delete(Job.__table__).where(Job.__table__.c.id == bindparam("job_id"))
+
+
+_JOB_AND_INSTANCE = (select(Job, ProcessInstance).outerjoin(ProcessInstance, ProcessInstance.id == Job.instance_id)
+                     .where(Job.id == bindparam("job_id")))
 
 
 @dataclass
@@ -41,9 +45,11 @@ def run_job(session: Session, job_id: str) -> JobOutcome:
     (on SQLite, the whole database); the result is written only if nobody changed the instance
     meanwhile, otherwise the job is tried again (Conflict).
     """
-    job = session.get(Job, job_id)
-    if job is None:
+    # The job and its instance in one statement: the instance is then in the session when the job opens it.
+    found = session.execute(_JOB_AND_INSTANCE, {"job_id": job_id}).first()
+    if found is None:
         raise NotFound(f"job {job_id} does not exist")
+    job = found[0]
     with log_context(job_id=job_id, instance_id=job.instance_id):
         return _run(session, job)
 
