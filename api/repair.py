@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from api.auth import current_actor
-from api.blueprints import api_blueprint, commit, committed, json_body
+from api.blueprints import api_blueprint, committed, json_body
 from api.docs import operation
 from api.extensions import db
 from api.instances import instance_response

@@ -19,7 +19,6 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from stats import percentile  # bench/ is the script directory, so on sys.path
 from throughput import Result, Server, bench_memory, expect, rest_client, timed_loop, user_task_model

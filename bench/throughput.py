@@ -482,7 +482,7 @@ def target_rows(results: list[Result]) -> list[tuple[str, str, bool]]:
         by_workers = sorted((r for r in pg if r.model == model), key=lambda r: int(r.where.split("=")[1]))
         if len(by_workers) >= 2:
             gain = by_workers[-1].rate / by_workers[0].rate
-            rows.append((f"{model} rest/pg {by_workers[-1].where} vs {by_workers[0].where}",
+            rows.append((f"{model} rest/{by_workers[-1].where} vs {by_workers[0].where}",
                          f"{gain:.2f}x (>= {PG_SCALING_TARGET}x)", gain >= PG_SCALING_TARGET))
     return rows
 

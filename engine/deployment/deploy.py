@@ -16,15 +16,13 @@ from bpmn.limits import compile_deadline
 from engine.deployment.admission import compile_slot
 from engine.definitions.form_sources import form_id_of, next_form_version
 from engine.definitions.sensitive_fields import mark_sensitive_fields
-from engine.deployment.checks import (FORM_KINDS, all_task_specs, check_file_names, deployment_warnings,
+from engine.deployment.checks import (all_task_specs, check_file_names, deployment_warnings,
                                       policy_problems, timer_problems)
 from engine.errors import Conflict, InvalidModel, MalformedXml, ModelTooComplex
 from engine.errors import ModelTooLarge as TooLarge
 from engine.events.timer_starts import schedule_timer_starts
 from engine.store.models import Deployment, DeploymentResource, FormDefinition, ProcessDefinition, utcnow
 from engine.store.serialization import dump_specs
-from forms.loader import load_form
-from forms.model import FormError
 from forms.resources import form_problems
 
 

@@ -2,7 +2,7 @@
 data work still runs, and the process keeps serving afterwards."""
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
