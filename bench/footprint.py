@@ -38,6 +38,7 @@ from engine.store.db import open_database  # noqa: E402
 from engine.store.schema import upgrade_database  # noqa: E402
 from engine.tasks.user_tasks import complete_task  # noqa: E402
 from helpers import loop_process, statements_sent, user_task_process  # noqa: E402
+from stats import verdict  # noqa: E402 (bench/ is the script directory)
 
 ACTOR = Actor("bench", frozenset({"finance"}))
 STATE_TARGET = 1024
@@ -48,10 +49,6 @@ HISTORY_TARGET = HISTORY_BEFORE / 3
 STATEMENT_TARGET = 5
 REST_STATEMENT_TARGET = 6
 HISTORY_OBJECTS = ("history_events", "ix_history_events_at", "sqlite_autoindex_history_events_1")
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "MISSED"
 
 
 def state_bytes(sessions) -> int:

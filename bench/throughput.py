@@ -42,7 +42,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from helpers import bpmn_document, flow, script_task, user_task_process  # noqa: E402
 
-from stats import percentile  # bench/ is the script directory, so on sys.path
+from stats import percentile, verdict  # bench/ is the script directory, so on sys.path
 
 from api.serve_processes import usable_cores  # noqa: E402
 
@@ -492,7 +492,7 @@ def print_targets(results: list[Result]) -> None:
     if rows:
         print(f"\n{'target':<44} {'measured (target)':<24} verdict")
         for name, measured, met in rows:
-            print(f"{name:<44} {measured:<24} {'met' if met else 'MISSED'}")
+            print(f"{name:<44} {measured:<24} {verdict(met)}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -41,7 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from helpers import bpmn_document, flow  # noqa: E402
 
-from stats import percentile  # bench/ is the script directory, so on sys.path
+from stats import percentile, verdict  # bench/ is the script directory, so on sys.path
 
 KEY = "timers"
 ACTOR_NAME = "bench"
@@ -332,10 +332,10 @@ def print_targets(results: list[Result]) -> None:
     steady = [percentile(r.lateness, 99) for r in results if r.path.startswith("steady")]
     print()
     if burst is not None:
-        print(f"burst: {burst:.0f} jobs/s (target >= {BURST_TARGET}): {'met' if burst >= BURST_TARGET else 'MISSED'}")
+        print(f"burst: {burst:.0f} jobs/s (target >= {BURST_TARGET}): {verdict(burst >= BURST_TARGET)}")
     for p99 in steady:
         print(f"steady: p99 lateness {p99:.2f} s (target <= {STEADY_TARGET_S:.0f} s): "
-              f"{'met' if p99 <= STEADY_TARGET_S else 'MISSED'}")
+              f"{verdict(p99 <= STEADY_TARGET_S)}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from engine.runtime.event_routing import use_scoped_events
 from engine.runtime.event_subprocesses import is_dormant_part
 from engine.runtime.io_mapping import attach_io_mappings, initiator_variables
 from engine.runtime.observer import ActivityObserver, all_workflows
+from engine.runtime.pruning import ready_tasks
 from engine.runtime.runner import Runner
 from engine.runtime.service_calls import CallSite, ServiceCaller
 from engine.scripting.script_engine import FuseScriptEngine
@@ -228,7 +229,8 @@ def live_instance_of(session: Session, row: ProcessInstance) -> LiveInstance:
     live = LiveInstance(row, definition, workflow, history,
                         ActivityObserver(workflow, history, definition.activities, definition.key),
                         deployment_files(session, definition.deployment_id), stored=True)
-    if not any(isinstance(task.task_spec, UserTaskSpec) for task in live.live_tasks(TaskState.READY)):
+    ready = (task for scope in all_workflows(workflow) for task in ready_tasks(scope))  # from the task indexes
+    if not any(isinstance(task.task_spec, UserTaskSpec) for task in ready):
         # Open user-task rows belong to ready user tasks of the stored state (engine.tasks.user_task_rows): with
         # none ready, none is open, and saving need not read them (a timer or a script path never does).
         live.open_user_tasks = {}
