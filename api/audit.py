@@ -10,7 +10,7 @@ from api.blueprints import api_blueprint, require_admin
 from api.docs import operation
 from api.extensions import db
 from api.schemas import ChainReportSchema, HistoryExportLineSchema, HistoryExportQuerySchema
-from engine.history.export import history_between
+from engine.history.export import export_between
 from engine.history.verify import verify_history
 
 bp = api_blueprint("audit", __name__)
@@ -33,6 +33,6 @@ def verify(instance_id):
 def export():
     require_admin(current_actor(), "export the history")
     query = HistoryExportQuerySchema().load(request.args)  # a missing or bad date, or `to` before `from`: 400
-    lines = history_between(db.session, query["start"], query["end"], query.get("instance_id") or None)
+    lines = export_between(db.session, query["start"], query["end"], query.get("instance_id") or None)
     return Response(stream_with_context(json.dumps(line, separators=(",", ":")) + "\n" for line in lines),
                     mimetype=NDJSON)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.deployment.deploy import deploy
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, start_instance
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.store.models import EventSubscription, Job, UserTask
 from engine.tasks.user_tasks import complete_task
 from helpers import bpmn_document, flow, script_task

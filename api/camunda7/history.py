@@ -18,7 +18,7 @@ from api.camunda7.variables import format_date, typed_value
 from api.extensions import db
 from engine.definitions.catalog import get_definition
 from engine.history.activity_runs import ActivityRun, activity_runs
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.read_access import may_read_instance
 from engine.instances.queries import HistoricFilter, historic_instances_where
 from engine.instances.variable_types import declared_types

@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
-from engine.store.models import HistoryEvent
+from engine.history.packing import RecordedEvent
 
 ENTERED, COMPLETED, CANCELLED = "activity_entered", "activity_completed", "activity_cancelled"
 
 
 @dataclass
 class ActivityRun:
-    entered: HistoryEvent
-    ended: HistoryEvent | None = None
+    entered: RecordedEvent
+    ended: RecordedEvent | None = None
 
     @property
     def canceled(self) -> bool:
@@ -27,7 +27,7 @@ class ActivityRun:
         return f"{self.entered.activity_id}:{self.entered.instance_id}:{self.entered.seq}"
 
 
-def activity_runs(events: list[HistoryEvent]) -> list[ActivityRun]:
+def activity_runs(events: list[RecordedEvent]) -> list[ActivityRun]:
     """Every run of an activity, in the order they began."""
     runs: list[ActivityRun] = []
     open_runs: dict[str, deque[ActivityRun]] = defaultdict(deque)

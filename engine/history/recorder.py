@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engine.history.chain import chain_rows
+from engine.history.packing import batches, pack
 from engine.store.instance_rows import write_pending_instance
-from engine.store.models import HistoryEvent, ProcessInstance, utcnow
+from engine.store.models import HistoryBatch, ProcessInstance, utcnow
 from engine.history.sensitive import SensitiveNames, mask_event_data
 from engine.history.variable_sources import needs_sources, track_sources
 
@@ -48,7 +49,8 @@ class HistoryRecorder:
 
     def flush(self, session: Session, instance: ProcessInstance) -> None:
         """Insert the buffered events after the instance's last one (the caller holds its lock),
-        each linked to the one before it (see engine.history.chain).
+        each linked to the one before it (see engine.history.chain), packed in one row
+        (engine.history.packing; several for more than BATCH_EVENTS).
 
         The instance row (with its new `history_seq`, `history_head` and `variable_sources`) is
         flushed first, in the same statement that writes its state, so that the events' foreign key
@@ -65,16 +67,22 @@ class HistoryRecorder:
             sources = dict(instance.variable_sources or {})
             if track_sources(rows, sources):
                 instance.variable_sources = sources
-        instance.history_head = chain_rows(rows, instance.history_head)
+        prev_hash = instance.history_head
+        instance.history_head = chain_rows(rows, prev_hash)
         instance.history_seq = first + len(self.events) - 1
         write_pending_instance(session, instance)
         session.flush()
-        # A Core executemany: one statement for all rows (history is the hot write).
-        session.execute(insert(HistoryEvent.__table__), rows)
+        stored = []
+        for batch in batches(rows):
+            # The range the batch's events span (a clock may step back): exports find batches by it.
+            first_at = min(row["at"] for row in batch)
+            stored.append(dict(instance_id=instance.id, first_seq=batch[0]["seq"], last_seq=batch[-1]["seq"],
+                               first_at=first_at, last_at=max(row["at"] for row in batch), prev_hash=prev_hash,
+                               events=pack(batch, first_at)))
+            prev_hash = batch[-1]["hash"]
+        # Core: one statement (an executemany for a long command's several rows), no ORM objects.
+        session.execute(_INSERT_BATCH, stored)
         self.events.clear()
 
 
-def instance_history(session: Session, instance_id: str) -> list[HistoryEvent]:
-    """Every event of an instance, oldest first."""
-    return list(session.scalars(
-        select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.seq)))
+_INSERT_BATCH = insert(HistoryBatch.__table__)

@@ -1,9 +1,12 @@
 """Checking an instance's history against its hash chain: the first event that does not fit, and why.
 
-Events are read in seq order, in batches. Each must have the next seq, carry the hash of the one
-before it, and hash to what it says; the newest must be the instance's `history_head` and its seq
-the instance's `history_seq`. A changed event shows at its own seq (its content no longer hashes
-to its hash), a deleted one at its seq (missing), reordered ones at the first seq out of place.
+Events are read in seq order, a few stored batches at a time. Each must have the next seq, carry the
+hash of the one before it, and hash to what it says; the newest must be the instance's `history_head`
+and its seq the instance's `history_seq`. A changed event shows at its own seq (its content no longer
+hashes to its hash), a deleted one at its seq (missing), reordered ones at the first seq out of place.
+Inside a batch an event's link is the hash stored with the event before it, so an event whose hash was
+recomputed after a change shows at the next seq, as content that no longer matches; between batches the
+link is the batch's own `prev_hash`; a batch that cannot be unpacked shows at its first seq.
 """
 from __future__ import annotations
 
@@ -13,11 +16,10 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.history.chain import event_hash
+from engine.history.chain import HASHED_FIELDS, event_hash
+from engine.history.reading import UNREADABLE, iter_instance_history
 from engine.store.lookup import get_or_raise
-from engine.store.models import HistoryEvent, ProcessInstance
-
-BATCH = 1000
+from engine.store.models import ProcessInstance
 
 
 @dataclass
@@ -32,10 +34,13 @@ class ChainReport:
 
 
 def _event_problem(event, expected_seq: int, prev_hash: str | None) -> dict | None:
+    if event.type == UNREADABLE and event.hash is None:
+        return {"seq": event.seq, "reason": f"events {event.data['first_seq']} to {event.data['last_seq']} "
+                                            "cannot be read (their stored batch was changed)"}
     if event.seq != expected_seq:
         return {"seq": expected_seq, "reason": f"event {expected_seq} is missing (the next event is {event.seq})"}
-    # Data read from a JSON column is plain JSON already: hashed as it comes.
-    if event.hash is None or event.hash != event_hash(event._mapping):
+    # Data read back is plain JSON already: hashed as it comes.
+    if event.hash is None or event.hash != event_hash({name: getattr(event, name) for name in HASHED_FIELDS}):
         return {"seq": event.seq, "reason": "the event's content does not match its hash (it was changed)"}
     if event.prev_hash != prev_hash:
         before = f"event {event.seq - 1}" if event.seq > 1 else "nothing (it is the first event)"
@@ -61,10 +66,7 @@ def verify_instance(session: Session, instance: ProcessInstance) -> ChainReport:
     """Check one instance's history (NotFound-free: the caller has the row)."""
     report = ChainReport(instance.id, 0)
     expected_seq, prev_hash = 1, None
-    table = HistoryEvent.__table__  # plain rows: no ORM objects kept in the session for a whole-database check
-    events = session.execute(select(table).where(table.c.instance_id == instance.id)
-                             .order_by(table.c.seq).execution_options(yield_per=BATCH))
-    for event in events:
+    for event in iter_instance_history(session, instance.id):
         report.events += 1
         if report.first_broken is None:
             report.first_broken = _event_problem(event, expected_seq, prev_hash)

@@ -10,7 +10,8 @@ from engine.definitions.catalog import DEFINITION_ROWS, get_definition, latest_d
 from engine.errors import BadRequest, Conflict, Forbidden
 from engine.instances.variable_types import forget_types, remember_types
 from engine.store.lookup import get_or_raise
-from engine.history.recorder import instance_history
+from engine.history.packing import RecordedEvent
+from engine.history.reading import instance_history
 from engine.identity.read_access import readable_instances
 from engine.identity.start_rights import check_start
 from engine.identity.users import Actor
@@ -22,7 +23,7 @@ from engine.runtime.observer import change_record
 from engine.store.paging import Page, page_of
 from engine.store.serialization import SPECS
 from engine.store.variable_values import check_text, check_total, check_variables, variables_size
-from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, UserTask, utcnow
+from engine.store.models import ProcessDefinition, ProcessInstance, UserTask, utcnow
 from engine.store.states import InstanceState, UserTaskState
 from engine.definitions.task_forms import check_start_submission
 from engine.runtime.start_events import (event_only_starts, fire_start_timers, leave_through_start_event,
@@ -166,7 +167,7 @@ def patch_variables(session: Session, instance_id: str, actor: Actor, values: di
     return live.row
 
 
-def history(session: Session, instance_id: str) -> list[HistoryEvent]:
+def history(session: Session, instance_id: str) -> list[RecordedEvent]:
     get_instance(session, instance_id)
     return instance_history(session, instance_id)
 

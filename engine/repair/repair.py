@@ -17,7 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from bpmn.reserved_ids import spec_name
 from engine.errors import Conflict, Forbidden, FuseError, ValidationFailed
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.incidents.incidents import incident_tasks, rearm_incidents
 from engine.runtime.live import LiveInstance, open_live_instance

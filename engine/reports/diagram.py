@@ -1,7 +1,7 @@
 """What happened at each activity of an instance, for drawing on its BPMN diagram.
 
-Counts come from the history in one GROUP BY (never by loading the events); the current state comes
-from the instance row (its live activities and its error) and its open incidents.
+Counts come from the history, tallied as its batches are read (only a few in memory at a time); the
+current state comes from the instance row (its live activities and its error) and its open incidents.
 """
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bpmn.xml_reader import read_xml
 from engine.definitions.catalog import definition_xml, get_definition
 from engine.incidents.incidents import OPEN
 from engine.instances.commands import get_instance
-from engine.store.models import HistoryEvent, Incident, ProcessInstance
+from engine.history.reading import iter_instance_history
+from engine.store.models import Incident, ProcessInstance
 from engine.store.states import InstanceState
 
 
@@ -63,17 +64,14 @@ class _Tally:
 
 def history_tallies(session: Session, instance_id: str) -> dict[str, _Tally]:
     """Per activity id: how many of each counted event, and when the newest of each happened."""
-    rows = session.execute(
-        select(HistoryEvent.activity_id, HistoryEvent.type, func.count(), func.max(HistoryEvent.seq))
-        .where(HistoryEvent.instance_id == instance_id, HistoryEvent.activity_id.is_not(None),
-               HistoryEvent.type.in_(COUNTED_EVENTS))
-        .group_by(HistoryEvent.activity_id, HistoryEvent.type))
     tallies: dict[str, _Tally] = {}
-    for activity_id, event_type, count, last_seq in rows:
-        tally = tallies.setdefault(activity_id, _Tally(Counter(), {}))
-        name = COUNTED_EVENTS[event_type]
-        tally.counts[name] += count
-        tally.last_seq[name] = max(last_seq, tally.last_seq.get(name, 0))
+    for event in iter_instance_history(session, instance_id):
+        name = COUNTED_EVENTS.get(event.type)
+        if name is None or event.activity_id is None:
+            continue
+        tally = tallies.setdefault(event.activity_id, _Tally(Counter(), {}))
+        tally.counts[name] += 1
+        tally.last_seq[name] = max(event.seq, tally.last_seq.get(name, 0))
     return tallies
 
 

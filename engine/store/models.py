@@ -223,22 +223,21 @@ class TaskCandidate(Base):
     name: Mapped[str] = mapped_column(String(120), primary_key=True, index=True)
 
 
-class HistoryEvent(Base):
-    __tablename__ = "history_events"
-    # `at` is indexed for exports by time range.
-    __table_args__ = (UniqueConstraint("instance_id", "seq"), Index("ix_history_events_at", "at"))
+class HistoryBatch(Base):
+    """The history events one command recorded for an instance, packed (engine/history/packing.py)."""
+
+    __tablename__ = "history_batches"
+    # `last_at` is indexed for exports by time range (a batch holds events from first_at to last_at).
+    __table_args__ = (UniqueConstraint("instance_id", "first_seq"), Index("ix_history_batches_last_at", "last_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime)
-    type: Mapped[str] = mapped_column(String(40))
-    activity_id: Mapped[str | None] = mapped_column(String(150))
-    activity_name: Mapped[str | None] = mapped_column(String(255))
-    actor: Mapped[str | None] = mapped_column(String(120))
-    data: Mapped[dict | None] = mapped_column(JSON)
-    # The hash chain: the hash of the event before this one (None for the first), and this one's.
+    first_seq: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime)
+    last_at: Mapped[datetime] = mapped_column(DateTime)
+    # The hash of the event before the first of the batch (None before the instance's first event).
     prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
+    events: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Job(Base):

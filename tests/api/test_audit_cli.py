@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from sqlalchemy import update
-
 from api.cli import main
 from engine.store.db import open_database
 from engine.deployment.deploy import deploy
 from engine.identity.users import Actor
 from engine.instances.commands import start_instance
-from engine.store.models import HistoryEvent
 from helpers import one_script_process
+from history_tamper import change_event
 
 ADMIN = Actor("admin", frozenset({"admin"}))
-EVENTS = HistoryEvent.__table__
 
 
 def two_instances(database_url) -> list[str]:
@@ -29,8 +26,7 @@ def two_instances(database_url) -> list[str]:
 def forge(database_url, instance_id: str, seq: int) -> None:
     factory = open_database(database_url)
     with factory() as session:
-        session.execute(update(EVENTS).where(EVENTS.c.instance_id == instance_id, EVENTS.c.seq == seq)
-                        .values(actor="mallory"))
+        change_event(session, instance_id, seq, actor="mallory")
         session.commit()
     factory.kw["bind"].dispose()
 

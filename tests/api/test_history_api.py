@@ -4,14 +4,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, update
-
 from api.extensions import db
-from engine.history import export as history_export
-from engine.store.models import HistoryEvent
+from engine.history import reading as history_reading
 from helpers import deploy, one_script_process, start
+from history_tamper import change_event, delete_event
 
-EVENTS = HistoryEvent.__table__
 PROBLEM = "application/problem+json"
 
 
@@ -22,9 +19,9 @@ def started(client, auth, key: str = "p", variables: dict | None = None) -> str:
     return response.json["id"]
 
 
-def sql(app, statement) -> None:
+def tamper(app, change, *args, **fields) -> None:
     with app.app_context():
-        db.session.execute(statement)
+        change(db.session, *args, **fields)
         db.session.commit()
 
 
@@ -56,7 +53,7 @@ def test_an_untouched_history_verifies(client, auth):
 
 def test_a_deleted_event_makes_the_chain_invalid_from_its_seq(app, client, auth):
     instance_id = started(client, auth)
-    sql(app, delete(EVENTS).where(EVENTS.c.instance_id == instance_id, EVENTS.c.seq == 4))
+    tamper(app, delete_event, instance_id, 4)
     response = client.get(f"/api/v1/process-instances/{instance_id}/history/verify", headers=auth["demo"])
     assert response.status_code == 200
     assert response.json["valid"] is False
@@ -65,8 +62,7 @@ def test_a_deleted_event_makes_the_chain_invalid_from_its_seq(app, client, auth)
 
 def test_changed_data_is_reported_at_the_changed_event(app, client, auth):
     instance_id = started(client, auth)
-    sql(app, update(EVENTS).where(EVENTS.c.instance_id == instance_id, EVENTS.c.seq == 1)
-        .values(data={"variables": {"amount": 1}}))
+    tamper(app, change_event, instance_id, 1, data={"variables": {"amount": 1}})
     report = client.get(f"/api/v1/process-instances/{instance_id}/history/verify", headers=auth["demo"]).json
     assert report["first_broken"]["seq"] == 1 and "changed" in report["first_broken"]["reason"]
 
@@ -91,7 +87,7 @@ def test_an_admin_exports_events_as_json_lines_that_chain(client, auth):
 
 
 def test_an_export_reads_in_batches_and_keeps_the_order(client, auth, monkeypatch):
-    monkeypatch.setattr(history_export, "BATCH", 2)
+    monkeypatch.setattr(history_reading, "ROWS_PER_FETCH", 1)
     instance_id = started(client, auth)
     history = client.get(f"/api/v1/process-instances/{instance_id}/history", headers=auth["demo"]).json
     exported = lines(export(client, auth["demo"], instance_id=instance_id, **around_now()))

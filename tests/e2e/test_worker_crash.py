@@ -23,7 +23,7 @@ from e2e.slow_handler import LOG, SLEEP
 from e2e.support import LIBC, _die_with_parent
 from engine.store.db import open_database
 from engine.deployment.deploy import deploy
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, start_instance
 from engine.store.models import Job, utcnow

@@ -6,7 +6,7 @@ import threading
 from sqlalchemy import func, select
 
 from engine.deployment.deploy import deploy
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, start_instance
 from engine.jobs.queue import acquire_jobs

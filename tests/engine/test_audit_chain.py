@@ -2,28 +2,31 @@
 databases, and tampering with rows (changed, deleted, reordered) is reported at the first broken seq."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import delete, insert, update
+from sqlalchemy import insert, select, update
 
 from engine.store.db import open_database
 from engine.deployment.deploy import deploy
-from engine.history.recorder import HistoryRecorder, instance_history
+from engine.history.reading import instance_history
+from engine.history.recorder import HistoryRecorder
 from engine.history.chain import event_hash
 from engine.history.verify import verify_all_histories, verify_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, start_instance
-from engine.store.models import HistoryEvent, ProcessInstance
+from engine.store.models import HistoryBatch, ProcessInstance
 from engine.store.schema import alembic_config
 from engine.tasks.user_tasks import complete_task
 from helpers import bpmn_document, flow, one_script_process, script_task, user_task_process
+from history_tamper import change_event, delete_event, rewrite_history
 
 ADMIN = Actor("admin", frozenset({"admin"}))
 ALICE = Actor("alice", frozenset({"finance"}))
-EVENTS = HistoryEvent.__table__
+BATCHES = HistoryBatch.__table__
 
 
 def started(session, files: dict[str, bytes], key: str, variables: dict | None = None):
@@ -33,12 +36,12 @@ def started(session, files: dict[str, bytes], key: str, variables: dict | None =
     return row
 
 
-def events_of(session, instance_id: str) -> list[HistoryEvent]:
+def events_of(session, instance_id: str) -> list:
     session.expire_all()
     return instance_history(session, instance_id)
 
 
-def by_type(events, kind: str) -> list[HistoryEvent]:
+def by_type(events, kind: str) -> list:
     return [e for e in events if e.type == kind]
 
 
@@ -113,10 +116,9 @@ def test_the_canonical_form_survives_the_database_round_trip(sessions, finished,
 
 # ---------------------------------------------------------------------------------------- tampering
 
-def tamper(sessions, *statements) -> None:
+def tamper(sessions, instance_id: str, change, *args, **fields) -> None:
     with sessions() as session:
-        for statement in statements:
-            session.execute(statement)
+        change(session, instance_id, *args, **fields)
         session.commit()
 
 
@@ -127,41 +129,70 @@ def first_broken(sessions, instance_id: str) -> dict:
         return report.first_broken
 
 
-def at_seq(instance_id: str, seq: int):
-    return (EVENTS.c.instance_id == instance_id) & (EVENTS.c.seq == seq)
-
-
 def test_a_changed_event_is_reported_at_its_own_seq(sessions, finished):
-    tamper(sessions, update(EVENTS).where(at_seq(finished, 5)).values(data={"type": "forged"}))
+    tamper(sessions, finished, change_event, 5, data={"type": "forged"})
     assert first_broken(sessions, finished) == {
         "seq": 5, "reason": "the event's content does not match its hash (it was changed)"}
 
 
 def test_a_changed_actor_or_time_is_reported_too(sessions, finished):
-    tamper(sessions, update(EVENTS).where(at_seq(finished, 3)).values(actor="mallory"))
+    with sessions() as session:
+        events = events_of(session, finished)
+    tamper(sessions, finished, change_event, 3, actor="mallory")
     assert first_broken(sessions, finished)["seq"] == 3
+    tamper(sessions, finished, change_event, 3, actor=events[2].actor)  # as it was: only the time differs now
+    tamper(sessions, finished, change_event, 6, at=events[5].at.replace(year=events[5].at.year - 1))
+    assert first_broken(sessions, finished)["seq"] == 6
 
 
 def test_a_changed_event_with_a_recomputed_hash_breaks_the_next_link(sessions, finished):
     with sessions() as session:
-        event = events_of(session, finished)[3]
-        forged = {c.name: getattr(event, c.name) for c in EVENTS.columns if c.name != "id"}
+        forged = asdict(events_of(session, finished)[3])
         forged["actor"] = "mallory"
         forged_hash = event_hash(forged)
-    tamper(sessions, update(EVENTS).where(at_seq(finished, 4)).values(actor="mallory", hash=forged_hash))
-    broken = first_broken(sessions, finished)
-    assert broken["seq"] == 5 and "does not link to event 4" in broken["reason"]
+    tamper(sessions, finished, change_event, 4, actor="mallory", hash=forged_hash)
+    # Event 5 is hashed with the hash of event 4 it was recorded after: with event 4's replaced, it no longer fits.
+    assert first_broken(sessions, finished) == {
+        "seq": 5, "reason": "the event's content does not match its hash (it was changed)"}
+
+
+def test_a_batch_linked_to_another_head_breaks_the_link(sessions):
+    """Across commands the link is the batch's stored prev_hash, which its first event's hash covers: a forged
+    one shows at that event."""
+    with sessions() as session:
+        instance_id = started(session, {"u.bpmn": user_task_process("u")}, "u").id
+        [task] = open_tasks(session, instance_id)
+        complete_task(session, task.id, ALICE, {"approved": True})
+        session.commit()
+        later = session.execute(select(BATCHES.c.first_seq).where(BATCHES.c.instance_id == instance_id)
+                                .order_by(BATCHES.c.first_seq.desc())).scalars().first()
+        session.execute(update(BATCHES).where(BATCHES.c.instance_id == instance_id, BATCHES.c.first_seq == later)
+                        .values(prev_hash="0" * 64))
+        session.commit()
+    broken = first_broken(sessions, instance_id)
+    assert broken == {"seq": later, "reason": "the event's content does not match its hash (it was changed)"}
+
+
+def test_an_unreadable_batch_is_named_by_its_events_and_the_history_still_reads(sessions, finished):
+    with sessions() as session:
+        last = get_instance(session, finished).history_seq
+        session.execute(update(BATCHES).where(BATCHES.c.instance_id == finished).values(events=b"not deflated"))
+        session.commit()
+        [shown] = events_of(session, finished)
+        assert shown.type == "history_unreadable" and shown.data["last_seq"] == last
+    assert first_broken(sessions, finished) == {
+        "seq": 1, "reason": f"events 1 to {last} cannot be read (their stored batch was changed)"}
 
 
 def test_a_deleted_middle_event_is_reported_missing(sessions, finished):
-    tamper(sessions, delete(EVENTS).where(at_seq(finished, 6)))
+    tamper(sessions, finished, delete_event, 6)
     assert first_broken(sessions, finished) == {"seq": 6, "reason": "event 6 is missing (the next event is 7)"}
 
 
 def test_deleting_the_newest_event_is_detected(sessions, finished):
     with sessions() as session:
         last = get_instance(session, finished).history_seq
-    tamper(sessions, delete(EVENTS).where(at_seq(finished, last)))
+    tamper(sessions, finished, delete_event, last)
     broken = first_broken(sessions, finished)
     assert broken["seq"] == last and broken["reason"].startswith(f"event {last} is missing")
 
@@ -169,23 +200,26 @@ def test_deleting_the_newest_event_is_detected(sessions, finished):
 def test_deleting_the_newest_event_and_lowering_the_count_still_shows(sessions, finished):
     with sessions() as session:
         last = get_instance(session, finished).history_seq
-    tamper(sessions, delete(EVENTS).where(at_seq(finished, last)),
-           update(ProcessInstance).where(ProcessInstance.id == finished).values(history_seq=last - 1))
+    tamper(sessions, finished, delete_event, last)
+    with sessions() as session:
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == finished).values(history_seq=last - 1))
+        session.commit()
     broken = first_broken(sessions, finished)
     assert broken["seq"] == last - 1 and "not the one the instance recorded last" in broken["reason"]
 
 
 def test_reordered_events_are_reported_at_the_first_seq_out_of_place(sessions, finished):
-    tamper(sessions, update(EVENTS).where(at_seq(finished, 3)).values(seq=-1),
-           update(EVENTS).where(at_seq(finished, 4)).values(seq=3),
-           update(EVENTS).where(at_seq(finished, -1)).values(seq=4))
+    def swap_3_and_4(events):
+        events[2], events[3] = {**events[3], "seq": 3}, {**events[2], "seq": 4}
+        return events
+    tamper(sessions, finished, rewrite_history, swap_3_and_4)
     assert first_broken(sessions, finished)["seq"] == 3
 
 
 def test_verifying_every_instance_names_the_broken_ones(sessions, finished):
     with sessions() as session:
         intact = started(session, {"q.bpmn": one_script_process("x = 1", "q")}, "q").id
-    tamper(sessions, delete(EVENTS).where(at_seq(finished, 2)))
+    tamper(sessions, finished, delete_event, 2)
     with sessions() as session:
         reports = {r.instance_id: r for r in verify_all_histories(session)}
     assert reports[intact].valid and reports[finished].first_broken["seq"] == 2
@@ -227,4 +261,25 @@ def test_events_recorded_before_the_upgrade_are_chained_by_it(database_url):
         report = verify_history(session, "old")
         assert report.valid and report.events == 3
         assert get_instance(session, "old").history_head == events_of(session, "old")[-1].hash
+    factory.kw["bind"].dispose()
+
+
+def test_the_downgrade_unpacks_events_into_rows_and_the_upgrade_packs_them_again(database_url):
+    factory = open_database(database_url)
+    with factory() as session:
+        instance_id = started(session, {"p.bpmn": two_scripts()}, "p").id
+        before = [asdict(event) for event in events_of(session, instance_id)]
+    factory.kw["bind"].dispose()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0020")
+    with factory() as session:
+        rows = _table("history_events", "seq", "hash", "prev_hash", "instance_id")
+        stored = session.execute(sa.select(rows).where(rows.c.instance_id == instance_id).order_by(rows.c.seq)).all()
+        assert [(row.seq, row.hash, row.prev_hash) for row in stored] == [
+            (event["seq"], event["hash"], event["prev_hash"]) for event in before]
+    factory.kw["bind"].dispose()
+    command.upgrade(config, "head")
+    with factory() as session:
+        assert [asdict(event) for event in events_of(session, instance_id)] == before
+        assert verify_history(session, instance_id).valid
     factory.kw["bind"].dispose()

@@ -5,7 +5,7 @@ import json
 
 from engine.deployment.deploy import deploy
 from engine.handlers import registry
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, patch_variables, start_instance
 from engine.store.models import ProcessDefinition

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from engine.deployment.deploy import deploy
 from engine.handlers import registry
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.incidents.incidents import list_incidents, retry_incident
 from engine.instances.commands import get_instance, start_instance

@@ -8,7 +8,7 @@ from bpmn.errors import ModelProblems
 from engine.deployment.deploy import deploy
 from engine.handlers import registry
 from engine.handlers.base import BpmnError
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, start_instance, terminate_instance
 from engine.tasks.user_tasks import complete_task

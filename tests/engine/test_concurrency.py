@@ -5,7 +5,7 @@ import threading
 
 from engine.deployment.deploy import deploy
 from engine.errors import Conflict
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, start_instance
 from engine.tasks.user_tasks import complete_task

@@ -10,11 +10,12 @@ from engine.deployment.deploy import deploy
 from engine.deployment.removal import delete_deployment
 from engine.errors import Conflict, NotFound
 from engine.identity.users import Actor
+from engine.history.reading import instance_history
 from engine.instances.commands import patch_variables, start_instance
 from engine.runtime.live import open_live_instance
 from engine.store.local_variables import local_variables
 from engine.store.models import (
-    HistoryEvent,
+    HistoryBatch,
     ProcessDefinition,
     ProcessInstance,
     UserTask,
@@ -50,7 +51,7 @@ def test_a_deployment_with_instances_is_kept_unless_cascade(sessions):
         delete_deployment(session, kept_id, "admin", cascade=True)
         session.commit()
         assert session.get(ProcessInstance, waiting) is None
-        assert count(session, HistoryEvent, HistoryEvent.instance_id == waiting) == 0
+        assert count(session, HistoryBatch, HistoryBatch.instance_id == waiting) == 0
         assert count(session, UserTask, UserTask.instance_id == waiting) == 0
         assert count(session, ProcessDefinition, ProcessDefinition.key == "p") == 0
         assert count(session, ProcessDefinition, ProcessDefinition.key == "s") == 1
@@ -73,6 +74,5 @@ def test_removing_a_variable_leaves_a_local_of_the_same_name(sessions):
         live = open_live_instance(session, instance.id, lock=False)
         [task] = [t for t in live.live_tasks() if t.task_spec.bpmn_id == "look"]
         assert local_variables(task.data, task.internal_data) == {"note": "local"}
-        [event] = [e for e in session.scalars(select(HistoryEvent).where(
-            HistoryEvent.instance_id == instance.id, HistoryEvent.type == "variables_changed"))]
+        [event] = [e for e in instance_history(session, instance.id) if e.type == "variables_changed"]
         assert event.data["removed"] == ["note", "x"]

@@ -10,7 +10,8 @@ from engine.errors import NotFound
 from engine.events.messages import correlate_message
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, start_instance
-from engine.store.models import EventSubscription, HistoryEvent, Job
+from engine.history.reading import instance_history
+from engine.store.models import EventSubscription, Job
 from engine.tasks.user_tasks import complete_task
 from engine.worker.worker import Worker
 from helpers import bpmn_document, flow
@@ -40,8 +41,7 @@ MESSAGE = ("go", ('<bpmn:intermediateCatchEvent id="go"><bpmn:messageEventDefini
 
 
 def decided(session, instance_id: str) -> dict:
-    [event] = session.scalars(select(HistoryEvent).where(
-        HistoryEvent.instance_id == instance_id, HistoryEvent.type == "gateway_decided")).all()
+    [event] = [e for e in instance_history(session, instance_id) if e.type == "gateway_decided"]
     return event.data
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from engine.deployment.deploy import deploy
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import start_instance
 from helpers import bpmn_document, flow, script_task

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine.deployment.deploy import deploy
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, start_instance
 from engine.store.models import utcnow

@@ -12,7 +12,7 @@ from engine.definitions.catalog import latest_definition
 from engine.deployment.deploy import deploy
 from engine.errors import Conflict, Forbidden, ValidationFailed
 from engine.handlers.registry import register
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, patch_variables, start_instance, suspend_instance
 from engine.repair.migration import migrate_instance

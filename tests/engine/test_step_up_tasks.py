@@ -9,7 +9,7 @@ import pytest
 
 from engine.deployment.deploy import deploy, validate_files
 from engine.errors import Forbidden, InvalidModel, StepUpRequired
-from engine.history.recorder import instance_history
+from engine.history.reading import instance_history
 from engine.identity.users import Actor
 from engine.instances.commands import get_instance, open_tasks, patch_variables, start_instance
 from engine.store.models import utcnow
