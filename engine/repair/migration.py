@@ -24,14 +24,13 @@ from bpmn.reserved_ids import ELEMENT_SUFFIX, spec_name
 from engine.definitions.catalog import get_definition
 from engine.errors import ValidationFailed
 from engine.identity.users import Actor
-from engine.runtime.io_mapping import attach_io_mappings
+from engine.runtime.instance_specs import instance_specs
 from engine.runtime.live import LiveInstance
 from engine.runtime.saving import save_live_instance
 from engine.tasks.user_task_rows import form_key
 from engine.store.models import ProcessDefinition, ProcessInstance, UserTask
 from engine.runtime.observer import all_workflows
 from engine.repair.repair import open_for_repair, repair, require_state
-from engine.store.serialization import SPECS
 from engine.store.states import InstanceState, UserTaskState
 from engine.runtime.tokens import BOUNDARY_SPLIT, PREDICTED, holder_of, is_token, running_scopes
 
@@ -107,8 +106,7 @@ def plan_migration(live: LiveInstance, target: ProcessDefinition, mapping: dict)
     plan = MigrationPlan(target, mapping, reasons=_check_definitions(live, target, mapping))
     if not target.spec_json:
         return plan
-    plan.spec, plan.subprocess_specs = SPECS.specs(target.id, lambda: target.spec_json)
-    attach_io_mappings(plan.spec, plan.subprocess_specs)
+    plan.spec, plan.subprocess_specs = instance_specs(target.id, lambda: target.spec_json)
     # Processes the instance called (engine.runtime.called_processes) are no part of either version: a
     # running one keeps the version it runs, and the target's calls find theirs by name as before.
     for name, spec in live.workflow.subprocess_specs.items():

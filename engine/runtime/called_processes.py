@@ -15,16 +15,14 @@ from sqlalchemy.orm import Session
 from bpmn.call_binding import parse_spec_name
 from engine.definitions.catalog import called_definition
 from engine.definitions.sensitive_fields import sensitive_paths
-from engine.runtime.io_mapping import attach_io_mappings
+from engine.runtime.instance_specs import instance_specs
 from engine.store.models import ProcessDefinition
-from engine.store.serialization import SPECS
 
 
 def _add_specs(subprocess_specs: dict, spec_name: str, definition: ProcessDefinition) -> None:
     """Put a called definition's spec (and the specs of its sub-processes) where the instance finds them."""
-    spec, own = SPECS.specs(definition.id, lambda: definition.spec_json)
+    spec, own = instance_specs(definition.id, lambda: definition.spec_json)
     added = {name: sub for name, sub in own.items() if name not in subprocess_specs}
-    attach_io_mappings(spec, added)
     subprocess_specs[spec_name] = spec
     subprocess_specs.update(added)
 

@@ -59,7 +59,7 @@ def _apply_outputs(_workflow, task) -> None:
 
 
 def attach_io_mappings(spec, subprocess_specs: dict) -> None:
-    """Connect the mappings of every task spec that has any (specs are fresh per instance)."""
+    """Connect the mappings of every task spec that has any (once per set of specs: engine.runtime.instance_specs)."""
     for process in (spec, *subprocess_specs.values()):
         for task_spec in process.task_specs.values():
             extensions = getattr(task_spec, "extensions", None) or {}

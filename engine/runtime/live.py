@@ -23,7 +23,8 @@ from engine.identity.users import Actor
 from engine.runtime.called_processes import CalledProcessResolver, restore_called_specs, sensitive_names
 from engine.runtime.event_routing import use_scoped_events
 from engine.runtime.event_subprocesses import is_dormant_part
-from engine.runtime.io_mapping import attach_io_mappings, initiator_variables
+from engine.runtime.instance_specs import instance_specs
+from engine.runtime.io_mapping import initiator_variables
 from engine.runtime.observer import ActivityObserver, all_workflows
 from engine.runtime.pruning import ready_tasks
 from engine.runtime.runner import Runner
@@ -31,7 +32,7 @@ from engine.runtime.service_calls import CallSite, ServiceCaller
 from engine.scripting.script_engine import FuseScriptEngine
 from engine.store.local_variables import process_view, remove_process_values, set_process_values
 from engine.store.models import ProcessDefinition, ProcessInstance, utcnow
-from engine.store.serialization import SPECS, load_state
+from engine.store.serialization import load_state
 from engine.store.states import InstanceState
 from engine.telemetry.log_context import log_context
 
@@ -141,8 +142,7 @@ def _call_processes_from(session: Session, live: LiveInstance) -> LiveInstance:
 def new_live_instance(session: Session, definition: ProcessDefinition, variables: dict, business_key: str | None,
                       actor: str | None) -> LiveInstance:
     """A fresh instance of `definition`, not yet run and not yet in the session."""
-    spec, subprocess_specs = SPECS.specs(definition.id, lambda: spec_json(session, definition.id))
-    attach_io_mappings(spec, subprocess_specs)
+    spec, subprocess_specs = instance_specs(definition.id, lambda: spec_json(session, definition.id))
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine())
     use_scoped_events(workflow)
     # The initiator variable wins over a start variable of that name: nobody claims to be someone else.
@@ -220,8 +220,7 @@ def open_live_instance(session: Session, instance_id: str, lock: bool = True) ->
 def live_instance_of(session: Session, row: ProcessInstance) -> LiveInstance:
     """Rebuild the workflow of an instance whose row was read (locked, unless the caller knows better)."""
     definition = DEFINITION_ROWS.get(session, row.definition_id)
-    spec, subprocess_specs = SPECS.specs(definition.id, lambda: spec_json(session, definition.id))
-    attach_io_mappings(spec, subprocess_specs)
+    spec, subprocess_specs = instance_specs(definition.id, lambda: spec_json(session, definition.id))
     called = restore_called_specs(session, row, subprocess_specs)
     workflow = load_state(row.workflow_state, spec, subprocess_specs, _script_engine())
     use_scoped_events(workflow)

@@ -1,0 +1,64 @@
+"""The specs an instance runs on: one set per definition in this process, shared read-only by all its instances,
+unless something in them changes while running.
+
+Unpickling a definition's specs for every command was most of a timer job's spec cost. SpiffWorkflow's task specs
+are read, not written, while instances run, with one exception Fuse runs: Camunda 7 multi-instance tasks rewrite
+their own spec when they start (SpiffWorkflow.camunda.specs.multiinstance_task.update_task_spec), so a definition
+with one gets fresh specs per instance, as before (engine.store.serialization.SpecCache unpickles them). The
+input/output mappings are connected to the specs once, when the shared set is made. The dict of sub-process specs
+is always the instance's own: call activities add the called processes' specs to it.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable
+
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask as CamundaParallel,
+    SequentialMultiInstanceTask as CamundaSequential,
+)
+
+from engine.runtime.io_mapping import attach_io_mappings
+from engine.store.serialization import SPECS
+
+SELF_REWRITING = (CamundaSequential, CamundaParallel)
+SIZE = 256
+
+_shared: OrderedDict[str, tuple | None] = OrderedDict()  # None: the definition's specs are fresh per instance
+_lock = threading.Lock()
+
+
+def _rewrites_itself(spec, subprocess_specs: dict) -> bool:
+    return any(isinstance(task_spec, SELF_REWRITING)
+               for process in (spec, *subprocess_specs.values()) for task_spec in process.task_specs.values())
+
+
+def _fresh(definition_id: str, spec_json: Callable[[], str]) -> tuple:
+    spec, subprocess_specs = SPECS.specs(definition_id, spec_json)
+    attach_io_mappings(spec, subprocess_specs)
+    return spec, subprocess_specs
+
+
+def instance_specs(definition_id: str, spec_json: Callable[[], str]) -> tuple:
+    """(process spec, sub-process specs) for one instance of the definition; `spec_json` is only called when
+    the definition's specs are in no cache."""
+    with _lock:
+        known = definition_id in _shared
+        if known:
+            _shared.move_to_end(definition_id)
+            shared = _shared[definition_id]
+    if known and shared is None:
+        return _fresh(definition_id, spec_json)
+    if not known:
+        spec, subprocess_specs = _fresh(definition_id, spec_json)
+        verdict = None if _rewrites_itself(spec, subprocess_specs) else (spec, subprocess_specs)
+        with _lock:
+            # Two threads may both have made a set: the first stored is the one everybody shares from now on.
+            shared = _shared.setdefault(definition_id, verdict)
+            while len(_shared) > SIZE:
+                _shared.popitem(last=False)
+        if shared is None:
+            return spec, subprocess_specs
+    spec, subprocess_specs = shared
+    return spec, dict(subprocess_specs)
