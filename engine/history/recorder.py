@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from engine.history.chain import chain_rows
 from engine.history.packing import batches, pack
-from engine.store.instance_rows import write_pending_instance
 from engine.store.models import HistoryBatch, ProcessInstance, utcnow
+from engine.store.row_writes import write_rows
 from engine.history.sensitive import SensitiveNames, mask_event_data
 from engine.history.variable_sources import needs_sources, track_sources
 
@@ -53,9 +53,9 @@ class HistoryRecorder:
         (engine.history.packing; several for more than BATCH_EVENTS).
 
         The instance row (with its new `history_seq`, `history_head` and `variable_sources`) is
-        flushed first, in the same statement that writes its state, so that the events' foreign key
-        holds and no second UPDATE follows; the chain continues from the head on the row, never
-        reading an event.
+        written first (engine.store.row_writes, with the command's task rows), in the same statement
+        that writes its state, so that the events' foreign key holds and no second UPDATE follows;
+        the chain continues from the head on the row, never reading an event.
         """
         if not self.events:
             return
@@ -70,7 +70,7 @@ class HistoryRecorder:
         prev_hash = instance.history_head
         instance.history_head = chain_rows(rows, prev_hash)
         instance.history_seq = first + len(self.events) - 1
-        write_pending_instance(session, instance)
+        write_rows(session)
         session.flush()
         stored = []
         for batch in batches(rows):
