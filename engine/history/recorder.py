@@ -40,6 +40,7 @@ class HistoryRecorder:
 
     events: list[PendingEvent] = field(default_factory=list)
     sensitive: SensitiveNames = field(default_factory=SensitiveNames)
+    packed: list[dict] = field(default_factory=list)  # rows of prepared events, not yet written
 
     def record(self, type: str, *, activity_id: str | None = None, activity_name: str | None = None,
                actor: str | None = None, data: dict[str, Any] | None = None) -> None:
@@ -47,16 +48,12 @@ class HistoryRecorder:
             data = mask_event_data(data, self.sensitive)
         self.events.append(PendingEvent(type, utcnow(), activity_id, activity_name, actor or ENGINE, data))
 
-    def flush(self, session: Session, instance: ProcessInstance) -> None:
-        """Insert the buffered events after the instance's last one (the caller holds its lock),
-        each linked to the one before it (see engine.history.chain), packed in one row
-        (engine.history.packing; several for more than BATCH_EVENTS).
-
-        The instance row (with its new `history_seq`, `history_head` and `variable_sources`) is
-        written first (engine.store.row_writes, with the command's task rows), in the same statement
-        that writes its state, so that the events' foreign key holds and no second UPDATE follows;
-        the chain continues from the head on the row, never reading an event.
-        """
+    def prepare(self, instance: ProcessInstance) -> None:
+        """Number, chain and pack the events recorded so far after the instance's last one: all the work
+        of writing them but the writing, so that a caller can do it before taking the write lock. The
+        instance row gets its new `history_seq`, `history_head` and `variable_sources`; the chain
+        continues from the head on the row, never reading an event (see engine.history.chain), and the
+        events go into one packed row (engine.history.packing; several for more than BATCH_EVENTS)."""
         if not self.events:
             return
         first = instance.history_seq + 1
@@ -70,19 +67,30 @@ class HistoryRecorder:
         prev_hash = instance.history_head
         instance.history_head = chain_rows(rows, prev_hash)
         instance.history_seq = first + len(self.events) - 1
-        write_rows(session)
-        session.flush()
-        stored = []
         for batch in batches(rows):
             # The range the batch's events span (a clock may step back): exports find batches by it.
             first_at = min(row["at"] for row in batch)
-            stored.append(dict(instance_id=instance.id, first_seq=batch[0]["seq"], last_seq=batch[-1]["seq"],
-                               first_at=first_at, last_at=max(row["at"] for row in batch), prev_hash=prev_hash,
-                               events=pack(batch, first_at)))
+            self.packed.append(dict(instance_id=instance.id, first_seq=batch[0]["seq"], last_seq=batch[-1]["seq"],
+                                    first_at=first_at, last_at=max(row["at"] for row in batch),
+                                    prev_hash=prev_hash, events=pack(batch, first_at)))
             prev_hash = batch[-1]["hash"]
-        # Core: one statement (an executemany for a long command's several rows), no ORM objects.
-        session.execute(_INSERT_BATCH, stored)
         self.events.clear()
+
+    def flush(self, session: Session, instance: ProcessInstance) -> None:
+        """Write the events recorded so far (prepared, if they were not yet) after the instance's last one;
+        the caller holds its lock.
+
+        The instance row is written first (engine.store.row_writes, with the command's task rows), in the
+        same statement that writes its state, so that the events' foreign key holds and no second UPDATE
+        follows."""
+        self.prepare(instance)
+        if not self.packed:
+            return
+        write_rows(session)
+        session.flush()
+        # Core: one statement (an executemany for a long command's several rows), no ORM objects.
+        session.execute(_INSERT_BATCH, self.packed)
+        self.packed = []
 
 
 _INSERT_BATCH = insert(HistoryBatch.__table__)

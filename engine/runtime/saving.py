@@ -65,8 +65,13 @@ def _check_total_size(row, variables: dict) -> None:
         check_total(size)
 
 
-def save_live_instance(session: Session, live: LiveInstance) -> None:
-    """Write state, variables and activities, then run every save step; the caller commits."""
+def save_live_instance(session: Session, live: LiveInstance, claim: Callable[[], bool] | None = None) -> bool:
+    """Write state, variables and activities, then run every save step; the caller commits.
+
+    `claim` (for an instance read without its lock: see engine.runtime.live.claim_unchanged) is the first write,
+    made once everything that can be computed before writing was (the state, the history's chain and packing),
+    so that the write lock - on SQLite the whole database's - is held for the writing alone; False from it (the
+    instance changed meanwhile) stops the save, nothing written, and is returned."""
     row = live.row
     if row.state == InstanceState.ACTIVE.value and live.workflow.is_completed():
         row.state = InstanceState.COMPLETED.value
@@ -83,6 +88,9 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
         {"activity_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name,
          "type": live.definition.activities.get(t.task_spec.bpmn_id, {}).get("type")}
         for t in live.live_tasks()]
+    live.history.prepare(row)
+    if claim is not None and not claim():
+        return False
     if not SAVE_STEPS:
         # engine/__init__.py did not run (e.g. a `tests/engine` folder shadowing the package): saving now would
         # drop the history, jobs and task rows without a word.
@@ -92,3 +100,4 @@ def save_live_instance(session: Session, live: LiveInstance) -> None:
     for step in SAVE_STEPS:
         step(session, live)
     live.stored = True
+    return True

@@ -227,11 +227,8 @@ def _complete(session: Session, task: UserTask, live: LiveInstance, actor: Actor
         hold_successors(spiff_task)
 
     live.run(submit, actor=actor.name, person=actor)
-    if not _claim(session, live, claimed):
-        return False
     remember_types(live.row, variable_types or {})
-    save_live_instance(session, live)
-    return True
+    return save_live_instance(session, live, None if claimed else lambda: claim_unchanged(session, live.row))
 
 
 def variables_by_task(session: Session, tasks: list[UserTask]) -> dict[str, dict]:

@@ -70,11 +70,15 @@ def _run(session: Session, job: Job) -> JobOutcome:
             live.history.record("job_executed", activity_id=job.activity_id, actor="worker",
                                 data={"kind": job.kind, "attempt": job.attempts + 1})
             live.run(actor="worker")
-    if not claim_unchanged(session, live.row):
+    def claim() -> bool:
+        # The job goes with the claim, before the save steps make the instance's jobs again.
+        if not claim_unchanged(session, live.row):
+            return False
+        session.connection().execute(_DELETE_JOB, {"job_id": job_id})
+        return True
+
+    if not (save_live_instance(session, live, claim) if waiting else claim()):
         raise Conflict(f"instance {job.instance_id} changed while job {job_id} ran; it will run again")
-    session.connection().execute(_DELETE_JOB, {"job_id": job_id})
-    if waiting:
-        save_live_instance(session, live)
     return JobOutcome(job_id, job.instance_id, waiting)
 
 
