@@ -72,6 +72,15 @@ def save_live_instance(session: Session, live: LiveInstance, claim: Callable[[],
     made once everything that can be computed before writing was (the state, the history's chain and packing),
     so that the write lock - on SQLite the whole database's - is held for the writing alone; False from it (the
     instance changed meanwhile) stops the save, nothing written, and is returned."""
+    prepare_save(live)
+    if claim is not None and not claim():
+        return False
+    finish_save(session, live)
+    return True
+
+
+def prepare_save(live: LiveInstance) -> None:
+    """What a save computes before writing: the row's state, variables and activities, the history packed."""
     row = live.row
     if row.state == InstanceState.ACTIVE.value and live.workflow.is_completed():
         row.state = InstanceState.COMPLETED.value
@@ -89,15 +98,16 @@ def save_live_instance(session: Session, live: LiveInstance, claim: Callable[[],
          "type": live.definition.activities.get(t.task_spec.bpmn_id, {}).get("type")}
         for t in live.live_tasks()]
     live.history.prepare(row)
-    if claim is not None and not claim():
-        return False
+
+
+def finish_save(session: Session, live: LiveInstance) -> None:
+    """Write a prepared instance (prepare_save): its row, then every save step."""
     if not SAVE_STEPS:
         # engine/__init__.py did not run (e.g. a `tests/engine` folder shadowing the package): saving now would
         # drop the history, jobs and task rows without a word.
         raise RuntimeError("the engine's save steps are not wired: import the engine package, not a shadow of it")
     if not live.stored:
-        session.add(row)
+        session.add(live.row)
     for step in SAVE_STEPS:
         step(session, live)
     live.stored = True
-    return True

@@ -89,8 +89,13 @@ def write_changed(session: Session, changed: list) -> None:
         params = {**values, **{f"pk_{column.key}": state.dict[column.key]
                                for column in cls.__table__.primary_key.columns}}
         connection.execute(_update_statement(cls, keys), params)
-        for key, value in values.items():
-            set_committed_value(row, key, value)
+        if keys == state.committed_state.keys():
+            # Everything that changed is written: the object is clean, as after the ORM's own flush (which
+            # would otherwise still visit it, its "modified" flag being set, to find nothing to do).
+            state._commit_all(state.dict, session.identity_map)
+        else:  # a changed collection (candidates added to a stored task) is left to the ORM's flush
+            for key, value in values.items():
+                set_committed_value(row, key, value)
 
 
 def write_rows(session: Session) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
@@ -54,10 +55,18 @@ def run_job(session: Session, job_id: str) -> JobOutcome:
         return _run(session, job)
 
 
-def _run(session: Session, job: Job) -> JobOutcome:
-    job_id = job.id
-    if job.kind == TIMER_START:
-        return JobOutcome(job_id, fire_timer_start(session, job), True)
+@dataclass
+class RanJob:
+    """A job run on its instance in memory, nothing written yet: `waiting` when the task still waited for it
+    (the instance then ran on and must be saved), else the job is stale and only goes."""
+
+    job: Job
+    live: LiveInstance
+    waiting: bool
+
+
+def run_in_memory(session: Session, job: Job) -> RanJob:
+    """Release the job's task and run its instance on, read WITHOUT its lock; nothing is written."""
     live = open_live_instance(session, job.instance_id, lock=False)
     task = find_task(live.workflow, job.task_id)
     waiting = task is not None and live.state == InstanceState.ACTIVE and not (
@@ -70,16 +79,26 @@ def _run(session: Session, job: Job) -> JobOutcome:
             live.history.record("job_executed", activity_id=job.activity_id, actor="worker",
                                 data={"kind": job.kind, "attempt": job.attempts + 1})
             live.run(actor="worker")
-    def claim() -> bool:
-        # The job goes with the claim, before the save steps make the instance's jobs again.
-        if not claim_unchanged(session, live.row):
-            return False
-        session.connection().execute(_DELETE_JOB, {"job_id": job_id})
-        return True
+    return RanJob(job, live, waiting)
 
-    if not (save_live_instance(session, live, claim) if waiting else claim()):
-        raise Conflict(f"instance {job.instance_id} changed while job {job_id} ran; it will run again")
-    return JobOutcome(job_id, job.instance_id, waiting)
+
+def claim_for(session: Session, ran: RanJob) -> bool:
+    """The first write of a job: claim its instance if unchanged since read (False if not), and delete the job
+    with it, before the save steps make the instance's jobs again."""
+    if not claim_unchanged(session, ran.live.row):
+        return False
+    session.connection().execute(_DELETE_JOB, {"job_id": ran.job.id})
+    return True
+
+
+def _run(session: Session, job: Job) -> JobOutcome:
+    if job.kind == TIMER_START:
+        return JobOutcome(job.id, fire_timer_start(session, job), True)
+    ran = run_in_memory(session, job)
+    claim = partial(claim_for, session, ran)
+    if not (save_live_instance(session, ran.live, claim) if ran.waiting else claim()):
+        raise Conflict(f"instance {job.instance_id} changed while job {job.id} ran; it will run again")
+    return JobOutcome(job.id, job.instance_id, ran.waiting)
 
 
 def _hand_over_buffered_message(session: Session, job: Job, live: LiveInstance, task) -> bool:
