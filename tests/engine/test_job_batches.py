@@ -9,25 +9,14 @@ from engine.deployment.deploy import deploy
 from engine.handlers import registry
 from engine.history.verify import verify_history
 from engine.identity.users import Actor
-from engine.instances.commands import get_instance, history, patch_variables, start_instance
+from engine.instances.commands import get_instance, history, start_instance
 from engine.worker import job_batch
 from engine.worker.worker import Worker
 from helpers import bpmn_document, flow
+from meddling import Meddler
 
 ADMIN = Actor("admin", frozenset({"admin"}))
-CHANGES = {"sessions": None, "instance_id": None, "left": 0, "calls": 0}
-
-
-@registry.register("batch_meddle")
-def meddle(inputs, context):
-    """Changes its own instance from another session the first time it is called: the batch's claim then fails."""
-    CHANGES["calls"] += 1
-    if CHANGES["left"]:
-        CHANGES["left"] -= 1
-        with CHANGES["sessions"]() as other:
-            patch_variables(other, CHANGES["instance_id"], ADMIN, {"meddled": True})
-            other.commit()
-    return {"handled": CHANGES["calls"]}
+MEDDLER = registry.register("batch_meddle")(Meddler())
 
 
 def async_model(key: str, task: str) -> bytes:
@@ -99,12 +88,12 @@ def test_a_second_job_of_an_instance_in_the_batch_runs_alone_after_it(sessions):
 def test_an_instance_changed_while_its_batch_ran_is_not_overwritten_and_its_job_runs_again(sessions):
     others = started(sessions, {"s.bpmn": async_model("s", SCRIPT)}, "s", 3)
     [meddled] = started(sessions, {"m.bpmn": async_model("m", MEDDLED)}, "m", 1)
-    CHANGES.update(sessions=sessions, instance_id=meddled, left=1, calls=0)
+    MEDDLER.arm(sessions, meddled, 1)
     assert Worker(sessions, worker_id="test").run_once() == 4
-    assert CHANGES["calls"] == 2  # the batch's run was dropped when its claim found the instance changed
+    assert MEDDLER.calls == 2  # the batch's run was dropped when its claim found the instance changed
     with sessions() as session:
         row = get_instance(session, meddled)
-        assert row.state == "completed" and row.variables["meddled"] is True and row.variables["handled"] == 2
+        assert row.state == "completed" and row.variables["meddled"] == 1 and row.variables["handled"] == 2
         assert all(get_instance(session, other).state == "completed" for other in others)
     assert executed(sessions, meddled) == 1
 

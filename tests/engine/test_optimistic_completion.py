@@ -4,36 +4,19 @@ the completion is made again on their state, and after OPTIMISTIC_TRIES it locks
 from __future__ import annotations
 
 from sqlalchemy import create_engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from engine.deployment.deploy import deploy
 from engine.handlers import registry
 from engine.identity.users import Actor
-from engine.instances.commands import history, open_tasks, patch_variables, start_instance
+from engine.instances.commands import history, open_tasks, start_instance
 from engine.store.db import configure_engine, engine_options
 from engine.tasks.user_tasks import OPTIMISTIC_TRIES, complete_task
 from helpers import bpmn_document, flow
+from meddling import Meddler
 
 ALICE = Actor("alice", frozenset({"finance"}))
-ADMIN = Actor("admin", frozenset({"admin"}))
-# What the handler does on each call: the instance it changes from another session, and how often it may.
-MEDDLER = {"sessions": None, "instance_id": None, "changes_left": 0, "calls": 0, "refused": 0}
-
-
-@registry.register("meddle")
-def meddle(inputs, context):
-    """Commits a change to the instance from another session while the completion is running its first tries."""
-    MEDDLER["calls"] += 1
-    if MEDDLER["changes_left"]:
-        MEDDLER["changes_left"] -= 1
-        with MEDDLER["sessions"]() as other:
-            try:
-                patch_variables(other, MEDDLER["instance_id"], ADMIN, {"meddled": MEDDLER["calls"]})
-                other.commit()
-            except OperationalError:  # SQLite's "database is locked": the completion holds the write lock
-                MEDDLER["refused"] += 1
-    return {"handled": MEDDLER["calls"]}
+MEDDLER = registry.register("meddle")(Meddler())
 
 
 MODEL = bpmn_document(
@@ -60,7 +43,7 @@ def _waiting(sessions, changes: int) -> tuple[str, str]:
         row = start_instance(session, ALICE, definition_key="meddled")
         [task] = open_tasks(session, row.id)
         session.commit()
-    MEDDLER.update(sessions=_impatient(sessions), instance_id=row.id, changes_left=changes, calls=0, refused=0)
+    MEDDLER.arm(_impatient(sessions), row.id, changes)
     return row.id, task.id
 
 
@@ -69,7 +52,7 @@ def test_a_change_committed_while_a_completion_runs_is_kept_and_the_completion_m
     with sessions() as session:
         row = complete_task(session, task_id, ALICE, {"approved": True})
         session.commit()
-    assert MEDDLER["calls"] == 2  # the first run was dropped when the instance turned out changed
+    assert MEDDLER.calls == 2  # the first run was dropped when the instance turned out changed
     with sessions() as session:
         [next_task] = open_tasks(session, instance_id)
         assert next_task.activity_id == "archive"
@@ -87,11 +70,11 @@ def test_a_completion_changed_under_it_every_time_locks_the_instance_and_complet
     if sessions.kw["bind"].dialect.name == "sqlite":
         # SQLite's lost claim (an UPDATE that matched nothing) opened the write transaction all the same: the
         # second try ran under the database's write lock, where nobody could change the instance again.
-        assert MEDDLER["calls"] == 2 and MEDDLER["refused"] == 1
+        assert MEDDLER.calls == 2 and MEDDLER.refused == 1
         assert row.variables["meddled"] == 1 and row.variables["handled"] == 2
     else:
         # Each optimistic try ran the handler and lost; the locked one ran it once more and won.
-        assert MEDDLER["calls"] == OPTIMISTIC_TRIES + 1 and MEDDLER["refused"] == 0
+        assert MEDDLER.calls == OPTIMISTIC_TRIES + 1 and MEDDLER.refused == 0
         assert row.variables["meddled"] == OPTIMISTIC_TRIES and row.variables["handled"] == OPTIMISTIC_TRIES + 1
     with sessions() as session:
         assert [t.activity_id for t in open_tasks(session, instance_id)] == ["archive"]
