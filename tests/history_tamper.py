@@ -8,7 +8,7 @@ from typing import Callable
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from engine.history.packing import batches, pack
+from engine.history.packing import stored_batches
 from engine.history.reading import instance_history
 from engine.store.models import HistoryBatch
 
@@ -20,12 +20,8 @@ def rewrite_history(session: Session, instance_id: str, edit: Callable[[list[dic
     rewritten batch links to the hash stored with the event before it, as a forger would write it."""
     events = edit([asdict(event) for event in instance_history(session, instance_id)])
     session.execute(delete(BATCHES).where(BATCHES.c.instance_id == instance_id))
-    for batch in batches(events):
-        first_at = min(event["at"] for event in batch)
-        session.execute(insert(BATCHES).values(
-            instance_id=instance_id, first_seq=batch[0]["seq"], last_seq=batch[-1]["seq"], first_at=first_at,
-            last_at=max(event["at"] for event in batch), prev_hash=batch[0]["prev_hash"],
-            events=pack(batch, first_at)))
+    if events:
+        session.execute(insert(BATCHES), stored_batches(instance_id, events, events[0]["prev_hash"]))
 
 
 def change_event(session: Session, instance_id: str, seq: int, **fields) -> None:

@@ -1,14 +1,12 @@
 """Deployed definitions and deployments, read back: by id, by key, the newest version, the uploaded XML."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.store.lookup import get_or_raise
+from engine.store.lru import LruCache
 from engine.store.models import Deployment, DeploymentResource, ProcessDefinition
 
 
@@ -44,27 +42,19 @@ class DefinitionRows:
     A deleted definition has no instances left to open, so an entry never answers for something gone."""
 
     def __init__(self, size: int = 512):
-        self.size = size
-        self._rows: OrderedDict[str, ProcessDefinition] = OrderedDict()
-        self._lock = threading.Lock()
+        self._rows: LruCache[ProcessDefinition] = LruCache(size)
 
     def get(self, session: Session, definition_id: str) -> ProcessDefinition:
-        with self._lock:
-            row = self._rows.get(definition_id)
-            if row is not None:
-                self._rows.move_to_end(definition_id)
-                return row
+        row = self._rows.get(definition_id, None)
+        if row is not None:
+            return row
         row = get_definition(session, definition_id)
         if row in session.dirty or row in session.new:
             return row  # being written in this transaction (a deploy): not yet what others will read
         detached = ProcessDefinition(**{column.key: getattr(row, column.key)
                                         for column in ProcessDefinition.__table__.columns
                                         if column.key != "spec_json"})
-        with self._lock:
-            self._rows[definition_id] = detached
-            while len(self._rows) > self.size:
-                self._rows.popitem(last=False)
-        return detached
+        return self._rows.keep(definition_id, detached)
 
 
 DEFINITION_ROWS = DefinitionRows()

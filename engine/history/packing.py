@@ -68,6 +68,16 @@ def unpack(instance_id: str, first_at: datetime, prev_hash: str | None, packed: 
     return events
 
 
-def batches(rows: list[dict]) -> list[list[dict]]:
-    """Chained event rows cut into the rows to store, at most BATCH_EVENTS each."""
-    return [rows[start:start + BATCH_EVENTS] for start in range(0, len(rows), BATCH_EVENTS)]
+def stored_batches(instance_id: str, rows: list[dict], prev_hash: str | None) -> list[dict]:
+    """The rows of `history_batches` for chained event rows (oldest first, the first linked to `prev_hash`): at
+    most BATCH_EVENTS events each, each row spanning its events' times (a clock may step back: exports find
+    batches by that range)."""
+    stored = []
+    for start in range(0, len(rows), BATCH_EVENTS):
+        batch = rows[start:start + BATCH_EVENTS]
+        first_at = min(row["at"] for row in batch)
+        stored.append(dict(instance_id=instance_id, first_seq=batch[0]["seq"], last_seq=batch[-1]["seq"],
+                           first_at=first_at, last_at=max(row["at"] for row in batch), prev_hash=prev_hash,
+                           events=pack(batch, first_at)))
+        prev_hash = batch[-1]["hash"]
+    return stored

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from datetime import datetime
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,14 +29,10 @@ def batch_events(row) -> list[RecordedEvent]:
                               row.prev_hash, None)]
 
 
-def instance_batches(session: Session, instance_id: str) -> Iterable:
-    """The stored batches of an instance, oldest first, as plain rows fetched a few at a time."""
-    return session.execute(select(BATCHES).where(BATCHES.c.instance_id == instance_id)
-                           .order_by(BATCHES.c.first_seq).execution_options(yield_per=ROWS_PER_FETCH))
-
-
 def iter_instance_history(session: Session, instance_id: str) -> Iterator[RecordedEvent]:
-    for row in instance_batches(session, instance_id):
+    """Every event of an instance, oldest first, its batches read a few rows at a time."""
+    for row in session.execute(select(BATCHES).where(BATCHES.c.instance_id == instance_id)
+                               .order_by(BATCHES.c.first_seq).execution_options(yield_per=ROWS_PER_FETCH)):
         yield from batch_events(row)
 
 

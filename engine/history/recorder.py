@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engine.history.chain import chain_rows
-from engine.history.packing import batches, pack
+from engine.history.packing import stored_batches
 from engine.store.models import HistoryBatch, ProcessInstance, utcnow
 from engine.store.row_writes import write_rows
 from engine.history.sensitive import SensitiveNames, mask_event_data
@@ -67,13 +67,7 @@ class HistoryRecorder:
         prev_hash = instance.history_head
         instance.history_head = chain_rows(rows, prev_hash)
         instance.history_seq = first + len(self.events) - 1
-        for batch in batches(rows):
-            # The range the batch's events span (a clock may step back): exports find batches by it.
-            first_at = min(row["at"] for row in batch)
-            self.packed.append(dict(instance_id=instance.id, first_seq=batch[0]["seq"], last_seq=batch[-1]["seq"],
-                                    first_at=first_at, last_at=max(row["at"] for row in batch),
-                                    prev_hash=prev_hash, events=pack(batch, first_at)))
-            prev_hash = batch[-1]["hash"]
+        self.packed += stored_batches(instance.id, rows, prev_hash)
         self.events.clear()
 
     def flush(self, session: Session, instance: ProcessInstance) -> None:

@@ -10,8 +10,6 @@ is always the instance's own: call activities add the called processes' specs to
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Callable
 
 from SpiffWorkflow.camunda.specs.multiinstance_task import (
@@ -20,13 +18,14 @@ from SpiffWorkflow.camunda.specs.multiinstance_task import (
 )
 
 from engine.runtime.io_mapping import attach_io_mappings
+from engine.store.lru import MISSING, LruCache
 from engine.store.serialization import SPECS
 
 SELF_REWRITING = (CamundaSequential, CamundaParallel)
-SIZE = 256
+FRESH_PER_INSTANCE = None  # kept for a definition whose specs rewrite themselves
 
-_shared: OrderedDict[str, tuple | None] = OrderedDict()  # None: the definition's specs are fresh per instance
-_lock = threading.Lock()
+# Definition id -> its shared (spec, sub-process specs), or FRESH_PER_INSTANCE.
+_SHARED: LruCache[tuple | None] = LruCache(256)
 
 
 def _rewrites_itself(spec, subprocess_specs: dict) -> bool:
@@ -43,22 +42,14 @@ def _fresh(definition_id: str, spec_json: Callable[[], str]) -> tuple:
 def instance_specs(definition_id: str, spec_json: Callable[[], str]) -> tuple:
     """(process spec, sub-process specs) for one instance of the definition; `spec_json` is only called when
     the definition's specs are in no cache."""
-    with _lock:
-        known = definition_id in _shared
-        if known:
-            _shared.move_to_end(definition_id)
-            shared = _shared[definition_id]
-    if known and shared is None:
+    shared = _SHARED.get(definition_id)
+    if shared is MISSING:
+        made = _fresh(definition_id, spec_json)
+        # Two threads may both have made a set: the first kept is the one everybody shares from now on.
+        shared = _SHARED.keep(definition_id, FRESH_PER_INSTANCE if _rewrites_itself(*made) else made)
+        if shared is FRESH_PER_INSTANCE:
+            return made
+    elif shared is FRESH_PER_INSTANCE:
         return _fresh(definition_id, spec_json)
-    if not known:
-        spec, subprocess_specs = _fresh(definition_id, spec_json)
-        verdict = None if _rewrites_itself(spec, subprocess_specs) else (spec, subprocess_specs)
-        with _lock:
-            # Two threads may both have made a set: the first stored is the one everybody shares from now on.
-            shared = _shared.setdefault(definition_id, verdict)
-            while len(_shared) > SIZE:
-                _shared.popitem(last=False)
-        if shared is None:
-            return spec, subprocess_specs
     spec, subprocess_specs = shared
     return spec, dict(subprocess_specs)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 from functools import lru_cache
@@ -16,6 +14,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from bpmn.compensation_specs import CompensatingEvent
 from bpmn.serializer import spec_config
 from bpmn.tree import BpmnSubWorkflow, BpmnWorkflow
+from engine.store.lru import LruCache
 
 STATE_FORMAT = "fuse-1"
 
@@ -98,45 +97,28 @@ class SpecCache:
     cache can be dropped at any time; unpickling is about twice as fast as restoring from JSON."""
 
     def __init__(self, size: int = 256):
-        self.size = size
-        self._blobs: OrderedDict[str, bytes] = OrderedDict()
-        self._indexes: OrderedDict[str, ElementIndex] = OrderedDict()
-        self._lock = threading.Lock()
+        self._blobs: LruCache[bytes] = LruCache(size)
+        self._indexes: LruCache[ElementIndex] = LruCache(size)
 
     def holds(self, definition_id: str) -> bool:
         """Whether a spec of this definition is cached (so it has one: a definition deployed for viewing only
         has none), without reading anything."""
-        with self._lock:
-            return definition_id in self._blobs
+        return definition_id in self._blobs
 
     def elements(self, definition_id: str, spec_json: Callable[[], str]) -> ElementIndex:
         """The definition's element index, made once from a spec (reading an element's extensions then
         unpickles nothing)."""
-        with self._lock:
-            index = self._indexes.get(definition_id)
-            if index is not None:
-                self._indexes.move_to_end(definition_id)
-                return index
-        index = _element_index(*self.specs(definition_id, spec_json))
-        with self._lock:
-            self._indexes[definition_id] = index
-            while len(self._indexes) > self.size:
-                self._indexes.popitem(last=False)
+        index = self._indexes.get(definition_id, None)
+        if index is None:
+            index = self._indexes.keep(definition_id, _element_index(*self.specs(definition_id, spec_json)))
         return index
 
     def specs(self, definition_id: str, spec_json: Callable[[], str]):
-        """Fresh spec objects for a definition (SpiffWorkflow mutates specs while running, so
-        instances never share them); `spec_json` is only called on a miss."""
-        with self._lock:
-            blob = self._blobs.get(definition_id)
-            if blob is not None:
-                self._blobs.move_to_end(definition_id)
+        """Fresh spec objects for a definition (a Camunda 7 multi-instance task rewrites its spec while running:
+        engine.runtime.instance_specs shares them where none does); `spec_json` is only called on a miss."""
+        blob = self._blobs.get(definition_id, None)
         if blob is None:
-            blob = pickle.dumps(_restore_specs(spec_json()))
-            with self._lock:
-                self._blobs[definition_id] = blob
-                while len(self._blobs) > self.size:
-                    self._blobs.popitem(last=False)
+            blob = self._blobs.keep(definition_id, pickle.dumps(_restore_specs(spec_json())))
         return pickle.loads(blob)
 
 

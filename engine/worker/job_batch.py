@@ -13,21 +13,15 @@ message or signal to others (delivering it opens them), and an instance changed 
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.runtime.async_boundaries import CONTINUE, RETRY
 from engine.runtime.saving import finish_save, prepare_save
 from engine.runtime.timers import TIMER
-from engine.store.models import Job, ProcessInstance
-from engine.worker.job_runner import JobOutcome, RanJob, claim_for, run_in_memory
+from engine.store.models import Job
+from engine.worker.job_runner import JOBS_AND_INSTANCES, JobOutcome, RanJob, claim_for, run_in_memory
 
 BATCHED_KINDS = frozenset({TIMER, CONTINUE, RETRY})
-
-# The jobs and their instances in one statement: the instances are then in the session when each job opens one.
-_JOBS_AND_INSTANCES = (select(Job, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Job.instance_id)
-                       .where(Job.id.in_(bindparam("job_ids", expanding=True))))
-
 
 def _run_all(session: Session, jobs: list[Job], left: list[str]) -> list[RanJob]:
     """Run every job that fits the batch in memory, its save prepared; the others' ids go to `left`."""
@@ -52,8 +46,8 @@ def run_batch(session: Session, job_ids: list[str]) -> tuple[list[JobOutcome], l
     """Run what fits a batch of `job_ids` in the caller's transaction (the caller commits); returns what ran and
     the ids left to run alone (engine.worker.job_runner.run_job). An exception leaves the transaction to be
     rolled back: nothing of the batch is written then, and each job is run alone."""
-    found = {job.id: job for job, _instance in session.execute(_JOBS_AND_INSTANCES, {"job_ids": job_ids})}
-    left = [job_id for job_id in job_ids if job_id not in found]  # a timer start, or gone: alone says which
+    found = {job.id: job for job, _instance in session.execute(JOBS_AND_INSTANCES, {"job_ids": job_ids})}
+    left = [job_id for job_id in job_ids if job_id not in found]  # gone meanwhile: alone says so
     with session.no_autoflush:  # nothing is written before each instance's claim
         ran = _run_all(session, [found[job_id] for job_id in job_ids if job_id in found], left)
         claimed = []

@@ -28,8 +28,10 @@ from engine.telemetry.log_context import log_context
 _DELETE_JOB = delete(Job.__table__).where(Job.__table__.c.id == bindparam("job_id"))
 
 
-_JOB_AND_INSTANCE = (select(Job, ProcessInstance).outerjoin(ProcessInstance, ProcessInstance.id == Job.instance_id)
-                     .where(Job.id == bindparam("job_id")))
+# Jobs with their instances (none for a timer start) in one statement: each instance is then in the session when
+# its job opens it. One job, or a batch (engine.worker.job_batch).
+JOBS_AND_INSTANCES = (select(Job, ProcessInstance).outerjoin(ProcessInstance, ProcessInstance.id == Job.instance_id)
+                      .where(Job.id.in_(bindparam("job_ids", expanding=True))))
 
 
 @dataclass
@@ -46,8 +48,7 @@ def run_job(session: Session, job_id: str) -> JobOutcome:
     (on SQLite, the whole database); the result is written only if nobody changed the instance
     meanwhile, otherwise the job is tried again (Conflict).
     """
-    # The job and its instance in one statement: the instance is then in the session when the job opens it.
-    found = session.execute(_JOB_AND_INSTANCE, {"job_id": job_id}).first()
+    found = session.execute(JOBS_AND_INSTANCES, {"job_ids": [job_id]}).first()
     if found is None:
         raise NotFound(f"job {job_id} does not exist")
     job = found[0]

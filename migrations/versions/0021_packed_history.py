@@ -13,7 +13,7 @@ from itertools import groupby
 from alembic import op
 import sqlalchemy as sa
 
-from engine.history.packing import batches, pack, unpack
+from engine.history.packing import stored_batches, unpack
 
 
 revision = '0021'
@@ -58,12 +58,8 @@ def _pack_events(connection) -> None:
     rows = connection.execute(sa.select(EVENTS).order_by(EVENTS.c.instance_id, EVENTS.c.seq)
                               .execution_options(yield_per=READ_AT_ONCE)).mappings()
     for instance_id, events in groupby(rows, key=lambda row: row['instance_id']):
-        for batch in batches(list(map(dict, events))):
-            first_at = min(row['at'] for row in batch)
-            connection.execute(sa.insert(BATCHES).values(
-                instance_id=instance_id, first_seq=batch[0]['seq'], last_seq=batch[-1]['seq'], first_at=first_at,
-                last_at=max(row['at'] for row in batch), prev_hash=batch[0]['prev_hash'],
-                events=pack(batch, first_at)))
+        events = list(map(dict, events))
+        connection.execute(sa.insert(BATCHES), stored_batches(instance_id, events, events[0]['prev_hash']))
 
 
 def downgrade():

@@ -34,7 +34,7 @@ def steps(sessions, monkeypatch):
         return called
 
     monkeypatch.setattr(saving, "dump_state", spy("dump_state", saving.dump_state))
-    monkeypatch.setattr(recorder, "pack", spy("pack", recorder.pack))
+    monkeypatch.setattr(recorder, "stored_batches", spy("pack", recorder.stored_batches))
 
     def sent(_conn, _cursor, statement, *_):
         happened.append(statement)
